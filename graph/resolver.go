@@ -1,0 +1,13 @@
+// Package graph serves Linkage's GraphQL API: the resolvers (short; the logic lives
+// in the packages that own the data) and the HTTP server assembly.
+package graph
+
+import (
+	"github.com/linkage/linkage/ent"
+)
+
+// Resolver is the root resolver; it holds the dependencies every resolver may use.
+type Resolver struct {
+	Client  *ent.Client
+	Version string
+}

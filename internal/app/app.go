@@ -1,0 +1,217 @@
+// Package app wires Linkage together: the database (private cluster or external),
+// migrations, the ent client, the HTTP server with GraphQL, health and metrics.
+// It has New/Start/Stop, runs its cleanups in reverse order under a deadline, and
+// exposes the bound address so tests can listen on 127.0.0.1:0.
+package app
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	entsql "entgo.io/ent/dialect/sql"
+	_ "github.com/lib/pq" // PostgreSQL driver for database/sql
+
+	"github.com/linkage/linkage/ent"
+	"github.com/linkage/linkage/internal/config"
+	"github.com/linkage/linkage/internal/dbschema"
+	"github.com/linkage/linkage/internal/pgcluster"
+)
+
+// Version is the build's version, set by the linker (-X) in release builds.
+var Version = "dev"
+
+// App is one running Linkage server process.
+type App struct {
+	opts config.Options
+	log  *slog.Logger
+
+	DB     *sql.DB
+	Client *ent.Client
+
+	listener net.Listener
+	http     *http.Server
+	serveErr chan error
+
+	mu       sync.Mutex
+	cleanups []cleanup // run in reverse order by Stop
+	stopped  bool
+}
+
+type cleanup struct {
+	name string
+	fn   func(ctx context.Context) error
+}
+
+// New returns an App for validated options.
+func New(opts config.Options, log *slog.Logger) *App {
+	return &App{opts: opts, log: log}
+}
+
+func (a *App) onStop(name string, fn func(ctx context.Context) error) {
+	a.mu.Lock()
+	a.cleanups = append(a.cleanups, cleanup{name, fn})
+	a.mu.Unlock()
+}
+
+// Start opens the database, applies migrations and starts serving HTTP. On error,
+// whatever was started is stopped again.
+func (a *App) Start(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.opts.ShutdownTimeout)
+			defer cancel()
+			_ = a.Stop(stopCtx)
+		}
+	}()
+	if err := a.openDatabase(ctx); err != nil {
+		return err
+	}
+	applied, err := dbschema.Apply(ctx, a.DB)
+	if err != nil {
+		return fmt.Errorf("app: migrate: %w", err)
+	}
+	for _, m := range applied {
+		a.log.Info("migration applied", "migration", m)
+	}
+	a.Client = ent.NewClient(ent.Driver(entsql.OpenDB("postgres", a.DB)))
+	return a.startHTTP()
+}
+
+// OpenDatabase starts (or connects to) the database without serving anything, for
+// commands such as `linkage migrate`.
+func (a *App) OpenDatabase(ctx context.Context) error { return a.openDatabase(ctx) }
+
+func (a *App) openDatabase(ctx context.Context) error {
+	url := a.opts.DatabaseURL
+	if url == "" {
+		cluster, err := pgcluster.Start(ctx, pgcluster.Options{
+			Dir:    filepath.Join(a.opts.DataDir, "postgres"),
+			Logger: a.log.With("component", "postgres"),
+		})
+		if err != nil {
+			return fmt.Errorf("app: private PostgreSQL: %w", err)
+		}
+		a.onStop("postgres", cluster.Stop)
+		url = cluster.URL()
+		a.log.Info("private PostgreSQL started", "dir", cluster.Dir(), "port", cluster.Port())
+	}
+	db, err := sql.Open("postgres", url)
+	if err != nil {
+		return fmt.Errorf("app: open database: %w", err)
+	}
+	db.SetMaxOpenConns(20)
+	db.SetMaxIdleConns(10)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	a.onStop("database", func(context.Context) error { return db.Close() })
+	pingCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := db.PingContext(pingCtx); err != nil {
+		return fmt.Errorf("app: connect to database: %w", err)
+	}
+	a.DB = db
+	return nil
+}
+
+func (a *App) startHTTP() error {
+	ln, err := net.Listen("tcp", a.opts.Listen)
+	if err != nil {
+		return fmt.Errorf("app: listen %s: %w", a.opts.Listen, err)
+	}
+	a.listener = ln
+	a.http = &http.Server{
+		Handler:           a.routes(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	a.serveErr = make(chan error, 1)
+	go func() {
+		err := a.http.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		a.serveErr <- err
+	}()
+	// HTTP stops first: no new requests while the rest shuts down beneath it.
+	a.onStop("http", func(ctx context.Context) error {
+		err := a.http.Shutdown(ctx)
+		if serr := <-a.serveErr; serr != nil && err == nil {
+			err = serr
+		}
+		return err
+	})
+	a.log.Info("listening", "addr", ln.Addr().String())
+	return nil
+}
+
+// Addr is the bound HTTP address (useful with port 0).
+func (a *App) Addr() string {
+	if a.listener == nil {
+		return ""
+	}
+	return a.listener.Addr().String()
+}
+
+// Stop runs the cleanups in reverse order of registration within ctx's deadline.
+// It is safe to call more than once.
+func (a *App) Stop(ctx context.Context) error {
+	a.mu.Lock()
+	if a.stopped {
+		a.mu.Unlock()
+		return nil
+	}
+	a.stopped = true
+	cs := a.cleanups
+	a.mu.Unlock()
+	var errs []error
+	for i := len(cs) - 1; i >= 0; i-- {
+		c := cs[i]
+		start := time.Now()
+		if err := c.fn(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stop %s: %w", c.name, err))
+		}
+		a.log.Debug("stopped", "component", c.name, "took", time.Since(start))
+	}
+	return errors.Join(errs...)
+}
+
+// Run starts the app, waits for ctx to end, and stops it within the shutdown timeout.
+func (a *App) Run(ctx context.Context) error {
+	if err := a.Start(ctx); err != nil {
+		return err
+	}
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-a.serveErr:
+		a.serveErr <- runErr // Stop's http cleanup reads it again
+	}
+	a.log.Info("shutting down")
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.opts.ShutdownTimeout)
+	defer cancel()
+	return errors.Join(runErr, a.Stop(stopCtx))
+}
+
+// Migrate opens the database, applies pending migrations and closes everything.
+func (a *App) Migrate(ctx context.Context) ([]string, error) {
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.opts.ShutdownTimeout)
+		defer cancel()
+		_ = a.Stop(stopCtx)
+	}()
+	if err := a.openDatabase(ctx); err != nil {
+		return nil, err
+	}
+	applied, err := dbschema.Apply(ctx, a.DB)
+	if err != nil {
+		return applied, fmt.Errorf("app: migrate: %w", err)
+	}
+	return applied, nil
+}
