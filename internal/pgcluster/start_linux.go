@@ -370,11 +370,19 @@ func (c *Cluster) clearStale(log *slog.Logger) error {
 	// is left to the server, which then also removes the old shared memory
 	// segment it records. One naming a live process (the pid was reused by an
 	// unrelated program of the same user) would make the server refuse to start
-	// forever, so it goes; the same holds for the socket lock files.
+	// forever, so it goes; the same holds for the socket lock files. A killed
+	// postmaster stays a zombie until its new parent reaps it, and the server's
+	// check cannot tell a zombie from a live process, so give reaping a moment
+	// before deciding.
 	locks, _ := filepath.Glob(filepath.Join(c.dir, ".s.PGSQL.*.lock"))
 	for _, f := range append([]string{filepath.Join(c.dataDir, "postmaster.pid")}, locks...) {
-		if pid := readPidFile(f); pidAlive(pid) {
-			log.Warn("removing a stale lock file naming an unrelated live process", "file", f, "pid", pid)
+		pid := readPidFile(f)
+		for i := 0; i < 40 && pidAlive(pid); i++ {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if pidAlive(pid) {
+			log.Warn("removing a stale lock file naming a live process that is not a postgres of this cluster",
+				"file", f, "pid", pid)
 			if err := os.Remove(f); err != nil {
 				return fmt.Errorf("pgcluster: stale lock: %w", err)
 			}
