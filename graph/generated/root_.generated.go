@@ -1678,6 +1678,9 @@ var sources = []*ast.Source{
 	{Name: "../../schema.graphqls", Input: `# The hand-written part of Linkage's API. It extends what entgql generates from
 # ent/schema (graph/ent.graphqls).
 
+"Time is an RFC 3339 timestamp."
+scalar Time
+
 "Build information of the running binary."
 type BuildInfo {
   version: String!
@@ -3960,10 +3963,6 @@ input ServerWhereInput {
   hasTrunks: Boolean
   hasTrunksWith: [TrunkWhereInput!]
 }
-"""
-The builtin Time type
-"""
-scalar Time
 type Trunk implements Node {
   id: ID!
   createdAt: Time!

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"path/filepath"
 
 	atlas "ariga.io/atlas/sql/migrate"
 	"entgo.io/ent/dialect"
@@ -21,6 +22,7 @@ import (
 	_ "github.com/lib/pq" // the database/sql driver atlas opens for postgres:// URLs
 
 	"github.com/linkage/linkage/ent/migrate"
+	"github.com/linkage/linkage/internal/pgcluster"
 )
 
 func main() {
@@ -33,6 +35,26 @@ func main() {
 	if err := run(*dir, *name, *devURL, *check, *rehash); err != nil {
 		log.Fatalf("migdiff: %v", err)
 	}
+}
+
+// privateDevDatabase starts a throwaway cluster, so `make migration` and the check
+// need nothing but the PostgreSQL binaries.
+func privateDevDatabase() (string, func(), error) {
+	dir, err := os.MkdirTemp("", "migdiff-pg-")
+	if err != nil {
+		return "", nil, err
+	}
+	ctx := context.Background()
+	c, err := pgcluster.Start(ctx, pgcluster.Options{Dir: filepath.Join(dir, "pg"), NoSync: true, Database: "dev"})
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", nil, fmt.Errorf("dev database: %w", err)
+	}
+	stop := func() {
+		_ = c.Stop(ctx)
+		os.RemoveAll(dir)
+	}
+	return c.PostgresURL("dev"), stop, nil
 }
 
 func run(dirPath, name, devURL string, check, rehash bool) error {
@@ -48,7 +70,12 @@ func run(dirPath, name, devURL string, check, rehash bool) error {
 		return atlas.WriteSumFile(dir, sum)
 	}
 	if devURL == "" {
-		return fmt.Errorf("no dev database: set DEV_DATABASE_URL or -dev-url")
+		url, stop, err := privateDevDatabase()
+		if err != nil {
+			return err
+		}
+		defer stop()
+		devURL = url
 	}
 	target := dir
 	if check {
