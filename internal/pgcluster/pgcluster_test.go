@@ -445,3 +445,47 @@ func TestStartFailureQuotesLog(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// An initdb killed half-way leaves data.initdb (and maybe an empty data);
+// Start starts over. A non-empty data without PG_VERSION is someone's files:
+// Start refuses rather than initialise over them.
+func TestInterruptedInitdbAndForeignData(t *testing.T) {
+	t.Parallel()
+	ctx := guard(t, 3*time.Minute)
+	dir := filepath.Join(t.TempDir(), "pg")
+	for _, d := range []string{filepath.Join(dir, "data.initdb", "base"), filepath.Join(dir, "data")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := start(t, ctx, testOptions(t, dir))
+	if err := c.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data.initdb")); !os.IsNotExist(err) {
+		t.Fatalf("leftover data.initdb still there: %v", err)
+	}
+
+	other := filepath.Join(t.TempDir(), "pg")
+	if err := os.MkdirAll(filepath.Join(other, "data"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(other, "data", "precious.txt"), []byte("keep me"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Start(ctx, testOptions(t, other)); err == nil || !strings.Contains(err.Error(), "not a PostgreSQL data directory") {
+		t.Fatalf("Start over foreign files: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(other, "data", "precious.txt")); err != nil {
+		t.Fatalf("foreign file touched: %v", err)
+	}
+	// The refused start released the lock.
+	f, err := os.OpenFile(filepath.Join(other, "linkage.lock"), os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t.Fatalf("lock still held after a failed Start: %v", err)
+	}
+}
