@@ -52,13 +52,13 @@ const (
 // keeps internals out of responses.
 func NewHandler(r *Resolver, o ServerOptions) http.Handler {
 	if o.ComplexityLimit == 0 {
-		o.ComplexityLimit = 5000
+		o.ComplexityLimit = 20000
 	}
 	log := o.Logger
 	if log == nil {
 		log = slog.Default()
 	}
-	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: r}))
+	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: r, Complexity: complexity()}))
 	limit := int64(payloadLimitWS)
 	srv.AddTransport(transport.Websocket{
 		KeepAlivePingInterval: 10 * time.Second,
