@@ -1,0 +1,215 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The test binary doubles as the linkage binary: with LINKAGE_CLI_CHILD set it runs
+// the CLI with the JSON-encoded arguments, so tests can kill -9 a real server process.
+func TestMain(m *testing.M) {
+	if args := os.Getenv("LINKAGE_CLI_CHILD"); args != "" {
+		var argv []string
+		if err := json.Unmarshal([]byte(args), &argv); err != nil {
+			panic(err)
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := Main(ctx, argv, os.Stdout, os.Stderr)
+		stop()
+		os.Exit(code)
+	}
+	os.Exit(m.Run())
+}
+
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	env := &Env{Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }}
+	code := MainEnv(context.Background(), args, env)
+	return code, out.String(), errb.String()
+}
+
+func TestUsageAndErrors(t *testing.T) {
+	cases := []struct {
+		args     []string
+		code     int
+		inStderr string
+	}{
+		{nil, 2, "Commands:"},
+		{[]string{"--help"}, 0, "serve"},
+		{[]string{"serve", "--help"}, 0, "-data-dir"},
+		{[]string{"migrate", "--help"}, 0, "Applies pending database migrations"},
+		{[]string{"version", "--help"}, 0, "Usage: linkage version"},
+		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{[]string{"serve", "--no-such-flag"}, 2, "flag provided but not defined"},
+		{[]string{"serve", "extra-arg"}, 2, "unexpected arguments"},
+		{[]string{"serve", "--log-format", "xml", "--listen", "nonsense"}, 1, `log-format "xml"`},
+	}
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			code, _, stderr := runCLI(t, tc.args...)
+			if code != tc.code || !strings.Contains(stderr, tc.inStderr) {
+				t.Fatalf("exit %d, stderr:\n%s\nwant exit %d and %q", code, stderr, tc.code, tc.inStderr)
+			}
+		})
+	}
+	// Validation reports every problem at once, not the first one only.
+	_, _, stderr := runCLI(t, "serve", "--log-format", "xml", "--listen", "nonsense")
+	if !strings.Contains(stderr, "listen") || !strings.Contains(stderr, "log-format") {
+		t.Fatalf("not every invalid option reported: %s", stderr)
+	}
+	code, out, _ := runCLI(t, "version")
+	if code != 0 || !strings.HasPrefix(out, "linkage ") {
+		t.Fatalf("version: %d %q", code, out)
+	}
+}
+
+func TestEnvironmentFeedsOptions(t *testing.T) {
+	env := map[string]string{"LINKAGE_LOG_FORMAT": "yaml"}
+	var errb bytes.Buffer
+	code := MainEnv(context.Background(), []string{"serve"}, &Env{Stdout: io.Discard, Stderr: &errb, Getenv: func(k string) string { return env[k] }})
+	if code != 1 || !strings.Contains(errb.String(), `log-format "yaml"`) {
+		t.Fatalf("LINKAGE_LOG_FORMAT not applied: %d %s", code, errb.String())
+	}
+	// A flag wins over the environment.
+	errb.Reset()
+	code = MainEnv(context.Background(), []string{"serve", "--log-format", "json", "--listen", "bad"}, &Env{Stdout: io.Discard, Stderr: &errb, Getenv: func(k string) string { return env[k] }})
+	if code != 1 || strings.Contains(errb.String(), "yaml") {
+		t.Fatalf("flag did not override the environment: %s", errb.String())
+	}
+}
+
+// server is a `linkage serve` child process.
+type server struct {
+	cmd  *exec.Cmd
+	logs *bytes.Buffer
+	addr string
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func startServer(t *testing.T, dataDir string) *server {
+	t.Helper()
+	addr := freeAddr(t)
+	args, _ := json.Marshal([]string{"serve", "--data-dir", dataDir, "--listen", addr, "--log-level", "debug"})
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "LINKAGE_CLI_CHILD="+string(args), "DATABASE_URL=")
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s := &server{cmd: cmd, logs: &logs, addr: addr}
+	t.Cleanup(func() { s.kill() })
+	deadline := time.Now().Add(90 * time.Second)
+	for time.Now().Before(deadline) {
+		if code, _ := s.get("/readyz"); code == 200 {
+			return s
+		}
+		if cmd.ProcessState != nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("server did not become ready; logs:\n%s", logs.String())
+	return nil
+}
+
+func (s *server) get(path string) (int, string) {
+	resp, err := http.Get("http://" + s.addr + path)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func (s *server) kill() {
+	if s.cmd.ProcessState == nil {
+		_ = s.cmd.Process.Kill()
+		_ = s.cmd.Wait()
+	}
+}
+
+func (s *server) stop(t *testing.T) {
+	t.Helper()
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- s.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("server exited with %v; logs:\n%s", err, s.logs.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("server did not stop within 30s; logs:\n%s", s.logs.String())
+	}
+}
+
+func (s *server) query(t *testing.T, q string) string {
+	t.Helper()
+	body := fmt.Sprintf(`{"query":%q}`, q)
+	resp, err := http.Post("http://"+s.addr+"/graphql", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+// TestServeOwnsItsDatabase is the foundation's promise: `linkage serve` starts its
+// own PostgreSQL, reuses it on the next start, and recovers after kill -9.
+func TestServeOwnsItsDatabase(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a real PostgreSQL cluster three times")
+	}
+	dataDir := filepath.Join(t.TempDir(), "data")
+
+	s := startServer(t, dataDir)
+	if got := s.query(t, `{ servers { totalCount } }`); !strings.Contains(got, `"totalCount":0`) {
+		t.Fatalf("servers query: %s", got)
+	}
+	if !strings.Contains(s.logs.String(), "initdb=true") || !strings.Contains(s.logs.String(), "migration applied") {
+		t.Fatalf("first start should create the cluster and migrate; logs:\n%s", s.logs.String())
+	}
+	s.stop(t)
+
+	s = startServer(t, dataDir)
+	if strings.Contains(s.logs.String(), "initdb=true") || strings.Contains(s.logs.String(), "migration applied") {
+		t.Fatalf("second start should reuse the migrated cluster; logs:\n%s", s.logs.String())
+	}
+	// kill -9: no graceful shutdown, postgres is left to notice on its own.
+	if err := s.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.cmd.Wait()
+
+	s = startServer(t, dataDir)
+	if got := s.query(t, `{ servers { totalCount } }`); !strings.Contains(got, `"totalCount":0`) {
+		t.Fatalf("after kill -9: %s", got)
+	}
+	s.stop(t)
+}
