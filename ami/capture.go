@@ -1,7 +1,6 @@
 package ami
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,7 +10,7 @@ import (
 // ReadCapture reads a capture file: the bytes one AMI session received
 // (greeting, responses and events mixed, CRLF or LF line ends). It returns the
 // events in order with Seq counting from 1; responses and the greeting are
-// skipped.
+// skipped. The last block may end at the end of the file without a blank line.
 //
 // A capture has no receive clock, so Received is the Time of the latest stamped
 // event before it (zero until the first one) and Time is the event's own
@@ -23,27 +22,27 @@ import (
 func ReadCapture(r io.Reader) ([]Event, error) {
 	rd := NewReader(r)
 	var events []Event
-	var last time.Time
+	var stamped time.Time
 	for {
 		m, err := rd.ReadMessage()
-		if err == io.EOF {
+		switch {
+		case err == io.EOF:
 			return events, nil
+		case err == io.ErrUnexpectedEOF:
+			// The last block may end with the file instead of a blank line.
+		case err != nil:
+			return events, fmt.Errorf("ami: read capture: line %d: %w", rd.Line(), err)
+		}
+		if m.Has("Event") {
+			e := NewEvent(uint64(len(events)+1), stamped, m)
+			if e.Stamped {
+				stamped = e.Time
+			}
+			events = append(events, e)
 		}
 		if err != nil {
-			var fe *FrameError
-			if errors.As(err, &fe) {
-				return events, fmt.Errorf("ami: read capture: %w", err)
-			}
-			return events, fmt.Errorf("ami: read capture at line %d: %w", rd.Line(), err)
+			return events, nil
 		}
-		if !m.Has("Event") {
-			continue
-		}
-		e := NewEvent(uint64(len(events)+1), last, m)
-		if e.Stamped {
-			last = e.Time
-		}
-		events = append(events, e)
 	}
 }
 

@@ -18481,6 +18481,8 @@ type RTCPReceived struct {
 	ReportXIAJitter             string
 	ReportXLSR                  string
 	ReportXDLSR                 string
+	To                          string
+	MES                         string
 	// Extra keeps headers outside the documented set and repeats of single-valued ones, in wire order.
 	Extra Message
 	has   [1]uint64
@@ -18563,6 +18565,10 @@ func (e *RTCPReceived) set(k []byte, v string) bool {
 		return setOnce(&e.has[0], 30, &e.ReportXLSR, v)
 	case "reportxdlsr":
 		return setOnce(&e.has[0], 31, &e.ReportXDLSR, v)
+	case "to":
+		return setOnce(&e.has[0], 32, &e.To, v)
+	case "mes":
+		return setOnce(&e.has[0], 33, &e.MES, v)
 	}
 	return false
 }
@@ -18613,6 +18619,8 @@ func (e *RTCPReceived) AppendFields(dst Message) Message {
 	dst = appendField(dst, "ReportXIAJitter", e.ReportXIAJitter, e.has[0]&(1<<29) != 0)
 	dst = appendField(dst, "ReportXLSR", e.ReportXLSR, e.has[0]&(1<<30) != 0)
 	dst = appendField(dst, "ReportXDLSR", e.ReportXDLSR, e.has[0]&(1<<31) != 0)
+	dst = appendField(dst, "To", e.To, e.has[0]&(1<<32) != 0)
+	dst = appendField(dst, "MES", e.MES, e.has[0]&(1<<33) != 0)
 	return append(dst, e.Extra...)
 }
 
@@ -18636,6 +18644,8 @@ type RTCPSent struct {
 	ReportXIAJitter             string
 	ReportXLSR                  string
 	ReportXDLSR                 string
+	From                        string
+	MES                         string
 	// Extra keeps headers outside the documented set and repeats of single-valued ones, in wire order.
 	Extra Message
 	has   [1]uint64
@@ -18716,6 +18726,10 @@ func (e *RTCPSent) set(k []byte, v string) bool {
 		return setOnce(&e.has[0], 29, &e.ReportXLSR, v)
 	case "reportxdlsr":
 		return setOnce(&e.has[0], 30, &e.ReportXDLSR, v)
+	case "from":
+		return setOnce(&e.has[0], 31, &e.From, v)
+	case "mes":
+		return setOnce(&e.has[0], 32, &e.MES, v)
 	}
 	return false
 }
@@ -18765,6 +18779,8 @@ func (e *RTCPSent) AppendFields(dst Message) Message {
 	dst = appendField(dst, "ReportXIAJitter", e.ReportXIAJitter, e.has[0]&(1<<28) != 0)
 	dst = appendField(dst, "ReportXLSR", e.ReportXLSR, e.has[0]&(1<<29) != 0)
 	dst = appendField(dst, "ReportXDLSR", e.ReportXDLSR, e.has[0]&(1<<30) != 0)
+	dst = appendField(dst, "From", e.From, e.has[0]&(1<<31) != 0)
+	dst = appendField(dst, "MES", e.MES, e.has[0]&(1<<32) != 0)
 	return append(dst, e.Extra...)
 }
 

@@ -159,7 +159,11 @@ func (r *Reader) ReadMessage() (Message, error) {
 				continue
 			}
 			if frameErr == nil {
-				frameErr = &FrameError{Line: r.line, Reason: "line without a colon", Raw: truncate(line)}
+				reason := "line without a colon"
+				if bytes.IndexByte(line, ':') >= 0 {
+					reason = "malformed key"
+				}
+				frameErr = &FrameError{Line: r.line, Reason: reason, Raw: truncate(line)}
 			}
 			continue
 		}

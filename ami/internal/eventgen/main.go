@@ -98,6 +98,9 @@ var supplement = []struct {
 	{"HangupRequest", "", []string{"TechCause"}},
 	{"CEL", "", []string{"Channel"}},
 	{"QueueParams", "", []string{"Queue", "ServiceLevel", "Weight"}},
+	// The docs list the peer address under the other event; Report<N>* stay in Extra.
+	{"RTCPSent", "", []string{"From", "MES"}},
+	{"RTCPReceived", "", []string{"To", "MES"}},
 	{"StatusComplete", "", []string{"EventList", "ListItems"}},
 	{"BridgeListItem", "", []string{"BridgeUniqueid", "BridgeType", "BridgeTechnology", "BridgeCreator", "BridgeName", "BridgeNumChannels", "BridgeVideoSourceMode", "BridgeVideoSource"}},
 }
