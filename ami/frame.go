@@ -214,17 +214,25 @@ func (r *Reader) message() Message {
 // the key [k:ks] and of the value [v:]. Asterisk writes exactly one space after
 // the colon; tolerate none or several when reading, as Asterisk does.
 func splitField(line []byte) (k, ks, v int, ok bool) {
-	i := bytes.IndexByte(line, ':')
-	if i <= 0 {
+	// One pass to the colon, noting blanks: keys are short and this runs for
+	// every line, so it beats IndexByte followed by ContainsAny.
+	i, blank := 0, false
+	for ; i < len(line) && line[i] != ':'; i++ {
+		if line[i] == ' ' || line[i] == '\t' {
+			blank = true
+		}
+	}
+	if i == 0 || i == len(line) {
 		return 0, 0, 0, false
 	}
 	ks = i
-	for ks > 0 && (line[ks-1] == ' ' || line[ks-1] == '\t') {
-		ks--
-	}
-	key := line[:ks]
-	if ks == 0 || bytes.ContainsAny(key, " \t") && !isSpacedKey(key) {
-		return 0, 0, 0, false
+	if blank {
+		for ks > 0 && (line[ks-1] == ' ' || line[ks-1] == '\t') {
+			ks--
+		}
+		if ks == 0 || bytes.ContainsAny(line[:ks], " \t") && !isSpacedKey(line[:ks]) {
+			return 0, 0, 0, false
+		}
 	}
 	v = i + 1
 	for v < len(line) && (line[v] == ' ' || line[v] == '\t') {
