@@ -16,6 +16,11 @@ const MaxLineLength = 64 << 10
 // MaxFields bounds the lines of one block for the same reason (Asterisk: 128 inbound).
 const MaxFields = 4096
 
+// MaxBlockSize bounds the bytes of one block, so that MaxFields long lines can
+// not make one message take MaxFields*MaxLineLength of memory. Old-style command
+// output is the largest legitimate block; 4 MiB holds tens of thousands of lines.
+const MaxBlockSize = 4 << 20
+
 // ErrFrame marks a malformed block. The reader skips it and can go on reading.
 var ErrFrame = errors.New("ami: malformed frame")
 
@@ -136,6 +141,12 @@ func (r *Reader) ReadMessage() (Message, error) {
 				}
 				continue
 			}
+			if len(r.spans) >= MaxFields || len(r.blk)+len(line) > MaxBlockSize {
+				if frameErr == nil {
+					frameErr = &FrameError{Line: r.line, Reason: "command output too large", Raw: truncate(line)}
+				}
+				continue
+			}
 			if k, ks, v, ok := splitField(line); ok && (equalFoldASCII(string(line[k:ks]), "ActionID") || equalFoldASCII(string(line[k:ks]), "Privilege")) {
 				r.add(line, k, ks, v)
 				continue
@@ -167,9 +178,13 @@ func (r *Reader) ReadMessage() (Message, error) {
 			}
 			continue
 		}
-		if len(r.spans) >= MaxFields {
+		if len(r.spans) >= MaxFields || len(r.blk)+len(line) > MaxBlockSize {
 			if frameErr == nil {
-				frameErr = &FrameError{Line: r.line, Reason: "too many fields", Raw: truncate(line)}
+				reason := "too many fields"
+				if len(r.spans) < MaxFields {
+					reason = "block too large"
+				}
+				frameErr = &FrameError{Line: r.line, Reason: reason, Raw: truncate(line)}
 			}
 			continue
 		}
@@ -206,6 +221,9 @@ func (r *Reader) message() Message {
 			continue
 		}
 		m[i] = Field{s[sp.key:sp.keyEnd], s[sp.val:sp.valEnd]}
+	}
+	if cap(r.blk) > 256<<10 {
+		r.blk, r.spans = nil, nil // do not keep one huge block's buffers for the life of the connection
 	}
 	return m
 }

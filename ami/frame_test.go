@@ -145,6 +145,42 @@ func TestReadMessage(t *testing.T) {
 	}
 }
 
+func TestReadMessageLimits(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("Event: Many\r\n")
+	for i := 0; i < MaxFields+10; i++ {
+		b.WriteString("K: v\r\n")
+	}
+	b.WriteString("\r\n")
+	line := "V: " + strings.Repeat("x", MaxLineLength-3) + "\r\n"
+	b.WriteString("Event: Big\r\n")
+	for n := 0; n <= MaxBlockSize/len(line); n++ {
+		b.WriteString(line)
+	}
+	b.WriteString("\r\nEvent: Next\r\n\r\n")
+
+	r := NewReader(strings.NewReader(b.String()))
+	var fe *FrameError
+	m, err := r.ReadMessage()
+	if len(m) != MaxFields || !errors.As(err, &fe) || fe.Reason != "too many fields" {
+		t.Errorf("many fields: %d fields, %v", len(m), err)
+	}
+	m, err = r.ReadMessage()
+	if m.EventName() != "Big" || !errors.As(err, &fe) || fe.Reason != "block too large" {
+		t.Errorf("big block: %d fields, %v", len(m), err)
+	}
+	size := 0
+	for _, f := range m {
+		size += len(f.Key) + len(f.Value)
+	}
+	if size > MaxBlockSize {
+		t.Errorf("big block kept %d bytes", size)
+	}
+	if m, err := r.ReadMessage(); err != nil || m.EventName() != "Next" {
+		t.Errorf("after the limits: %q, %v", m, err)
+	}
+}
+
 func TestMessageGet(t *testing.T) {
 	m := Message{{"Event", "Newchannel"}, {"Uniqueid", "1.0"}, {"AccountCode", ""}, {"ChanVariable", "A=1"}, {"chanvariable", "B=2"}}
 	tests := []struct {
