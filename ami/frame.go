@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 )
 
 // MaxLineLength bounds one header line. Asterisk itself refuses inbound lines over
@@ -16,6 +15,11 @@ const MaxLineLength = 64 << 10
 
 // MaxFields bounds the lines of one block for the same reason (Asterisk: 128 inbound).
 const MaxFields = 4096
+
+// MaxBlockSize bounds the bytes of one block, so that MaxFields long lines can
+// not make one message take MaxFields*MaxLineLength of memory. Old-style command
+// output is the largest legitimate block; 4 MiB holds tens of thousands of lines.
+const MaxBlockSize = 4 << 20
 
 // ErrFrame marks a malformed block. The reader skips it and can go on reading.
 var ErrFrame = errors.New("ami: malformed frame")
@@ -42,11 +46,21 @@ type Reader struct {
 	r        *bufio.Reader
 	line     int
 	greeting string
+	// The block being read: its lines' bytes, and per field the spans of key and
+	// value in blk. One string conversion per block (not per line) is most of
+	// what makes ReadMessage cheap.
+	blk   []byte
+	spans []span
 }
+
+// span locates a field in Reader.blk; key < 0 means the key "Output" (old-style
+// command output lines, which have no key on the wire).
+type span struct{ key, keyEnd, val, valEnd int }
 
 // NewReader returns a Reader over r.
 func NewReader(r io.Reader) *Reader {
-	return &Reader{r: bufio.NewReaderSize(r, 64<<10)}
+	// +2 so that a line of exactly MaxLineLength bytes fits with its CRLF.
+	return &Reader{r: bufio.NewReaderSize(r, MaxLineLength+2)}
 }
 
 // Greeting returns the last greeting line seen ("" if none).
@@ -55,43 +69,45 @@ func (r *Reader) Greeting() string { return r.greeting }
 // Line returns the number of lines read so far.
 func (r *Reader) Line() int { return r.line }
 
-// readLine returns one line without its line end. Over-long lines are consumed
-// whole and reported as a FrameError.
-func (r *Reader) readLine() (string, error) {
-	var buf []byte
-	tooLong := false
-	for {
-		chunk, isPrefix, err := r.r.ReadLine()
-		if err != nil {
-			if err == io.EOF && len(buf) > 0 {
-				break
-			}
-			return "", err
+// readLine returns one line without its line end, valid until the next read.
+// Over-long lines are consumed whole and reported as a *FrameError.
+func (r *Reader) readLine() ([]byte, error) {
+	line, err := r.r.ReadSlice('\n')
+	switch {
+	case err == nil:
+	case err == bufio.ErrBufferFull:
+		raw := string(line[:256])
+		for err == bufio.ErrBufferFull {
+			_, err = r.r.ReadSlice('\n')
 		}
-		if !tooLong {
-			if len(buf)+len(chunk) > MaxLineLength {
-				tooLong = true
-				buf = append(buf, chunk[:min(len(chunk), 256)]...)
-			} else {
-				buf = append(buf, chunk...)
-			}
+		r.line++
+		if err != nil && err != io.EOF {
+			return nil, err
 		}
-		if !isPrefix {
-			break
-		}
+		return nil, &FrameError{Line: r.line, Reason: "line too long", Raw: raw}
+	case err == io.EOF && len(line) > 0:
+		// The last line of a stream that does not end in a line end.
+	default:
+		return nil, err
 	}
 	r.line++
-	if tooLong {
-		return "", &FrameError{Line: r.line, Reason: "line too long", Raw: string(buf[:min(len(buf), 256)])}
+	n := len(line)
+	if n > 0 && line[n-1] == '\n' {
+		n--
+		if n > 0 && line[n-1] == '\r' {
+			n--
+		}
 	}
-	return string(buf), nil
+	return line[:n], nil
 }
 
 // ReadMessage returns the next block. On a malformed block it returns the fields it
-// could read together with a *FrameError; the stream stays usable. io.EOF means the
+// could read together with a *FrameError; the stream stays usable. A block made
+// only of bad lines gives a nil message and the *FrameError. io.EOF means the
 // stream ended on a block boundary; io.ErrUnexpectedEOF means it ended inside one.
 func (r *Reader) ReadMessage() (Message, error) {
-	var msg Message
+	r.blk = r.blk[:0]
+	r.spans = r.spans[:0]
 	var frameErr error
 	follows := false
 	for {
@@ -105,80 +121,153 @@ func (r *Reader) ReadMessage() (Message, error) {
 				continue
 			}
 			if err == io.EOF {
-				if len(msg) > 0 {
-					return msg, io.ErrUnexpectedEOF
+				if len(r.spans) > 0 {
+					return r.message(), io.ErrUnexpectedEOF
+				}
+				if frameErr != nil {
+					return nil, frameErr
 				}
 				return nil, io.EOF
 			}
-			return msg, err
+			return r.message(), err
 		}
 		if follows {
-			// Asterisk 13 and older: raw CLI output until --END COMMAND--.
-			if line == "--END COMMAND--" {
+			// Asterisk 13 and older: raw CLI output until --END COMMAND--, which
+			// 1.4-1.8 sometimes glue to the last output line.
+			if out, ok := bytes.CutSuffix(line, []byte("--END COMMAND--")); ok {
 				follows = false
+				if len(out) > 0 {
+					r.addOutput(out)
+				}
 				continue
 			}
-			if k, v, ok := splitField(line); ok && (strings.EqualFold(k, "ActionID") || strings.EqualFold(k, "Privilege")) {
-				msg = append(msg, Field{k, v})
+			if len(r.spans) >= MaxFields || len(r.blk)+len(line) > MaxBlockSize {
+				if frameErr == nil {
+					frameErr = &FrameError{Line: r.line, Reason: "command output too large", Raw: truncate(line)}
+				}
 				continue
 			}
-			msg = append(msg, Field{"Output", line})
+			if k, ks, v, ok := splitField(line); ok && (equalFoldASCII(string(line[k:ks]), "ActionID") || equalFoldASCII(string(line[k:ks]), "Privilege")) {
+				r.add(line, k, ks, v)
+				continue
+			}
+			r.addOutput(line)
 			continue
 		}
-		if line == "" {
-			if len(msg) == 0 {
+		if len(line) == 0 {
+			if len(r.spans) == 0 {
+				if frameErr != nil {
+					return nil, frameErr // do not pin this error on the next good block
+				}
 				continue // blank lines between blocks
 			}
-			return msg, frameErr
+			return r.message(), frameErr
 		}
-		k, v, ok := splitField(line)
+		k, ks, v, ok := splitField(line)
 		if !ok {
-			if len(msg) == 0 && strings.HasPrefix(line, "Asterisk Call Manager/") {
-				r.greeting = line
+			if len(r.spans) == 0 && bytes.HasPrefix(line, []byte("Asterisk Call Manager/")) {
+				r.greeting = string(line)
 				continue
 			}
 			if frameErr == nil {
-				frameErr = &FrameError{Line: r.line, Reason: "line without a colon", Raw: truncate(line)}
+				reason := "line without a colon"
+				if bytes.IndexByte(line, ':') >= 0 {
+					reason = "malformed key"
+				}
+				frameErr = &FrameError{Line: r.line, Reason: reason, Raw: truncate(line)}
 			}
 			continue
 		}
-		if len(msg) >= MaxFields {
+		if len(r.spans) >= MaxFields || len(r.blk)+len(line) > MaxBlockSize {
 			if frameErr == nil {
-				frameErr = &FrameError{Line: r.line, Reason: "too many fields", Raw: truncate(line)}
+				reason := "too many fields"
+				if len(r.spans) < MaxFields {
+					reason = "block too large"
+				}
+				frameErr = &FrameError{Line: r.line, Reason: reason, Raw: truncate(line)}
 			}
 			continue
 		}
-		msg = append(msg, Field{k, v})
-		if len(msg) == 1 && strings.EqualFold(k, "Response") && v == "Follows" {
+		r.add(line, k, ks, v)
+		if len(r.spans) == 1 && equalFoldASCII(string(line[k:ks]), "Response") && string(line[v:]) == "Follows" {
 			follows = true
 		}
 	}
 }
 
-// splitField splits "Key: Value" on the first colon. Asterisk writes exactly one
-// space after the colon; tolerate none or several when reading, as Asterisk does.
-func splitField(line string) (key, value string, ok bool) {
-	i := strings.IndexByte(line, ':')
-	if i <= 0 {
-		return "", "", false
+func (r *Reader) add(line []byte, k, ks, v int) {
+	base := len(r.blk)
+	r.blk = append(r.blk, line...)
+	r.spans = append(r.spans, span{base + k, base + ks, base + v, len(r.blk)})
+}
+
+func (r *Reader) addOutput(line []byte) {
+	base := len(r.blk)
+	r.blk = append(r.blk, line...)
+	r.spans = append(r.spans, span{-1, -1, base, len(r.blk)})
+}
+
+// message builds the Message from the block read so far, with one string for
+// all its bytes.
+func (r *Reader) message() Message {
+	if len(r.spans) == 0 {
+		return nil
 	}
-	key = strings.TrimRight(line[:i], " \t")
-	if key == "" || strings.ContainsAny(key, " \t") && !isSpacedKey(key) {
-		return "", "", false
+	s := string(r.blk)
+	m := make(Message, len(r.spans))
+	for i, sp := range r.spans {
+		if sp.key < 0 {
+			m[i] = Field{"Output", s[sp.val:sp.valEnd]}
+			continue
+		}
+		m[i] = Field{s[sp.key:sp.keyEnd], s[sp.val:sp.valEnd]}
 	}
-	value = strings.TrimLeft(line[i+1:], " \t")
-	return key, value, true
+	if cap(r.blk) > 256<<10 {
+		r.blk, r.spans = nil, nil // do not keep one huge block's buffers for the life of the connection
+	}
+	return m
+}
+
+// splitField splits "Key: Value" on the first colon and returns the offsets of
+// the key [k:ks] and of the value [v:]. Asterisk writes exactly one space after
+// the colon; tolerate none or several when reading, as Asterisk does.
+func splitField(line []byte) (k, ks, v int, ok bool) {
+	// One pass to the colon, noting blanks: keys are short and this runs for
+	// every line, so it beats IndexByte followed by ContainsAny.
+	i, blank := 0, false
+	for ; i < len(line) && line[i] != ':'; i++ {
+		if line[i] == ' ' || line[i] == '\t' {
+			blank = true
+		}
+	}
+	if i == 0 || i == len(line) {
+		return 0, 0, 0, false
+	}
+	ks = i
+	if blank {
+		for ks > 0 && (line[ks-1] == ' ' || line[ks-1] == '\t') {
+			ks--
+		}
+		if ks == 0 || bytes.ContainsAny(line[:ks], " \t") && !isSpacedKey(line[:ks]) {
+			return 0, 0, 0, false
+		}
+	}
+	v = i + 1
+	for v < len(line) && (line[v] == ' ' || line[v] == '\t') {
+		v++
+	}
+	return 0, ks, v, true
 }
 
 // isSpacedKey accepts the few real keys that contain spaces: none in 12+, but
 // chan_sip-era events and Command output lines sometimes carry them.
-func isSpacedKey(key string) bool { return !strings.ContainsAny(key, "\t") && len(key) < 64 }
+func isSpacedKey(key []byte) bool { return bytes.IndexByte(key, '\t') < 0 && len(key) < 64 }
 
-func truncate(s string) string {
-	if len(s) > 256 {
-		return s[:256]
+func truncate(b []byte) string {
+	if len(b) > 256 {
+		b = b[:256]
 	}
-	return s
+	return string(b)
 }
 
 // WriteMessage writes m in wire form (CRLF line ends and a closing blank line).
