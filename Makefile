@@ -26,7 +26,7 @@ test: deps check-generated
 generate:
 	$(GO) generate ./ent
 	$(GO) tool gqlgen generate
-	@if [ -f ami/generate.go ]; then $(GO) generate ./ami; fi
+	$(GO) generate ./ami
 
 # Fails when committed generated code differs from what `make generate` writes, or
 # when ent/schema changed without a migration.

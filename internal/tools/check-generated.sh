@@ -15,7 +15,7 @@ git ls-files -z -co --exclude-standard | while IFS= read -r -d '' f; do
 done
 (cd "$tmp" && make -s generate >/dev/null)
 stale=$(diff -rq "$root/ent" "$tmp/ent" 2>&1; diff -rq "$root/graph" "$tmp/graph" 2>&1; \
-  if [ -f ami/events_gen.go ]; then diff -q ami/events_gen.go "$tmp/ami/events_gen.go" 2>&1; fi) || true
+  diff -q "$root/ami/events_gen.go" "$tmp/ami/events_gen.go" 2>&1) || true
 if [ -n "$stale" ]; then
   echo "generated code is stale; run 'make generate' and commit the result:" >&2
   echo "$stale" >&2
