@@ -21,7 +21,10 @@ type Assembler struct {
 	out     []Output
 	clock   time.Time // the latest event time seen
 	recent  dedupRing
-	gap     *gapState
+	// sawHangupRequest says the stream carries HangupRequest events at all (filtered
+	// captures do not): only then does a missing one prove something.
+	sawHangupRequest bool
+	gap              *gapState
 }
 
 // New returns an assembler for one server.
@@ -487,6 +490,7 @@ func (a *Assembler) onHangupRequest(ev *evCtx) {
 		return
 	}
 	ch.hangupReq = true
+	a.sawHangupRequest = true
 	c := ch.call
 	if ch == c.origin && !c.originReq {
 		c.originReq = true

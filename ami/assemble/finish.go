@@ -124,6 +124,13 @@ func (a *Assembler) finish(c *callState, end time.Time) {
 		}
 	}
 	a.closeAttempts(c, "", end)
+	if c.provisional > 0 && a.sawHangupRequest && !c.originReq {
+		// QueueCallerAbandon with no HangupRequest from the caller in a stream that
+		// carries them: the queue gave up, the caller did not (reference §3.c.1).
+		if v := &r.Visits[c.provisional-1]; v.Result == ReasonAbandoned {
+			v.Result = ReasonTimeout
+		}
+	}
 
 	// Queues, missed-in-queues.
 	r.Queues, r.MissedInQueues = nil, nil
