@@ -13,7 +13,7 @@ import (
 type Assembler struct {
 	dir     *directory
 	chans   map[string]*channel   // live channels by uniqueid
-	names   map[string]*channel   // live channels by current name (Asterisk 11 names only)
+	names   map[string]*channel   // live channels by current name (masquerades, Local pairs)
 	calls   map[string]*callState // in-flight calls by every linkedid they carry
 	bridges map[string]*bridge
 	gone    goneSet           // recently hung-up uniqueids: late events are ignored
@@ -25,6 +25,13 @@ type Assembler struct {
 	// captures do not): only then does a missing one prove something.
 	sawHangupRequest bool
 	gap              *gapState
+	// strs interns endpoint, context and queue strings: a few hundred distinct values
+	// repeated on every call, and otherwise each one pins the whole header line it was
+	// cut from.
+	strs map[string]string
+	// dests are the open dials of a channel, for Asterisk 11 only: its Dial End does not
+	// name the destination. Kept here, not in every channel.
+	dests map[*channel][]*channel
 }
 
 // New returns an assembler for one server.
@@ -37,6 +44,8 @@ func New(cfg Config) *Assembler {
 		bridges: make(map[string]*bridge),
 		opState: make(map[string]uint64),
 		gone:    newGoneSet(4096),
+		strs:    make(map[string]string),
+		dests:   make(map[*channel][]*channel),
 	}
 }
 
@@ -242,13 +251,13 @@ func (a *Assembler) newChannel(ev *evCtx, uid, name, lid, context, exten, cidNum
 		// into its creator's by Dial, LocalBridge or Bridge events.
 		lid = uid
 	}
-	dev := deviceOf(name)
+	dev := a.intern(deviceOf(name))
+	context = a.intern(context)
 	ch := &channel{
 		uid: uid, name: name, device: dev,
 		kind:    a.dir.channelKind(dev, context),
-		context: context, exten: exten,
+		context: context, exten: a.intern(exten),
 		cidNum: cidNum, cidName: cidName,
-		created: ev.t,
 	}
 	if strings.HasSuffix(name, ";1") {
 		ch.local = 1
@@ -259,11 +268,6 @@ func (a *Assembler) newChannel(ev *evCtx, uid, name, lid, context, exten, cidNum
 		sib := name[:len(name)-1] + string("21"[ch.local-1])
 		if s := a.names[sib]; s != nil {
 			ch.peer, s.peer = s, ch
-		}
-	}
-	if ev.approx {
-		if t, ok := uniqueidEpoch(uid); ok {
-			ch.created = t
 		}
 	}
 	a.chans[uid] = ch
@@ -409,9 +413,7 @@ func (a *Assembler) onNewstate(ev *evCtx) {
 	if st != "Up" {
 		return
 	}
-	if ch.upAt.IsZero() {
-		ch.upAt = ev.t
-	}
+	ch.up = true
 	// A dialled real channel going Up is its answer. Asterisk 11's Dial End does not
 	// name the destination, and in 12+ it arrives just after, so this is the common
 	// signal.
@@ -492,9 +494,8 @@ func (a *Assembler) onHangupRequest(ev *evCtx) {
 	ch.hangupReq = true
 	a.sawHangupRequest = true
 	c := ch.call
-	if ch == c.origin && !c.originReq {
+	if ch == c.origin {
 		c.originReq = true
-		c.originReqAt = ev.t
 	}
 	if ch.kind == KindLocal || ch.transferer {
 		return
@@ -535,6 +536,7 @@ func (a *Assembler) hangup(ch *channel, ev *evCtx) {
 		ch.peer.peer = nil
 	}
 	delete(a.chans, ch.uid)
+	delete(a.dests, ch)
 	if a.names[ch.name] == ch {
 		delete(a.names, ch.name)
 	}
@@ -564,7 +566,6 @@ func (a *Assembler) dialed(src, dst *channel, dialString string, ev *evCtx) {
 	dst.dialString = dialString
 	if src != nil {
 		src.lastDest = dst
-		src.dests = append(src.dests[:0:0], append(src.dests, dst)...)
 	}
 	if dst.kind == KindLocal || dst.ring != 0 {
 		return
@@ -616,7 +617,6 @@ func (a *Assembler) dialEnded(src, dst *channel, status string, ev *evCtx) {
 	if src == nil || src == c.origin || src.kind == KindLocal && a.realOf(src) == c.origin {
 		c.originDial = status
 	}
-	c.lastDialStatus = status
 	if status == "ANSWER" && dst.kind != KindLocal {
 		a.answer(dst, ev)
 	}
@@ -635,22 +635,26 @@ func (a *Assembler) onDial11(ev *evCtx) {
 			return
 		}
 		a.dialed(src, dst, ev.get("Dialstring"), ev)
+		if src != nil {
+			// Only Asterisk 11 needs the list: its Dial End names no destination.
+			a.dests[src] = append(a.dests[src], dst)
+		}
 	case "End":
 		if src == nil {
 			return
 		}
 		status := ev.get("DialStatus")
-		for _, d := range src.dests {
+		for _, d := range a.dests[src] {
 			if d.call == nil {
 				continue
 			}
 			st := status
-			if status == "ANSWER" && d.upAt.IsZero() {
+			if status == "ANSWER" && !d.up {
 				st = "CANCEL"
 			}
 			a.dialEnded(src, d, st, ev)
 		}
-		if len(src.dests) == 0 {
+		if len(a.dests[src]) == 0 {
 			src.call.originDial = status
 		}
 	}
@@ -936,7 +940,7 @@ func (a *Assembler) onRename(ev *evCtx) {
 	if c.origin == clone {
 		c.origin = ch
 	}
-	ch.answered, ch.upAt = clone.answered, clone.upAt
+	ch.answered, ch.up = clone.answered, clone.up
 	ch.leg, clone.leg = clone.leg, 0
 	ch.ring, clone.ring = clone.ring, 0
 	ch.dialString, ch.dialedBy = clone.dialString, clone.dialedBy
@@ -956,7 +960,7 @@ func (a *Assembler) onHold(ev *evCtx, on bool) {
 	}
 	if on {
 		if !ch.onHold {
-			ch.onHold, ch.holdAt = true, ev.t
+			ch.onHold, ch.holdAt = true, ev.t.UnixNano()
 		}
 		return
 	}
@@ -969,7 +973,7 @@ func (a *Assembler) onHold(ev *evCtx, on bool) {
 
 func (a *Assembler) endHold(ch *channel, t time.Time) {
 	ch.onHold = false
-	d := t.Sub(ch.holdAt)
+	d := time.Duration(t.UnixNano() - ch.holdAt)
 	if d < 0 {
 		d = 0
 	}
@@ -984,6 +988,23 @@ func (a *Assembler) endHold(ch *channel, t time.Time) {
 func secs(d time.Duration) int { return int(d / time.Second) }
 
 // ---- helpers
+
+// intern returns the assembler's copy of s. The table is bounded: past 1<<16 entries
+// (a flood of distinct values, not the steady state) it starts over.
+func (a *Assembler) intern(s string) string {
+	if s == "" {
+		return ""
+	}
+	if v, ok := a.strs[s]; ok {
+		return v
+	}
+	if len(a.strs) >= 1<<16 {
+		clear(a.strs)
+	}
+	v := strings.Clone(s)
+	a.strs[v] = v
+	return v
+}
 
 func atoi(s string) int {
 	n, _ := strconv.Atoi(strings.TrimSpace(s))

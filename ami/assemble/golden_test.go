@@ -52,7 +52,7 @@ func richJSON(t *testing.T, c *Call) map[string]any {
 	return m
 }
 
-func loadGolden(t *testing.T, path string) golden {
+func loadGolden(t testing.TB, path string) golden {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {

@@ -13,7 +13,7 @@ func (a *Assembler) onQueueJoin(ev *evCtx) {
 	}
 	c := ch.call
 	c.rec.Visits = append(c.rec.Visits, QueueVisit{
-		Queue:    ev.get("Queue"),
+		Queue:    a.intern(ev.get("Queue")),
 		Join:     ev.t,
 		Position: atoi(ev.get("Position")),
 	})
@@ -217,7 +217,7 @@ func (a *Assembler) onAgentCalled(ev *evCtx) {
 	c := caller.call
 	q := ev.get("Queue")
 	p := a.operatorParty(iface, name, member)
-	c.rec.Attempts = append(c.rec.Attempts, QueueAttempt{Queue: q, Operator: p, Interface: iface, RingStart: ev.t})
+	c.rec.Attempts = append(c.rec.Attempts, QueueAttempt{Queue: a.intern(q), Operator: p, Interface: a.intern(iface), RingStart: ev.t})
 	if member != nil {
 		member.attempt = int32(len(c.rec.Attempts))
 	}

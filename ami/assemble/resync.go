@@ -142,6 +142,7 @@ func (a *Assembler) Flush(now time.Time) []Output {
 		}
 		for _, ch := range c.chans {
 			delete(a.chans, ch.uid)
+			delete(a.dests, ch)
 			if a.names[ch.name] == ch {
 				delete(a.names, ch.name)
 			}

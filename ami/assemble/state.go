@@ -14,8 +14,7 @@ type channel struct {
 	local   int8     // 1 or 2 for the halves of a Local pair, else 0
 	peer    *channel // the other Local half
 	call    *callState
-	created time.Time
-	upAt    time.Time
+	up      bool // went Up
 	cidNum  string
 	cidName string
 	exten   string // exten at creation (the DID on an inbound trunk channel)
@@ -25,10 +24,9 @@ type channel struct {
 	dialString string
 	dialedBy   *channel
 	lastDest   *channel
-	dests      []*channel // Asterisk 11: Dial End names no destination
 	bridge     *bridge
 	bpeer      *channel // Asterisk 11 Bridge Link partner
-	holdAt     time.Time
+	holdAt     int64    // unix nanoseconds: 8 bytes instead of time.Time's 24
 	onHold     bool
 	hangupReq  bool
 	answered   bool  // answer() ran for it
@@ -63,24 +61,22 @@ type callState struct {
 	answered   bool
 	rings      []ring
 
-	originReq      bool // the origin channel got a HangupRequest
-	originReqAt    time.Time
-	lastReq        *channel // last HangupRequest of a talking (bridged) party
-	lastReqRole    string
-	leaver         *channel
-	leaverRole     string // role of the first to leave the last two-party bridge
-	unlink         [2]*channel
-	unlinkRole     string
-	agentReason    string
-	originDial     string // last DialEnd status of a dial made by the origin side
-	pendingBlind   int
-	talkEnd        time.Time
-	hold           time.Duration
-	lastTime       time.Time
-	provisional    int // index+1 of a visit whose "abandoned" is not yet proven
-	gapAffected    bool
-	startedInGap   bool
-	lastDialStatus string
+	originReq    bool     // the origin channel got a HangupRequest
+	lastReq      *channel // last HangupRequest of a talking (bridged) party
+	lastReqRole  string
+	leaver       *channel
+	leaverRole   string // role of the first to leave the last two-party bridge
+	unlink       [2]*channel
+	unlinkRole   string
+	agentReason  string
+	originDial   string // last DialEnd status of a dial made by the origin side
+	pendingBlind int
+	talkEnd      time.Time
+	hold         time.Duration
+	lastTime     time.Time
+	provisional  int // index+1 of a visit whose "abandoned" is not yet proven
+	gapAffected  bool
+	startedInGap bool
 	// aliases are group ids merged into this call that are not linkedids (Asterisk 11
 	// groups channels by creation, not by linkedid).
 	aliases []string

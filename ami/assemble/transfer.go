@@ -93,7 +93,7 @@ func (a *Assembler) attended(orig, second, target *channel, ev *evCtx) {
 	} else if target != nil {
 		r := a.realOf(target)
 		tr.To = a.partyOf(r)
-		tr.Answered = r != nil && (r.answered || !r.upAt.IsZero())
+		tr.Answered = r != nil && (r.answered || r.up)
 	}
 	if !tr.Answered {
 		// The transferer hung up before the target answered (reference §3.e.1).
