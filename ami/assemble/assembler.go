@@ -75,7 +75,9 @@ func (a *Assembler) Feed(e *ami.Event) []Output {
 	ev := evCtx{e: e, t: t, approx: !stamped}
 	switch h {
 	case hNewchannel:
-		a.snapshot(&ev, pNone)
+		if ch := a.snapshot(&ev, pNone); ch != nil {
+			a.chanVars(ch, &ev)
+		}
 	case hNewstate:
 		a.onNewstate(&ev)
 	case hNewCallerid:
@@ -246,7 +248,8 @@ func (a *Assembler) touch(c *callState, ev *evCtx) {
 }
 
 func (a *Assembler) newChannel(ev *evCtx, uid, name, lid, context, exten, cidNum, cidName string) *channel {
-	if lid == "" {
+	noLinkedid := lid == ""
+	if noLinkedid {
 		// Asterisk 11 has no linkedid: a channel starts its own group and is merged
 		// into its creator's by Dial, LocalBridge or Bridge events.
 		lid = uid
@@ -277,6 +280,11 @@ func (a *Assembler) newChannel(ev *evCtx, uid, name, lid, context, exten, cidNum
 	c := a.calls[lid]
 	if c == nil {
 		c = a.newCall(lid, ev)
+		// Asterisk 11 gives every channel its own group until a Dial or Bridge joins it
+		// to its creator: only a real channel with a dialled extension starts a call.
+		if !noLinkedid || ch.kind != KindLocal && exten != "" {
+			a.note(Notification{Kind: CallStarted, Time: c.rec.Start, Linkedid: lid, Caller: a.partyOf(ch)})
+		}
 	}
 	a.attach(ch, c, ev)
 	return ch
@@ -299,7 +307,6 @@ func (a *Assembler) newCall(lid string, ev *evCtx) *callState {
 		c.startedInGap = true
 	}
 	a.calls[lid] = c
-	a.note(Notification{Kind: CallStarted, Time: c.rec.Start, Linkedid: lid})
 	return c
 }
 
@@ -386,13 +393,30 @@ func (a *Assembler) merge(src, dst *callState, ev *evCtx) {
 	if src.rec.Start.Before(dst.rec.Start) {
 		dst.rec.Start = src.rec.Start
 	}
+	// src's lists go after dst's; the channels' indexes into them shift by as much.
+	nr, na, nl := int32(len(dst.rings)), int32(len(dst.rec.Attempts)), int32(len(dst.rec.Legs))
 	dst.rings = append(dst.rings, src.rings...)
 	dst.rec.Visits = append(dst.rec.Visits, src.rec.Visits...)
 	dst.rec.Attempts = append(dst.rec.Attempts, src.rec.Attempts...)
-	// Indexes into src's lists are stale; merges happen before anything is indexed in
-	// practice (a fresh channel joins its creator), so dropping them is safe.
+	dst.rec.Legs = append(dst.rec.Legs, src.rec.Legs...)
+	dst.rec.Transfers = append(dst.rec.Transfers, src.rec.Transfers...)
+	dst.rec.Recordings = append(dst.rec.Recordings, src.rec.Recordings...)
+	for _, p := range src.rec.Operators {
+		a.addOperator(dst, p)
+	}
+	if !dst.answered && src.answered {
+		dst.answered, dst.answeredAt, dst.rec.AnsweredBy = true, src.answeredAt, src.rec.AnsweredBy
+	}
 	for _, ch := range src.chans {
-		ch.ring, ch.attempt, ch.leg = 0, 0, 0
+		if ch.ring > 0 {
+			ch.ring += nr
+		}
+		if ch.attempt > 0 {
+			ch.attempt += na
+		}
+		if ch.leg > 0 {
+			ch.leg += nl
+		}
 	}
 	for _, id := range append(src.rec.Linkedids, src.aliases...) {
 		a.calls[id] = dst
@@ -511,7 +535,31 @@ func (a *Assembler) onHangup(ev *evCtx) {
 	if ch == nil {
 		return
 	}
+	a.chanVars(ch, ev)
 	a.hangup(ch, ev)
+}
+
+// chanVars copies configured variables from "ChanVariable: NAME=value" lines
+// (manager.conf channelvars, reference §1.6). Read on Newchannel and Hangup only: the
+// lines repeat on every snapshot event, and the last value is the one that counts.
+func (a *Assembler) chanVars(ch *channel, ev *evCtx) {
+	if len(a.dir.vars) == 0 {
+		return
+	}
+	for _, f := range ev.e.Fields {
+		if f.Key != "ChanVariable" {
+			continue
+		}
+		name, val, ok := strings.Cut(f.Value, "=")
+		if !ok || !a.dir.vars[strings.TrimLeft(name, "_")] {
+			continue
+		}
+		c := ch.call
+		if c.rec.Custom == nil {
+			c.rec.Custom = map[string]string{}
+		}
+		c.rec.Custom[strings.TrimLeft(name, "_")] = val
+	}
 }
 
 func (a *Assembler) hangup(ch *channel, ev *evCtx) {
@@ -574,6 +622,11 @@ func (a *Assembler) dialed(src, dst *channel, dialString string, ev *evCtx) {
 	p := a.partyOf(dst)
 	c.rings = append(c.rings, ring{party: p, op: dst.kind == KindOperator, start: ev.t})
 	dst.ring = int32(len(c.rings))
+	// app_queue's AgentCalled (always just before the DialBegin) already announced this
+	// member, directly or through its Local pair.
+	if dst.attempt > 0 || src != nil && src.local == 2 && src.peer != nil && src.peer.attempt > 0 {
+		return
+	}
 	var caller Party
 	if c.origin != nil {
 		caller = a.partyOf(c.origin)
