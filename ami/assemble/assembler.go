@@ -24,7 +24,9 @@ type Assembler struct {
 	// sawHangupRequest says the stream carries HangupRequest events at all (filtered
 	// captures do not): only then does a missing one prove something.
 	sawHangupRequest bool
-	gap              *gapState
+	// provisional counts calls with an unconfirmed abandon (see setProvisional).
+	provisional int
+	gap         *gapState
 	// strs interns endpoint, context and queue strings: a few hundred distinct values
 	// repeated on every call, and otherwise each one pins the whole header line it was
 	// cut from.
@@ -67,6 +69,18 @@ func (a *Assembler) Feed(e *ami.Event) []Output {
 	h := handlerOf(e.Name)
 	if h == hNone {
 		return nil
+	}
+	// Cheap filters first: most VarSet and Newexten events are of no interest, and
+	// hashing them for the duplicate check would cost more than handling them.
+	switch h {
+	case hVarSet:
+		if !a.wantVar(e.Fields.Get("Variable")) {
+			return nil
+		}
+	case hNewexten:
+		if e.Fields.Get("Application") != "Queue" && a.provisional == 0 {
+			return nil
+		}
 	}
 	if a.recent.seen(e) {
 		return nil
@@ -468,21 +482,19 @@ func (a *Assembler) onNewexten(ev *evCtx) {
 	if v := &c.rec.Visits[c.provisional-1]; v.Result == ReasonAbandoned {
 		v.Result = ReasonTimeout
 	}
-	c.provisional = 0
+	a.clearProvisional(c)
+}
+
+func (a *Assembler) wantVar(name string) bool {
+	switch name {
+	case "MIXMONITOR_FILENAME", "QUEUESTATUS":
+		return true
+	}
+	return len(a.dir.vars) > 0 && a.dir.vars[strings.TrimLeft(name, "_")]
 }
 
 func (a *Assembler) onVarSet(ev *evCtx) {
 	name := ev.get("Variable")
-	switch name {
-	case "MIXMONITOR_FILENAME", "QUEUESTATUS":
-	default:
-		if len(a.dir.vars) == 0 {
-			return
-		}
-		if !a.dir.vars[strings.TrimLeft(name, "_")] {
-			return
-		}
-	}
 	ch := a.snapshot(ev, pNone)
 	if ch == nil {
 		return

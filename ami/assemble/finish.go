@@ -131,6 +131,7 @@ func (a *Assembler) finish(c *callState, end time.Time) {
 			v.Result = ReasonTimeout
 		}
 	}
+	a.clearProvisional(c)
 
 	// Queues, missed-in-queues.
 	r.Queues, r.MissedInQueues = nil, nil

@@ -29,7 +29,7 @@ func (a *Assembler) settleProvisional(c *callState) {
 	if v := &c.rec.Visits[c.provisional-1]; v.Result == ReasonAbandoned && !c.originReq {
 		v.Result = ReasonTimeout
 	}
-	c.provisional = 0
+	a.clearProvisional(c)
 }
 
 func (a *Assembler) onQueueLeave(ev *evCtx) {
@@ -72,14 +72,29 @@ func (a *Assembler) onQueueAbandon(ev *evCtx) {
 	}
 	v.Result = ReasonAbandoned
 	if !c.originReq || ch != c.origin {
-		c.provisional = len(c.rec.Visits)
 		for i := range c.rec.Visits {
 			if &c.rec.Visits[i] == v {
-				c.provisional = i + 1
+				a.setProvisional(c, i+1)
 			}
 		}
 	}
 	a.closeAttempts(c, q, ev.t)
+}
+
+// setProvisional marks visit i (1-based) as an abandon still to be confirmed; the
+// assembler-wide count lets Feed skip Newexten events while nothing is pending.
+func (a *Assembler) setProvisional(c *callState, i int) {
+	if c.provisional == 0 {
+		a.provisional++
+	}
+	c.provisional = i
+}
+
+func (a *Assembler) clearProvisional(c *callState) {
+	if c.provisional != 0 {
+		a.provisional--
+	}
+	c.provisional = 0
 }
 
 // queueStatus applies VarSet QUEUESTATUS, set by Queue() when it returns without an
@@ -106,7 +121,7 @@ func (a *Assembler) queueStatus(ch *channel, val string, ev *evCtx) {
 	}
 	if c.provisional > 0 {
 		c.rec.Visits[c.provisional-1].Result = res
-		c.provisional = 0
+		a.clearProvisional(c)
 		return
 	}
 	if v := c.visit(ch.queueApp, false); v != nil && v.Result != ReasonAnswered {
