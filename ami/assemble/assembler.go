@@ -760,6 +760,11 @@ func (a *Assembler) answer(ch *channel, ev *evCtx) {
 		if tr.To.Name == "" {
 			tr.To.Name = p.Name
 		}
+		for i := range c.rec.Legs {
+			if t := c.rec.Legs[i].TransferredTo; t != nil && t.Number == tr.To.Number && t.Device == "" {
+				*t = tr.To
+			}
+		}
 		c.pendingBlind = 0
 	}
 	if ch.leg == 0 {

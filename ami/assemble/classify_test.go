@@ -38,8 +38,9 @@ func TestClassifyChannel(t *testing.T) {
 	}{
 		{lab, "PJSIP/trunk-00000000", "from-trunk", KindTrunk},
 		{lab, "PJSIP/trunk-00000023", "from-trunk", KindTrunk},
-		{lab, "PJSIP/trunkline2-00000001", "somewhere", KindInternal}, // prefix must end at the endpoint
-		{lab, "PJSIP/carrier2-00000001", "from-trunk", KindTrunk},     // by context
+		{lab, "PJSIP/trunkline2-00000001", "from-internal", KindInternal}, // prefix must end at the endpoint
+		{lab, "PJSIP/9999-00000001", "elsewhere", KindUnknown},            // not an internal context
+		{lab, "PJSIP/carrier2-00000001", "from-trunk", KindTrunk},         // by context
 		{lab, "PJSIP/1001-00000002", "from-internal", KindOperator},
 		{lab, "PJSIP/2000-0000001a", "from-internal", KindInternal},
 		{lab, "Local/1001@agents-00000000;1", "agents", KindLocal},

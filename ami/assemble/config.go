@@ -35,9 +35,10 @@ type Config struct {
 	// TrunkContexts identify trunk channels by the context they were created in
 	// (inbound: "from-trunk").
 	TrunkContexts []string
-	// InternalContexts are contexts of internal phones ("from-internal"). A non-trunk,
-	// non-Local channel is an internal party whatever its context; this list only helps
-	// ClassifyExten and channels that carry no endpoint name.
+	// InternalContexts are the contexts internal phones' channels are created in
+	// ("from-internal"). When set, a channel that is neither trunk nor operator and was
+	// created in another context is classified KindUnknown instead of KindInternal (an
+	// endpoint nobody configured); the assembler treats both as non-trunk parties.
 	InternalContexts []string
 	// Queues and IVRs classify dialled extensions (ClassifyExten).
 	Queues []QueueExten
@@ -188,6 +189,9 @@ func (d *directory) channelKind(device, context string) Kind {
 	}
 	if d.trunkCtx[context] {
 		return KindTrunk
+	}
+	if len(d.internalCtx) > 0 && context != "" && !d.internalCtx[context] {
+		return KindUnknown
 	}
 	return KindInternal
 }

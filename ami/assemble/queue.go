@@ -207,6 +207,9 @@ func (a *Assembler) operatorParty(iface, name string, member *channel) Party {
 	} else {
 		num = resourceOf(iface)
 	}
+	if strings.Contains(name, "/") {
+		name = ""
+	}
 	return Party{Number: num, Name: name}
 }
 
@@ -292,13 +295,17 @@ func (a *Assembler) onAgentConnect(ev *evCtx) {
 	v.Result = ReasonAnswered
 	v.WaitSeconds = hold
 	at := a.findAttempt(c, member, q, iface, false)
+	p := a.operatorParty(iface, name, member)
 	if at != nil {
+		// AgentCalled may have named only the Local member; by now the phone is known.
+		if at.Operator.Device == "" {
+			at.Operator = p
+		}
 		at.Result = ReasonAnswered
 		at.RingEnd = ev.t
 		at.RingSeconds = atoi(ev.get("RingTime")) // seconds here, unlike AgentRingNoAnswer
 	}
 	a.closeAttempts(c, q, ev.t)
-	p := a.operatorParty(iface, name, member)
 	// The leg may already exist from the phone's answer (DialEnd ANSWER / Newstate Up
 	// seen through the Local pair); AgentConnect adds the queue and the wait.
 	var leg *Leg
