@@ -317,9 +317,6 @@ func (a *Assembler) newCall(lid string, ev *evCtx) *callState {
 		}
 	}
 	c.lastTime = ev.t
-	if a.gap != nil && a.gap.resyncing {
-		c.startedInGap = true
-	}
 	a.calls[lid] = c
 	return c
 }
@@ -897,6 +894,10 @@ func (a *Assembler) leaveBridge(ch *channel, ev *evCtx) {
 			b.members = append(b.members[:i], b.members[i+1:]...)
 			break
 		}
+	}
+	if len(b.members) == 0 && a.bridges[b.id] == b {
+		// BridgeDestroy normally follows; after a gap it may never come.
+		delete(a.bridges, b.id)
 	}
 	c := ch.call
 	if n < 2 || !c.answered {

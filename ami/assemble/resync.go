@@ -87,8 +87,13 @@ func (a *Assembler) onResyncItem(ev *evCtx) {
 	}
 	a.gap.listed[uid] = true
 	if ev.e.Name == "CoreShowChannel" {
+		known := a.chans[uid] != nil
 		if ch := a.snapshot(ev, pNone); ch != nil && ch.call != nil {
 			ch.call.gapAffected = true
+			if !known {
+				// A channel we never saw: its call began while we were away.
+				ch.call.startedInGap = true
+			}
 		}
 	}
 }

@@ -272,3 +272,31 @@ func TestNotifications(t *testing.T) {
 		}
 	}
 }
+
+// A channel first seen in the resync list belongs to a call that began during the gap.
+func TestGapResyncAdoptsNewChannels(t *testing.T) {
+	a := New(labConfig())
+	gap := stamped(ev("LinkageGap", "GapStart", "1795709000.0", "GapEnd", "1795709060.0", "Reason", "AMI reconnect"), 1795709060)
+	a.Feed(&gap)
+	item := stamped(ev("CoreShowChannel", "LinkageResync", "1", "Channel", "PJSIP/trunk-000000aa", "ChannelStateDesc", "Up",
+		"CallerIDNum", "0699999999", "Context", "from-trunk", "Exten", "5551000", "Uniqueid", "1795709030.500", "Linkedid", "1795709030.500"), 1795709060)
+	a.Feed(&item)
+	// A polling list of somebody else (no LinkageResync) must not count.
+	foreign := stamped(ev("CoreShowChannel", "Channel", "PJSIP/1001-000000ab", "Uniqueid", "1795709031.501", "Linkedid", "1795709031.501"), 1795709060)
+	a.Feed(&foreign)
+	done := stamped(ev("CoreShowChannelsComplete", "LinkageResync", "1"), 1795709060)
+	a.Feed(&done)
+	if a.InFlight() != 1 {
+		t.Fatalf("in flight %d, want the adopted call only", a.InFlight())
+	}
+	hup := stamped(ev("Hangup", "Channel", "PJSIP/trunk-000000aa", "Uniqueid", "1795709030.500", "Linkedid", "1795709030.500", "Cause", "16"), 1795709100)
+	var calls []*Call
+	for _, o := range a.Feed(&hup) {
+		if o.Call != nil {
+			calls = append(calls, o.Call)
+		}
+	}
+	if len(calls) != 1 || !calls[0].Incomplete || calls[0].Caller.Number != "0699999999" || calls[0].Type != Inbound {
+		t.Fatalf("got %+v", calls)
+	}
+}
