@@ -288,7 +288,10 @@ func (a *Assembler) newChannel(ev *evCtx, uid, name, lid, context, exten, cidNum
 		}
 	}
 	a.chans[uid] = ch
-	if name != "" {
+	// Names are needed only to pair Local halves and, in Asterisk 11 streams (no
+	// Linkedid), for Masquerade and the name-only Agent* fields; other channels skip
+	// the map to keep in-flight state small.
+	if name != "" && (ch.local != 0 || noLinkedid) {
 		a.names[name] = ch
 	}
 	c := a.calls[lid]

@@ -300,3 +300,41 @@ func TestGapResyncAdoptsNewChannels(t *testing.T) {
 		t.Fatalf("got %+v", calls)
 	}
 }
+
+// Reference §3.e.1: when the transferer completes before the target answers, the
+// transfer is "blonde". Emulated from e1 by moving 2000's answer after AttendedTransfer.
+func TestBlondeTransfer(t *testing.T) {
+	evs := eventsOf(t, goldenFor(t, "e1"))
+	var moved, rest []ami.Event
+	isAnswer := func(e ami.Event) bool {
+		switch e.Name {
+		case "Newstate":
+			return e.Get("ChannelStateDesc") == "Up" && len(e.Get("Channel")) > 10 && e.Get("Channel")[:10] == "PJSIP/2000"
+		case "DialEnd":
+			d := e.Get("DestChannel")
+			return e.Get("DialStatus") == "ANSWER" && (len(d) > 10 && d[:10] == "PJSIP/2000" || len(d) > 10 && d[:10] == "Local/2000")
+		}
+		return false
+	}
+	for _, e := range evs {
+		if isAnswer(e) {
+			moved = append(moved, e)
+			continue
+		}
+		rest = append(rest, e)
+		if e.Name == "AttendedTransfer" {
+			rest = append(rest, moved...)
+		}
+	}
+	if len(moved) != 3 {
+		t.Fatalf("moved %d answer events, want 3 (#286, #290, #292)", len(moved))
+	}
+	calls := run(labConfig(), rest)
+	if len(calls) != 1 || len(calls[0].Transfers) != 1 {
+		t.Fatalf("got %d calls", len(calls))
+	}
+	tr := calls[0].Transfers[0]
+	if tr.Type != TransferBlonde || !tr.Answered || tr.To.Number != "2000" {
+		t.Errorf("transfer %+v, want blonde to 2000, answered later", tr)
+	}
+}
