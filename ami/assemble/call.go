@@ -127,10 +127,12 @@ type Call struct {
 	MissedReason string
 	Caller       Party
 	Dialed       string // DID for inbound calls, the dialled number otherwise
-	Callee       Party
-	AnsweredBy   *Party
-	Queues       []string
-	Operators    []Party // operators who talked, in answer order
+	// Callee is whom the caller reached or wanted: the answering party, else the first
+	// party rung; empty for an unanswered queue call (it was for the queue).
+	Callee     Party
+	AnsweredBy *Party // the first party that answered; nil for missed calls
+	Queues     []string
+	Operators  []Party // operators who talked, in answer order
 	// MissedByOperators are operators that rang for this call and never answered it
 	// (members cancelled because a colleague answered first are not counted).
 	MissedByOperators []Party

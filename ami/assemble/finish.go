@@ -28,10 +28,14 @@ func (a *Assembler) callType(c *callState) CallType {
 }
 
 // callee is whom the caller wanted: the answering party, else the first party rung,
-// else the dialled extension.
+// else the dialled extension. An unanswered queue call has no callee: it was for the
+// queue, and the members it rang are in MissedByOperators.
 func (a *Assembler) callee(c *callState) Party {
 	if c.rec.AnsweredBy != nil {
 		return *c.rec.AnsweredBy
+	}
+	if len(c.rec.Visits) > 0 {
+		return Party{}
 	}
 	for _, r := range c.rings {
 		if c.origin == nil || r.party.Device != c.origin.device {
