@@ -258,6 +258,9 @@ func (a *Assembler) touch(c *callState, ev *evCtx) {
 	}
 	if ev.approx {
 		c.rec.ApproximateTimes = true
+		if ev.e.Received.IsZero() {
+			c.noClock = true
+		}
 	}
 }
 
@@ -315,7 +318,10 @@ func (a *Assembler) newCall(lid string, ev *evCtx) *callState {
 	c.rec.Start = ev.t
 	if ev.approx {
 		c.rec.ApproximateTimes = true
-		if t, ok := uniqueidEpoch(lid); ok {
+		// Without a Timestamp the linkedid's creation second is the best start: always
+		// for a capture, and for a receive time when the call is clearly older (first
+		// seen in a resync list).
+		if t, ok := uniqueidEpoch(lid); ok && (ev.e.Received.IsZero() || t.Add(time.Second).Before(ev.t)) {
 			c.rec.Start = t
 		}
 	}

@@ -59,7 +59,7 @@ func (a *Assembler) finish(c *callState, end time.Time) {
 	if end.Before(c.lastTime) {
 		end = c.lastTime
 	}
-	if r.ApproximateTimes && a.clock.After(end) {
+	if c.noClock && a.clock.After(end) {
 		end = a.clock
 	}
 	r.End = end
@@ -177,7 +177,7 @@ func (a *Assembler) finish(c *callState, end time.Time) {
 			te = end
 		}
 		r.TalkSeconds = secs(te.Sub(c.answeredAt))
-		if r.ApproximateTimes {
+		if c.noClock {
 			// Without timestamps the only durations are the ones Asterisk reports.
 			r.TalkSeconds = 0
 			for _, l := range r.Legs {
@@ -186,7 +186,7 @@ func (a *Assembler) finish(c *callState, end time.Time) {
 		}
 	}
 	r.HoldSeconds = secs(c.hold)
-	if r.HoldSeconds > r.TalkSeconds && !r.ApproximateTimes {
+	if r.HoldSeconds > r.TalkSeconds && !c.noClock {
 		r.HoldSeconds = r.TalkSeconds
 	}
 	r.TalkWithoutHoldSeconds = r.TalkSeconds - r.HoldSeconds
@@ -198,7 +198,7 @@ func (a *Assembler) finish(c *callState, end time.Time) {
 		if l.End.IsZero() {
 			l.End = end
 		}
-		if l.TalkSeconds == 0 && !r.ApproximateTimes {
+		if l.TalkSeconds == 0 && !c.noClock {
 			l.TalkSeconds = secs(l.End.Sub(l.Answered))
 		}
 		if l.WaitSeconds == 0 && !l.RingStart.IsZero() {

@@ -76,6 +76,9 @@ type callState struct {
 	lastTime     time.Time
 	provisional  int // index+1 of a visit whose "abandoned" is not yet proven
 	gapAffected  bool
+	// noClock: some event had neither Timestamp nor receive time (a stripped capture);
+	// durations then come only from what Asterisk reports.
+	noClock      bool
 	startedInGap bool
 	// aliases are group ids merged into this call that are not linkedids (Asterisk 11
 	// groups channels by creation, not by linkedid).

@@ -338,3 +338,43 @@ func TestBlondeTransfer(t *testing.T) {
 		t.Errorf("transfer %+v, want blonde to 2000, answered later", tr)
 	}
 }
+
+// Without timestampevents the collector's receive time is the clock; without either
+// (a stripped capture) the durations Asterisk reports are used. Both flag
+// ApproximateTimes and keep a1's wait 3 s (#141 AgentConnect HoldTime=3) and talk 13 s
+// (#234 AgentComplete TalkTime=13).
+func TestUnstampedTimes(t *testing.T) {
+	for _, mode := range []string{"received", "none"} {
+		evs := eventsOf(t, goldenFor(t, "a1"))
+		for i := range evs {
+			if mode == "received" {
+				evs[i].Received = evs[i].Time
+			}
+			evs[i].Time, evs[i].Stamped = time.Time{}, false
+		}
+		calls := run(labConfig(), evs)
+		if len(calls) != 1 {
+			t.Fatalf("%s: %d calls", mode, len(calls))
+		}
+		c := calls[0]
+		if !c.ApproximateTimes || c.Status != StatusAnswered || c.WaitSeconds != 3 || c.TalkSeconds != 13 || c.HangupBy != ByCaller {
+			t.Errorf("%s: approx %v status %s wait %d talk %d hangupBy %s", mode, c.ApproximateTimes, c.Status, c.WaitSeconds, c.TalkSeconds, c.HangupBy)
+		}
+		if want := time.Unix(1795704908, 0).UTC(); mode == "none" && !c.Start.Equal(want) {
+			t.Errorf("none: start %v, want the linkedid epoch %v", c.Start, want)
+		}
+	}
+}
+
+// With receive times, a call without Asterisk-reported durations (h1, internal) still
+// gets its talk time from the clock: #49 answer .. #96 BridgeLeave = 5 s.
+func TestReceivedTimesInternalCall(t *testing.T) {
+	evs := eventsOf(t, goldenFor(t, "h1"))
+	for i := range evs {
+		evs[i].Received, evs[i].Time, evs[i].Stamped = evs[i].Time, time.Time{}, false
+	}
+	c := run(labConfig(), evs)[0]
+	if c.TalkSeconds != 5 || c.WaitSeconds != 2 || !c.ApproximateTimes {
+		t.Errorf("talk %d wait %d approx %v", c.TalkSeconds, c.WaitSeconds, c.ApproximateTimes)
+	}
+}
