@@ -36,6 +36,9 @@ const (
 	ReasonWithdrawn = "withdrawn" // QueueWithdrawCaller took the caller out
 )
 
+// ReasonAnswered is the visit and attempt result for an answer.
+const ReasonAnswered = "answered"
+
 // Who hung up.
 const (
 	ByCaller   = "caller"
@@ -196,8 +199,8 @@ type Notification struct {
 	Queue    string // queue involved, if any
 	// OperatorStatus fields (from QueueMember* events).
 	Interface string
-	Status    int  // device state number (QueueMemberStatus Status)
-	Paused    bool //
+	Status    int // device state number (QueueMemberStatus Status)
+	Paused    bool
 	Reason    string
 	Transfer  *Transfer
 }

@@ -129,9 +129,6 @@ func (a *Assembler) queueStatus(ch *channel, val string, ev *evCtx) {
 	}
 }
 
-// ReasonAnswered is the visit and attempt result for an answer.
-const ReasonAnswered = "answered"
-
 func (a *Assembler) closeAttempts(c *callState, queue string, t time.Time) {
 	for i := range c.rec.Attempts {
 		at := &c.rec.Attempts[i]
