@@ -30,12 +30,15 @@ func commands() []command {
 	return []command{
 		{"serve", "run the server: AMI collectors, GraphQL API, web app", runServe},
 		{"migrate", "apply database migrations and exit", runMigrate},
+		{"assemble", "print the calls assembled from AMI capture files as JSON lines", runAssemble},
 		{"version", "print the version", runVersion},
 	}
 }
 
 // errUsage marks an error already explained by the FlagSet's usage output.
 var errUsage = errors.New("usage")
+
+var flagErrHelp = flag.ErrHelp
 
 // Main runs the subcommand named by args[0] and returns the process exit code.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {

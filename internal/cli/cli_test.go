@@ -213,3 +213,35 @@ func TestServeOwnsItsDatabase(t *testing.T) {
 	}
 	s.stop(t)
 }
+
+func TestAssembleCommand(t *testing.T) {
+	code, out, stderr := runCLI(t, "assemble", "--trunk-prefixes", "PJSIP/trunk", "--trunk-contexts", "from-trunk",
+		"../../ami/testdata/captures/lab/a1_queue_localmember_answer_caller_hangup.ami",
+		"../../ami/testdata/captures/lab/h2_internal_call_busy_noanswer.ami")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want one JSON line per call (2), got %d:\n%s", len(lines), out)
+	}
+	var first, second map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil {
+		t.Fatal(err)
+	}
+	json.Unmarshal([]byte(lines[1]), &second)
+	// a1: the carrier call to DID 5551000, answered by 1001 through the queue after 3 s.
+	if first["linkedid"] != "1795704908.0" || first["type"] != "inbound" || first["status"] != "answered" || first["waitSeconds"] != 3.0 || first["dialed"] != "5551000" {
+		t.Fatalf("a1 = %s", lines[0])
+	}
+	// h2: 1001 -> 1002, which answered 486 Busy.
+	if second["status"] != "missed" || second["missedReason"] != "busy" || second["type"] != "internal" {
+		t.Fatalf("h2 = %s", lines[1])
+	}
+	if code, _, stderr := runCLI(t, "assemble", "/no/such/file.ami"); code != 1 || !strings.Contains(stderr, "no such file") {
+		t.Fatalf("missing file: exit %d %s", code, stderr)
+	}
+	if code, _, _ := runCLI(t, "assemble"); code != 2 {
+		t.Fatalf("no files: exit %d, want 2", code)
+	}
+}
