@@ -1,0 +1,466 @@
+package pbx
+
+import (
+	"time"
+)
+
+func (p *PBX) varSet(c *channel, name, value string) {
+	p.chanEv("VarSet", clDialplan, c, f("Variable", name), f("Value", value))
+}
+
+func (p *PBX) newexten(c *channel, prio int, app, data string) {
+	c.prio = prio
+	p.chanEv("Newexten", clDialplan, c, f("Extension", c.exten), f("Application", app), f("AppData", data))
+}
+
+// answer connects the caller with the winning leg, in the order of the a1/a2/a3
+// captures: the answer, the cancelled legs, the queue leave, AgentConnect and the
+// bridges.
+func (p *PBX) answer(qc *qcall, w *leg) {
+	t, q := qc.caller, qc.q
+	w.m.ringing = false
+	losers := make([]*leg, 0, len(qc.legs))
+	for _, l := range qc.legs {
+		if l != w {
+			losers = append(losers, l)
+		}
+	}
+	qc.legs = qc.legs[:0]
+	qc.win = w
+	holdTime := itoa(int(p.now.Sub(qc.joined) / time.Second))
+	ringTime := itoa(int(p.now.Sub(w.started) / time.Second))
+	w.m.inCall = true
+	connect := func() {
+		p.twoEv("AgentConnect", clAgent, t, w.ch, f("Queue", q.name), f("Interface", w.m.iface), f("MemberName", w.m.name),
+			f("HoldTime", holdTime), f("RingTime", ringTime))
+	}
+	if w.two == nil {
+		a := w.ch
+		p.setState(a, stUp)
+		p.twoEv("DialEnd", clCall, t, a, f("DialStatus", "ANSWER"))
+		for _, l := range losers {
+			p.twoEv("DialEnd", clCall, t, l.ch, f("DialStatus", "CANCEL"))
+			p.twoEv("DialEnd", clCall, t, l.ch, f("DialStatus", "CANCEL"))
+		}
+		for _, l := range losers {
+			p.dropLeg(l, 26)
+		}
+		p.chanEv("MusicOnHoldStop", clCall, t)
+		p.leaveQueue(qc)
+		connect()
+		a.connNum, a.connName = t.cidNum, t.cidName
+		t.connNum, t.connName = a.cidNum, a.cidName
+		b := p.bridgeCreate()
+		p.bridgeEnter(b, a, nil)
+		p.bridgeEnter(b, t, nil)
+		qc.bridge, qc.agentCh, qc.phone = b, a, a
+	} else {
+		ph, one, two := w.phone, w.ch, w.two
+		p.setState(ph, stUp)
+		p.twoEv("DialEnd", clCall, two, ph, f("DialStatus", "ANSWER"))
+		p.setState(one, stUp)
+		p.twoEv("DialEnd", clCall, t, one, f("DialStatus", "ANSWER"))
+		for _, l := range losers {
+			p.twoEv("DialEnd", clCall, t, l.ch, f("DialStatus", "CANCEL"))
+			p.twoEv("DialEnd", clCall, t, l.ch, f("DialStatus", "CANCEL"))
+		}
+		t.connNum, t.connName = ph.cidNum, ph.cidName
+		p.chanEv("NewConnectedLine", clCall, t)
+		p.setState(two, stUp)
+		inner := p.bridgeCreate()
+		p.chanEv("MusicOnHoldStop", clCall, t)
+		p.leaveQueue(qc)
+		p.bridgeEnter(inner, ph, nil)
+		p.bridgeEnter(inner, two, nil)
+		for _, l := range losers {
+			p.dropLeg(l, 26)
+		}
+		connect()
+		one.cidNum, one.cidName = ph.cidNum, ph.cidName
+		b := p.bridgeCreate()
+		p.bridgeEnter(b, one, nil)
+		p.bridgeEnter(b, t, nil)
+		qc.bridge, qc.inner, qc.agentCh, qc.phone = b, inner, one, ph
+		if !w.noOpt {
+			// The Local pair optimises itself away half a second later (§3.a.3).
+			p.after(520*time.Millisecond, func() {
+				if !qc.ended && !one.dead && !ph.dead {
+					p.optimize(one, two, ph, qc.bridge, inner)
+					qc.agentCh, qc.inner = ph, nil
+				}
+			})
+		}
+	}
+	qc.answeredAt = p.now
+	p.varSet(t, "QUEUEPOSITION", itoa(qc.pos))
+	p.varSet(t, "QUEUEWAIT", holdTime)
+	qc.phone.onHangup = func(cause int) { p.endTalk(qc, "agent") }
+	p.planTalk(qc)
+}
+
+// optimize swaps the phone into the outer bridge in place of ;1 and hangs the Local
+// pair up, as LocalOptimizationBegin/End in a3 and e1. Success is reported as "No"
+// because Asterisk 20 does so for a successful swap (§4.3).
+func (p *PBX) optimize(one, two, ph *channel, outer, inner *bridge) {
+	m := ev("LocalOptimizationBegin", clCall, 50)
+	m = appendSnap(m, "LocalOne", one)
+	m = appendSnap(m, "LocalTwo", two)
+	m = appendSnap(m, "Source", ph)
+	p.emit(append(m, f("DestUniqueId", two.uid), f("Id", "0")))
+	p.bridgeLeave(inner, ph)
+	p.bridgeLeave(outer, one)
+	p.bridgeEnter(outer, ph, one)
+	m = ev("LocalOptimizationEnd", clCall, 34)
+	m = appendSnap(m, "LocalOne", one)
+	m = appendSnap(m, "LocalTwo", two)
+	p.emit(append(m, f("Success", "No"), f("Id", "0")))
+	p.bridgeLeave(inner, two)
+	p.hangupRequest(two, 16, true)
+	p.hangupRequest(one, 16, false)
+	p.hangup(two, 16)
+	p.bridgeDestroy(inner)
+	p.hangup(one, 16)
+}
+
+// planTalk schedules what happens after the answer: holds, a transfer or the end of
+// the conversation.
+func (p *PBX) planTalk(qc *qcall) {
+	s := qc.spec
+	talk := s.Talk
+	if talk <= 0 {
+		talk = 30 * time.Second
+	}
+	// Transfers and holds are done from the operator's phone, which must sit in the
+	// caller's bridge: a PJSIP member, or a Local member after optimisation.
+	direct := qc.win.two == nil || !qc.win.noOpt
+	for _, h := range s.Hold {
+		if !direct {
+			break
+		}
+		h := h
+		p.after(h.After, func() {
+			if qc.ended || qc.agentCh.dead {
+				return
+			}
+			p.hold(qc.agentCh, qc.caller)
+			p.after(h.For, func() {
+				if !qc.ended && !qc.agentCh.dead {
+					p.unhold(qc.agentCh, qc.caller)
+				}
+			})
+		})
+	}
+	if s.Transfer != nil && direct {
+		tr := *s.Transfer
+		p.after(tr.After, func() {
+			if qc.ended || qc.agentCh.dead || qc.caller.dead {
+				return
+			}
+			if tr.Attended {
+				p.attendedTransfer(qc, tr)
+			} else {
+				p.blindTransfer(qc, tr)
+			}
+		})
+		return
+	}
+	p.after(talk, func() {
+		if qc.ended {
+			return
+		}
+		if s.AgentHangsUp {
+			p.endTalk(qc, "agent")
+		} else {
+			p.endTalk(qc, "caller")
+		}
+	})
+}
+
+func (p *PBX) hold(holder, held *channel) {
+	p.chanEv("Hold", clCall, holder, f("MusicClass", "default"))
+	p.chanEv("MusicOnHoldStart", clCall, held, f("Class", "default"))
+	held.countedHeld = true
+	p.devChanged(held)
+}
+
+func (p *PBX) unhold(holder, held *channel) {
+	p.chanEv("Unhold", clCall, holder)
+	p.chanEv("MusicOnHoldStop", clCall, held)
+	held.countedHeld = false
+	p.devChanged(held)
+}
+
+func (p *PBX) agentComplete(qc *qcall, reason string) {
+	t, w := qc.caller, qc.win
+	talk := p.now.Sub(qc.answeredAt)
+	p.twoEv("AgentComplete", clAgent, t, qc.agentCh, f("Queue", qc.q.name), f("Interface", w.m.iface), f("MemberName", w.m.name),
+		f("HoldTime", itoa(int(qc.answeredAt.Sub(qc.joined)/time.Second))), f("TalkTime", itoa(int(talk/time.Second))), f("Reason", reason))
+	m := w.m
+	m.inCall = false
+	m.calls++
+	m.lastCall = p.now
+	m.wrapUntil = p.now.Add(qc.q.cfg.Wrapup)
+	qc.q.completed++
+	qc.q.holdSum += qc.answeredAt.Sub(qc.joined)
+	qc.q.talkSum += talk
+}
+
+// endTalk ends an answered queue call from one side, in the orders of a1 (Local /n,
+// caller), a2 (PJSIP, agent) and a3 (direct, caller).
+func (p *PBX) endTalk(qc *qcall, who string) {
+	if qc.ended {
+		return
+	}
+	qc.ended = true
+	t, a, b := qc.caller, qc.agentCh, qc.bridge
+	if qc.inner == nil { // the phone is in the caller's bridge
+		if who == "caller" {
+			p.hangupRequest(t, 16, false)
+			p.agentComplete(qc, "caller")
+			p.bridgeLeave(b, t)
+			p.hangupRequest(t, 16, true)
+			p.hangup(t, 16)
+			p.bridgeLeave(b, a)
+			p.bridgeDestroy(b)
+			p.hangup(a, 16)
+		} else {
+			p.hangupRequest(a, 16, false)
+			p.agentComplete(qc, "agent")
+			p.bridgeLeave(b, a)
+			p.bridgeLeave(b, t)
+			p.hangupRequest(t, 16, true)
+			p.bridgeDestroy(b)
+			p.hangup(a, 16)
+			p.hangup(t, 16)
+		}
+		return
+	}
+	one, two, ph, inner := a, a.peer, qc.phone, qc.inner
+	if who == "caller" {
+		p.hangupRequest(t, 16, false)
+		p.agentComplete(qc, "caller")
+		p.bridgeLeave(b, t)
+		p.hangupRequest(t, 16, true)
+		p.bridgeLeave(b, one)
+		p.bridgeDestroy(b)
+		p.hangupRequest(two, 16, false)
+		p.hangup(one, 16)
+		p.hangup(t, 16)
+		p.bridgeLeave(inner, two)
+		p.hangupRequest(two, 16, true)
+		p.hangup(two, 16)
+		p.bridgeLeave(inner, ph)
+		p.bridgeDestroy(inner)
+		p.hangup(ph, 16)
+		return
+	}
+	// The operator hangs up behind a Local /n pair: the inner bridge goes first, then
+	// ;1 hangs up towards app_queue, which sees a member hangup.
+	p.hangupRequest(ph, 16, false)
+	p.bridgeLeave(inner, ph)
+	p.bridgeLeave(inner, two)
+	p.bridgeDestroy(inner)
+	p.hangupRequest(two, 16, true)
+	p.hangup(ph, 16)
+	p.hangupRequest(one, 16, false)
+	p.agentComplete(qc, "agent")
+	p.bridgeLeave(b, one)
+	p.bridgeLeave(b, t)
+	p.hangupRequest(t, 16, true)
+	p.bridgeDestroy(b)
+	p.hangup(two, 16)
+	p.hangup(one, 16)
+	p.hangup(t, 16)
+}
+
+// blindTransfer is the d1 capture: the agent's phone sends REFER; the caller leaves
+// the queue bridge and dials the target from from-internal.
+func (p *PBX) blindTransfer(qc *qcall, tr Transfer) {
+	qc.ended = true
+	t, a, b := qc.caller, qc.agentCh, qc.bridge
+	p.chanEv("Unhold", clCall, a)
+	p.varSet(t, "BLINDTRANSFER", a.name)
+	p.varSet(a, "BLINDTRANSFER", t.name)
+	m := ev("BlindTransfer", clCall, 50)
+	m = append(m, f("Result", "Success"))
+	m = appendSnap(m, "Transferer", a)
+	m = appendSnap(m, "Transferee", t)
+	m = bridgeFields(m, "", b)
+	p.emit(append(m, f("IsExternal", "Yes"), f("Context", "from-internal"), f("Extension", tr.Target)))
+	p.agentComplete(qc, "transfer")
+	p.bridgeLeave(b, a)
+	p.bridgeLeave(b, t)
+	p.bridgeDestroy(b)
+	p.hangup(a, 16)
+	t.context, t.exten, t.app, t.appData = "from-internal", tr.Target, "Dial", "PJSIP/"+tr.Target+",20,tT"
+	p.newexten(t, 1, "NoOp", "Transfer target")
+	p.newexten(t, 2, "Dial", t.appData)
+	p.dialAndTalk(t, tr.Target, tr.TargetAnswer, tr.Talk)
+}
+
+// dialAndTalk makes caller dial an internal extension from the dialplan; the target
+// answers after ring and the caller hangs up after talk.
+func (p *PBX) dialAndTalk(caller *channel, target string, ring, talk time.Duration) {
+	x := p.newPJSIP(target, caller, false)
+	p.newchannel(x)
+	p.twoEv("DialBegin", clCall, caller, x, f("DialString", target))
+	p.after(4*time.Millisecond, func() {
+		if x.dead || caller.dead {
+			return
+		}
+		p.setState(x, stRinging)
+		p.twoEv("DialState", clCall, caller, x, f("DialStatus", "RINGING"))
+	})
+	caller.onHangup = func(cause int) {
+		p.hangupRequest(caller, cause, false)
+		if x.bridge == nil {
+			p.twoEv("DialEnd", clCall, caller, x, f("DialStatus", "CANCEL"))
+			p.hangup(x, 0)
+			p.hangup(caller, cause)
+			return
+		}
+		p.endBridged(caller, x, x.bridge)
+	}
+	p.after(max(ring, 10*time.Millisecond), func() {
+		if x.dead || caller.dead {
+			return
+		}
+		p.setState(x, stUp)
+		p.twoEv("DialEnd", clCall, caller, x, f("DialStatus", "ANSWER"))
+		if caller.state != stUp {
+			p.setState(caller, stUp)
+		}
+		x.connNum, x.connName = caller.cidNum, caller.cidName
+		b := p.bridgeCreate()
+		p.bridgeEnter(b, x, nil)
+		p.bridgeEnter(b, caller, nil)
+		x.onHangup = func(cause int) {
+			p.hangupRequest(x, cause, false)
+			p.endBridgedCallee(caller, x, b)
+		}
+		p.after(max(talk, time.Second), func() {
+			if caller.dead || x.dead {
+				return
+			}
+			p.hangupRequest(caller, 16, false)
+			p.endBridged(caller, x, b)
+		})
+	})
+}
+
+// endBridged ends a two-party call after the caller's HangupRequest (g1/d1 order).
+func (p *PBX) endBridged(caller, callee *channel, b *bridge) {
+	p.bridgeLeave(b, caller)
+	p.hangupRequest(caller, 16, true)
+	p.bridgeLeave(b, callee)
+	p.bridgeDestroy(b)
+	p.hangup(caller, 16)
+	p.hangup(callee, 16)
+}
+
+// endBridgedCallee ends a two-party call after the callee's HangupRequest (f1 order).
+func (p *PBX) endBridgedCallee(caller, callee *channel, b *bridge) {
+	p.bridgeLeave(b, callee)
+	p.hangup(callee, 16)
+	p.bridgeLeave(b, caller)
+	p.bridgeDestroy(b)
+	p.hangupRequest(caller, 16, true)
+	p.hangup(caller, 16)
+}
+
+// attendedTransfer is the e1 capture: atxfer DTMF, a Local consultation leg to the
+// target, the agent hangs up to complete, the bridges merge and the Local pair
+// optimises away.
+func (p *PBX) attendedTransfer(qc *qcall, tr Transfer) {
+	t, a, b1 := qc.caller, qc.agentCh, qc.bridge
+	a.onHangup = nil
+	p.chanEv("Hold", clCall, a)
+	p.chanEv("MusicOnHoldStart", clCall, t, f("Class", "default"))
+	p.after(1400*time.Millisecond, func() { // digit collection
+		if t.dead || a.dead {
+			return
+		}
+		one, two := p.newLocal(tr.Target, "from-internal", a)
+		p.newchannel(one)
+		p.newchannel(two)
+		p.varSet(one, "TRANSFERERNAME", a.name)
+		p.varSet(two, "TRANSFERERNAME", a.name)
+		b2 := p.bridgeCreate()
+		p.localBridge(one, two, tr.Target, "from-internal", true)
+		p.bridgeEnter(b2, one, nil)
+		p.bridgeLeave(b1, a)
+		p.bridgeEnter(b2, a, nil)
+		x := p.newPJSIP(tr.Target, two, false)
+		p.newchannel(x)
+		p.twoEv("DialBegin", clCall, two, x, f("DialString", tr.Target))
+		p.after(3*time.Millisecond, func() {
+			p.setState(x, stRinging)
+			p.setState(one, stRinging)
+			p.twoEv("DialState", clCall, nil, one, f("DialStatus", "RINGING"))
+			p.twoEv("DialState", clCall, two, x, f("DialStatus", "RINGING"))
+		})
+		p.after(max(tr.TargetAnswer, 10*time.Millisecond), func() {
+			p.setState(x, stUp)
+			p.twoEv("DialEnd", clCall, two, x, f("DialStatus", "ANSWER"))
+			p.setState(one, stUp)
+			p.twoEv("DialEnd", clCall, nil, one, f("DialStatus", "ANSWER"))
+			p.setState(two, stUp)
+			b3 := p.bridgeCreate()
+			p.bridgeEnter(b3, x, nil)
+			p.bridgeEnter(b3, two, nil)
+			p.after(max(tr.Consult, time.Second), func() {
+				// The agent hangs up: the consultation bridge merges into the queue bridge.
+				p.hangupRequest(a, 16, false)
+				p.bridgeLeave(b2, a)
+				m := ev("BridgeMerge", clCall, 16)
+				m = bridgeFields(m, "To", b1)
+				m = bridgeFields(m, "From", b2)
+				p.emit(m)
+				p.bridgeLeave(b2, one)
+				p.bridgeEnter(b1, one, nil)
+				p.chanEv("MusicOnHoldStop", clCall, t)
+				m = ev("AttendedTransfer", clCall, 90)
+				m = append(m, f("Result", "Success"))
+				m = appendSnap(m, "OrigTransferer", a)
+				m = bridgeFields(m, "Orig", b1)
+				m = appendSnap(m, "SecondTransferer", a)
+				m = bridgeFields(m, "Second", b2)
+				m = appendSnap(m, "Transferee", t)
+				m = appendSnap(m, "TransferTarget", one)
+				p.emit(append(m, f("IsExternal", "No"), f("DestType", "Bridge"), f("DestBridgeUniqueid", b1.id)))
+				p.agentComplete(qc, "transfer")
+				qc.ended = true
+				p.bridgeDestroy(b2)
+				p.hangup(a, 16)
+				p.after(330*time.Millisecond, func() {
+					p.optimize(one, two, x, b1, b3)
+					x.onHangup = func(cause int) {
+						p.hangupRequest(x, cause, false)
+						p.endBridgedCallee(t, x, b1)
+					}
+					t.onHangup = func(cause int) {
+						p.hangupRequest(t, cause, false)
+						p.endCallerE1(t, x, b1)
+					}
+					p.after(max(tr.Talk, time.Second), func() {
+						if t.dead || x.dead {
+							return
+						}
+						p.hangupRequest(t, 16, false)
+						p.endCallerE1(t, x, b1)
+					})
+				})
+			})
+		})
+	})
+}
+
+// endCallerE1 is the end of e1: the caller hangs up on the transfer target.
+func (p *PBX) endCallerE1(t, x *channel, b *bridge) {
+	p.bridgeLeave(b, t)
+	p.bridgeLeave(b, x)
+	p.hangupRequest(t, 16, true)
+	p.bridgeDestroy(b)
+	p.hangup(x, 16)
+	p.hangup(t, 16)
+}
