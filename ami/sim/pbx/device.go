@@ -39,21 +39,21 @@ type queue struct {
 }
 
 type member struct {
-	q                  *queue
-	iface, name        string
-	stateIface         string
-	membership         string
-	penalty            int
-	calls              int
-	lastCall           time.Time
-	lastPause          time.Time
-	loginTime          time.Time
-	paused             bool
-	reason             string
-	inCall             bool
-	ringing            bool
-	wrapUntil          time.Time
-	ringinuse          bool
+	q           *queue
+	iface, name string
+	stateIface  string
+	membership  string
+	penalty     int
+	calls       int
+	lastCall    time.Time
+	lastPause   time.Time
+	loginTime   time.Time
+	paused      bool
+	reason      string
+	inCall      bool
+	ringing     bool
+	wrapUntil   time.Time
+	ringinuse   bool
 }
 
 func (p *PBX) newMember(q *queue, mc Member, membership string, at time.Time) *member {

@@ -143,24 +143,24 @@ const (
 )
 
 type channel struct {
-	name                           string
-	state                          int
-	cidNum, cidName                string
-	connNum, connName              string
-	context, exten                 string
-	prio                           int
-	uid, linkedid                  string
-	created                        time.Time
-	device                         string // "PJSIP/1001"; "" for Local halves
-	bridge                         *bridge
-	app, appData                   string
-	dead                           bool
-	peer                           *channel // other half of a Local pair
-	dnid                           string
-	onHangup                       func(cause int) // set by the flow that owns the channel (AMI Hangup)
-	countedRinging, countedInUse   bool
-	countedHeld                    bool
-	localDev                       string // "Local/1001@agents" for Local halves
+	name                         string
+	state                        int
+	cidNum, cidName              string
+	connNum, connName            string
+	context, exten               string
+	prio                         int
+	uid, linkedid                string
+	created                      time.Time
+	device                       string // "PJSIP/1001"; "" for Local halves
+	bridge                       *bridge
+	app, appData                 string
+	dead                         bool
+	peer                         *channel // other half of a Local pair
+	dnid                         string
+	onHangup                     func(cause int) // set by the flow that owns the channel (AMI Hangup)
+	countedRinging, countedInUse bool
+	countedHeld                  bool
+	localDev                     string // "Local/1001@agents" for Local halves
 }
 
 func (p *PBX) nextUID(at time.Time) string {
