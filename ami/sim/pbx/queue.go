@@ -203,10 +203,13 @@ func (p *PBX) queueEmpty(q *queue) bool {
 	return true
 }
 
+// setDeviceRaw sets one of app_queue's custom devices (Queue:<q>, Queue:<q>_pause_<iface>).
+// A device seen for the first time always reports its state, as the pause device of a
+// new member does in j1.
 func (p *PBX) setDeviceRaw(dev string, st int) {
 	d := p.devices[dev]
 	if d == nil {
-		d = &device{state: devNotInUse}
+		d = &device{state: -1}
 		p.devices[dev] = d
 	}
 	if d.state == st {
