@@ -151,6 +151,19 @@ func (p *PBX) exec(action ami.Message) []ami.Message {
 			return resp("Success", fmt.Sprintf("%d channels hung up.", len(targets)))
 		}
 		return resp("Success", "Channel Hungup")
+	case "stopmixmonitor":
+		ch := action.Get("Channel")
+		if ch == "" {
+			return resp("Error", "No channel specified")
+		}
+		c := p.findChan(ch)
+		if c == nil {
+			return resp("Error", "No such channel")
+		}
+		if !p.stopMixMonitor(c) {
+			return resp("Error", "Could not stop monitoring channel")
+		}
+		return resp("Success", "")
 	case "coreshowchannels":
 		var items []ami.Message
 		for i := len(p.chans) - 1; i >= 0; i-- {

@@ -94,7 +94,11 @@ func (p *PBX) answer(qc *qcall, w *leg) {
 	qc.answeredAt = p.now
 	p.varSet(t, "QUEUEPOSITION", itoa(qc.pos))
 	p.varSet(t, "QUEUEWAIT", holdTime)
-	qc.phone.onHangup = func(cause int) { p.endTalk(qc, "agent") }
+	agentGone := func(int) { p.endTalk(qc, "agent") }
+	qc.phone.onHangup = agentGone
+	if w.two != nil {
+		w.ch.onHangup, w.two.onHangup = agentGone, agentGone
+	}
 	p.planTalk(qc)
 }
 
@@ -133,6 +137,13 @@ func (p *PBX) planTalk(qc *qcall) {
 	// Transfers and holds are done from the operator's phone, which must sit in the
 	// caller's bridge: a PJSIP member, or a Local member after optimisation.
 	direct := qc.win.two == nil || !qc.win.noOpt
+	if s.StopRecording > 0 {
+		p.after(s.StopRecording, func() {
+			if !qc.ended {
+				p.stopMixMonitor(qc.caller)
+			}
+		})
+	}
 	for _, h := range s.Hold {
 		if !direct {
 			break
@@ -176,17 +187,28 @@ func (p *PBX) planTalk(qc *qcall) {
 	})
 }
 
+// stopMixMonitor is StopMixMonitor() or the AMI action: the only way Asterisk
+// writes MixMonitorStop (a hangup ends the recording silently, §3.k).
+func (p *PBX) stopMixMonitor(c *channel) bool {
+	if !c.recording || c.dead {
+		return false
+	}
+	c.recording = false
+	p.chanEv("MixMonitorStop", clCall, c)
+	return true
+}
+
 func (p *PBX) hold(holder, held *channel) {
 	p.chanEv("Hold", clCall, holder, f("MusicClass", "default"))
 	p.chanEv("MusicOnHoldStart", clCall, held, f("Class", "default"))
-	held.countedHeld = true
+	held.held = true
 	p.devChanged(held)
 }
 
 func (p *PBX) unhold(holder, held *channel) {
 	p.chanEv("Unhold", clCall, holder)
 	p.chanEv("MusicOnHoldStop", clCall, held)
-	held.countedHeld = false
+	held.held = false
 	p.devChanged(held)
 }
 
@@ -273,22 +295,53 @@ func (p *PBX) endTalk(qc *qcall, who string) {
 	p.hangup(t, 16)
 }
 
-// blindTransfer is the d1 capture: the agent's phone sends REFER; the caller leaves
-// the queue bridge and dials the target from from-internal.
+// blindTransfer is the d1 capture (the agent's phone sends REFER) or, with DTMF, the
+// d2 capture (features blindxfer: the caller hears MOH while the agent keys the
+// number). The caller leaves the queue bridge and dials the target from from-internal.
 func (p *PBX) blindTransfer(qc *qcall, tr Transfer) {
+	t, a := qc.caller, qc.agentCh
+	if tr.DTMF {
+		p.chanEv("Hold", clCall, a)
+		p.chanEv("MusicOnHoldStart", clCall, t, f("Class", "default"))
+		p.after(1403*time.Millisecond, func() { // digit collection
+			if qc.ended || t.dead || a.dead {
+				return
+			}
+			p.blindTransferDone(qc, tr)
+		})
+		return
+	}
+	p.blindTransferDone(qc, tr)
+}
+
+func (p *PBX) blindTransferDone(qc *qcall, tr Transfer) {
 	qc.ended = true
 	t, a, b := qc.caller, qc.agentCh, qc.bridge
 	p.chanEv("Unhold", clCall, a)
 	p.varSet(t, "BLINDTRANSFER", a.name)
 	p.varSet(a, "BLINDTRANSFER", t.name)
+	if tr.DTMF {
+		p.chanEv("MusicOnHoldStop", clCall, t)
+	}
 	m := ev("BlindTransfer", clCall, 50)
 	m = append(m, f("Result", "Success"))
 	m = appendSnap(m, "Transferer", a)
 	m = appendSnap(m, "Transferee", t)
 	m = bridgeFields(m, "", b)
-	p.emit(append(m, f("IsExternal", "Yes"), f("Context", "from-internal"), f("Extension", tr.Target)))
-	p.agentComplete(qc, "transfer")
-	p.bridgeLeave(b, a)
+	ext := "Yes"
+	if tr.DTMF {
+		ext = "No"
+	}
+	p.emit(append(m, f("IsExternal", ext), f("Context", "from-internal"), f("Extension", tr.Target)))
+	// AgentComplete comes from app_queue's own thread: before the transferer's
+	// BridgeLeave in d1, after it in d2 (§4.4). Either order is real.
+	if tr.DTMF {
+		p.bridgeLeave(b, a)
+		p.agentComplete(qc, "transfer")
+	} else {
+		p.agentComplete(qc, "transfer")
+		p.bridgeLeave(b, a)
+	}
 	p.bridgeLeave(b, t)
 	p.bridgeDestroy(b)
 	p.hangup(a, 16)
@@ -373,7 +426,9 @@ func (p *PBX) endBridgedCallee(caller, callee *channel, b *bridge) {
 // optimises away.
 func (p *PBX) attendedTransfer(qc *qcall, tr Transfer) {
 	t, a, b1 := qc.caller, qc.agentCh, qc.bridge
-	a.onHangup = nil
+	// During the consultation an AMI Hangup takes the generic path; the transfer
+	// state machine of bridge_basic.c (recall, abort) is not modelled.
+	a.onHangup, t.onHangup = nil, nil
 	p.chanEv("Hold", clCall, a)
 	p.chanEv("MusicOnHoldStart", clCall, t, f("Class", "default"))
 	p.after(1400*time.Millisecond, func() { // digit collection

@@ -59,6 +59,8 @@ func (p *PBX) direct(d Direct) {
 	if outbound {
 		p.newexten(c, 1, "NoOp", "Outbound via trunk")
 		p.newexten(c, 2, "Set", "CALLERID(num)=5551000")
+		c.cidNum = "5551000" // the lab dialplan presents the main number on the trunk
+		p.chanEv("NewCallerid", clCall, c, f("CID-CallingPres", "0 (Presentation Allowed, Not Screened)"))
 		trunk := p.cfg.Trunks[0].Endpoint
 		dialString = d.Number[1:] + "@" + trunk
 		c.app, c.appData = "Dial", "PJSIP/"+dialString+",30,tT"

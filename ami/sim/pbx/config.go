@@ -104,6 +104,8 @@ type Operator struct {
 	// mean ring time before they do.
 	AnswerProb  float64
 	AnswerDelay time.Duration
+	// BusyProb is the chance the phone rejects a queue ring with 486 Busy Here.
+	BusyProb float64
 	// PauseReasons are used when the model pauses the operator (breaks).
 	PauseReasons []string
 	// PausesPerHour is how often the operator takes a break (0 = never).
@@ -121,8 +123,9 @@ func DefaultConfig() Config {
 		ops = append(ops, Operator{
 			Endpoint:      "10" + string(rune('0'+(i+1)/10)) + string(rune('0'+(i+1)%10)),
 			Name:          n,
-			AnswerProb:    0.8,
+			AnswerProb:    0.75,
 			AnswerDelay:   5 * time.Second,
+			BusyProb:      0.03,
 			PauseReasons:  []string{"Lunch", "Break", "Training"},
 			PausesPerHour: 0.5,
 			MeanPause:     10 * time.Minute,

@@ -108,7 +108,7 @@ func (p *PBX) devState(dev string) int {
 			ringing = true
 		case stUp:
 			up = true
-			if c.countedHeld {
+			if c.held {
 				held = true
 			}
 		}

@@ -143,24 +143,26 @@ const (
 )
 
 type channel struct {
-	name                         string
-	state                        int
-	cidNum, cidName              string
-	connNum, connName            string
-	context, exten               string
-	prio                         int
-	uid, linkedid                string
-	created                      time.Time
-	device                       string // "PJSIP/1001"; "" for Local halves
-	bridge                       *bridge
-	app, appData                 string
-	dead                         bool
-	peer                         *channel // other half of a Local pair
-	dnid                         string
-	onHangup                     func(cause int) // set by the flow that owns the channel (AMI Hangup)
-	countedRinging, countedInUse bool
-	countedHeld                  bool
-	localDev                     string // "Local/1001@agents" for Local halves
+	name              string
+	state             int
+	cidNum, cidName   string
+	connNum, connName string
+	context, exten    string
+	prio              int
+	uid, linkedid     string
+	created           time.Time
+	device            string // "PJSIP/1001"; "" for Local halves
+	localDev          string // "Local/1001@agents" for Local halves
+	bridge            *bridge
+	app, appData      string
+	dnid              string
+	peer              *channel // other half of a Local pair
+	dead              bool
+	recording         bool // MixMonitor running
+	held              bool // hears MOH because its peer put it on hold
+	// onHangup is set by the flow that owns the channel, so that an AMI Hangup (or
+	// the far end hanging up) takes the same path as the modelled hangup.
+	onHangup func(cause int)
 }
 
 func (p *PBX) nextUID(at time.Time) string {

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/linkage/linkage/ami"
 )
 
 // Inbound describes one customer call arriving on a DID. Durations are relative to
@@ -25,16 +27,28 @@ type Inbound struct {
 	Hold []Hold
 	// Transfer: the agent transfers the caller instead of ending the call.
 	Transfer *Transfer
+	// StopRecording runs StopMixMonitor on the caller this long after the answer
+	// (e.g. while card data is read out); 0 = recording runs to the end.
+	StopRecording time.Duration
 
-	decide func(m *member, attempt int) (time.Duration, bool) // random traffic
+	decide func(m *member, attempt int) ringOutcome // random traffic
+}
+
+// ringOutcome is what a member's phone does with one ring.
+type ringOutcome struct {
+	after  time.Duration
+	answer bool
+	busy   bool // 486 Busy Here (DND, or the phone's second line is off)
 }
 
 // Answer says that Member (a queue member Interface, e.g. "PJSIP/1002" or
 // "Local/1001@agents/n") answers its Attempt-th ring (1-based; 0 = any) after After.
+// With Busy the phone rejects the ring with 486 after After instead.
 type Answer struct {
 	Member  string
 	After   time.Duration
 	Attempt int
+	Busy    bool
 }
 
 // Hold is one hold period during talk.
@@ -44,7 +58,10 @@ type Hold struct{ After, For time.Duration }
 // answer. Blind transfers are SIP REFER (BlindTransfer IsExternal=Yes); attended ones
 // use the atxfer DTMF feature (a Local consultation leg, §3.e.1).
 type Transfer struct {
-	Attended     bool
+	Attended bool
+	// DTMF makes a blind transfer use the blindxfer feature (Hold, MOH, IsExternal=No)
+	// instead of SIP REFER.
+	DTMF         bool
 	After        time.Duration
 	Target       string
 	TargetAnswer time.Duration // ring time of the target
@@ -151,6 +168,7 @@ func (p *PBX) toQueue(qc *qcall) {
 		p.newexten(t, t.prio, "MixMonitor", file)
 		p.varSet(t, "MIXMONITOR_FILENAME", "/var/spool/asterisk/monitor/"+file)
 		p.chanEv("MixMonitorStart", clCall, t)
+		t.recording = true
 	}
 	t.prio++
 	args := q.name + ",tT"
@@ -338,6 +356,16 @@ func (p *PBX) ringCycle(qc *qcall) {
 			p.twoEv("DialBegin", clCall, t, l.ch, f("DialString", ep))
 		}
 		qc.legs = append(qc.legs, l)
+		gone := func(cause int) {
+			if qc.inQueue && hasLeg(qc.legs, l) {
+				p.legRejected(qc, l, cause)
+			}
+		}
+		l.phone.onHangup = gone
+		l.ch.onHangup = gone
+		if l.two != nil {
+			l.two.onHangup = gone
+		}
 	}
 	// The phones report 180 Ringing a few milliseconds later.
 	p.after(3*time.Millisecond, func() {
@@ -356,22 +384,30 @@ func (p *PBX) ringCycle(qc *qcall) {
 			}
 		}
 	})
-	// Outcome of the attempt: the first member to pick up within the ring time wins.
+	// Outcome of the attempt: busy phones reject at their time; the first member to
+	// pick up within the ring time wins; otherwise the ring timeout ends the attempt.
 	var win *leg
 	var winAt time.Duration
 	for _, l := range qc.legs {
-		d, ok := p.decide(qc, l.m)
-		if ok && d < ringFor && (win == nil || d < winAt) {
-			win, winAt = l, max(d, 5*time.Millisecond)
+		o := p.decide(qc, l.m)
+		switch {
+		case o.busy && o.after < ringFor:
+			l := l
+			p.after(max(o.after, 5*time.Millisecond), func() {
+				if qc.cycle == cyc && qc.inQueue && hasLeg(qc.legs, l) {
+					p.legRejected(qc, l, 17)
+				}
+			})
+		case o.answer && o.after < ringFor && (win == nil || o.after < winAt):
+			win, winAt = l, max(o.after, 5*time.Millisecond)
 		}
 	}
 	if win != nil {
 		p.after(winAt, func() {
-			if qc.cycle == cyc && qc.inQueue {
+			if qc.cycle == cyc && qc.inQueue && hasLeg(qc.legs, win) {
 				p.answer(qc, win)
 			}
 		})
-		return
 	}
 	p.after(ringFor, func() {
 		if qc.cycle == cyc && qc.inQueue {
@@ -380,17 +416,84 @@ func (p *PBX) ringCycle(qc *qcall) {
 	})
 }
 
-func (p *PBX) decide(qc *qcall, m *member) (time.Duration, bool) {
+func hasLeg(ls []*leg, l *leg) bool {
+	for _, x := range ls {
+		if x == l {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *PBX) decide(qc *qcall, m *member) ringOutcome {
 	n := qc.attempts[m]
 	if qc.spec.decide != nil {
 		return qc.spec.decide(m, n)
 	}
 	for _, a := range qc.spec.Answer {
 		if a.Member == m.iface && (a.Attempt == 0 || a.Attempt == n) {
-			return a.After, true
+			return ringOutcome{after: a.After, answer: !a.Busy, busy: a.Busy}
 		}
 	}
-	return 0, false
+	return ringOutcome{}
+}
+
+// legRejected ends one member leg before the ring timeout: the phone answered 486
+// (cause 17) or the leg was hung up from outside (AMI Hangup). app_queue reports
+// DialEnd BUSY or NOANSWER and AgentRingNoAnswer with the ring time in whole
+// seconds × 1000 (§3.b.2 table). The other legs of a ringall attempt ring on; when
+// none is left, the attempt is over and the retry wait starts.
+// [UNSURE] the event order inside a Local pair for a busy phone is inferred from the
+// Dial and Local channel code, not captured.
+func (p *PBX) legRejected(qc *qcall, l *leg, cause int) {
+	t := qc.caller
+	status := "NOANSWER"
+	var tc []ami.Field
+	if cause == 17 {
+		status = "BUSY"
+		tc = []ami.Field{f("TechCause", "486")}
+	}
+	l.m.ringing = false
+	ringMs := strconv.FormatInt(int64(p.now.Sub(l.started)/time.Second)*1000, 10)
+	rna := func() {
+		p.twoEv("AgentRingNoAnswer", clAgent, t, l.ch, f("Queue", qc.q.name), f("Interface", l.m.iface), f("MemberName", l.m.name), f("RingTime", ringMs))
+	}
+	if l.two != nil {
+		p.chanEv("HangupRequest", clCall, l.phone, append([]ami.Field{f("Cause", itoa(cause))}, tc...)...)
+		p.twoEv("DialEnd", clCall, l.two, l.phone, f("DialStatus", status))
+		p.hangup(l.phone, cause, tc...)
+		p.hangupRequest(l.two, 16, true)
+		p.hangupRequest(l.ch, cause, false)
+		p.hangup(l.two, cause)
+		p.twoEv("DialEnd", clCall, t, l.ch, f("DialStatus", status))
+		rna()
+		p.hangup(l.ch, cause)
+	} else {
+		p.chanEv("HangupRequest", clCall, l.ch, append([]ami.Field{f("Cause", itoa(cause))}, tc...)...)
+		p.twoEv("DialEnd", clCall, t, l.ch, f("DialStatus", status))
+		rna()
+		p.hangup(l.ch, cause, tc...)
+	}
+	for i, x := range qc.legs {
+		if x == l {
+			qc.legs = append(qc.legs[:i], qc.legs[i+1:]...)
+			break
+		}
+	}
+	if len(qc.legs) > 0 {
+		return
+	}
+	if !qc.timeout.IsZero() && !p.now.Before(qc.timeout) {
+		p.exitQueue(qc, "TIMEOUT")
+		return
+	}
+	qc.cycle++ // the attempt's timers are void
+	cyc := qc.cycle
+	p.after(max(qc.q.cfg.Retry, 0), func() {
+		if qc.cycle == cyc {
+			p.ringCycle(qc)
+		}
+	})
 }
 
 func (p *PBX) localBridge(one, two *channel, exten, ctx string, opt bool) {
@@ -407,10 +510,23 @@ func (p *PBX) localBridge(one, two *channel, exten, ctx string, opt bool) {
 // dropLeg tears a member leg down after app_queue hung it up with cause (0 on ring
 // timeout or caller abandon, 26 when another member answered).
 func (p *PBX) dropLeg(l *leg, cause int) {
+	p.dropLegRequest(l, cause)
+	p.dropLegFinish(l, cause)
+}
+
+// dropLegRequest is the part of a leg's teardown that app_queue's thread does at
+// once: the hangup request on the Local pair, whose ;1 goes immediately.
+func (p *PBX) dropLegRequest(l *leg, cause int) {
 	l.m.ringing = false
 	if l.two != nil {
 		p.hangupRequest(l.two, cause, false)
 		p.hangup(l.ch, cause)
+	}
+}
+
+// dropLegFinish is the rest, done by the ;2 half's Dial and the PJSIP threads.
+func (p *PBX) dropLegFinish(l *leg, cause int) {
+	if l.two != nil {
 		p.twoEv("DialEnd", clCall, l.two, l.phone, f("DialStatus", "CANCEL"))
 		p.hangupRequest(l.two, 16, true)
 		phoneCause := cause
@@ -437,11 +553,20 @@ func (p *PBX) noAnswer(qc *qcall, rang time.Duration) {
 		p.twoEv("DialEnd", clCall, t, l.ch, f("DialStatus", "CANCEL"))
 	}
 	for _, l := range qc.legs {
-		p.dropLeg(l, 0)
+		p.dropLegRequest(l, 0)
+	}
+	timedOut := !qc.timeout.IsZero() && !p.now.Before(qc.timeout)
+	if timedOut {
+		// c1: the queue's own timeout ended the attempt; the caller leaves while the
+		// legs are still going down.
+		p.exitQueueStart(qc, "TIMEOUT")
+	}
+	for _, l := range qc.legs {
+		p.dropLegFinish(l, 0)
 	}
 	qc.legs = qc.legs[:0]
-	if !qc.timeout.IsZero() && !p.now.Before(qc.timeout) {
-		p.exitQueue(qc, "TIMEOUT")
+	if timedOut {
+		p.exitQueueEnd(qc)
 		return
 	}
 	cyc := qc.cycle
@@ -483,6 +608,11 @@ func (p *PBX) abandonEv(qc *qcall) {
 // (timeout, leavewhenempty): abandon event, leave, QUEUESTATUS, then the lab dialplan
 // hangs up.
 func (p *PBX) exitQueue(qc *qcall, status string) {
+	p.exitQueueStart(qc, status)
+	p.exitQueueEnd(qc)
+}
+
+func (p *PBX) exitQueueStart(qc *qcall, status string) {
 	t := qc.caller
 	p.abandonEv(qc)
 	p.chanEv("MusicOnHoldStop", clCall, t)
@@ -490,6 +620,11 @@ func (p *PBX) exitQueue(qc *qcall, status string) {
 	p.varSet(t, "QUEUESTATUS", status)
 	t.prio++
 	p.newexten(t, t.prio, "NoOp", "QUEUESTATUS="+status)
+}
+
+func (p *PBX) exitQueueEnd(qc *qcall) {
+	t := qc.caller
+	qc.ended = true
 	t.prio++
 	p.newexten(t, t.prio, "Hangup", "")
 	p.hangupRequest(t, 16, true)

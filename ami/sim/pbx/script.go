@@ -65,6 +65,25 @@ func Scenarios() map[string]Scenario {
 		"blind-transfer": {"d1: 1002 answers, sends REFER to 2000 after 5.5 s; 2000 answers after 2 s; the caller hangs up 14.7 s later", lab,
 			in(Inbound{DID: "5551000", Answer: []Answer{{Member: "PJSIP/1002", After: ms(3009)}},
 				Transfer: &Transfer{After: ms(5508), Target: "2000", TargetAnswer: ms(2009), Talk: ms(14719)}})},
+		"blind-transfer-dtmf": {"d2: 1002 answers, keys the blindxfer feature and 2000 (Hold, MOH, BlindTransfer IsExternal=No); 2000 answers", lab,
+			in(Inbound{DID: "5551000", Answer: []Answer{{Member: "PJSIP/1002", After: ms(3012)}},
+				Transfer: &Transfer{DTMF: true, After: ms(6056), Target: "2000", TargetAnswer: ms(2010), Talk: ms(15768)}})},
+		"ringall-member-busy": {"ringall support: PJSIP/1002 rejects with 486 after 1 s (DialEnd BUSY, AgentRingNoAnswer), Local/1001 answers after 5 s", lab,
+			in(Inbound{DID: "5551000", Answer: []Answer{{Member: "PJSIP/1002", After: time.Second, Busy: true}, {Member: "Local/1001@agents/n", After: 5 * time.Second}},
+				Talk: 20 * time.Second})},
+		"recording-stopped": {"a recorded queue call where StopMixMonitor runs 10 s into the talk (MixMonitorStop)", lab,
+			in(Inbound{DID: "5551000", Answer: []Answer{{Member: "PJSIP/1002", After: 2 * time.Second}}, Talk: 30 * time.Second, StopRecording: 10 * time.Second})},
+		"leastrecent": {"leastrecent queue lr (PJSIP/1001, PJSIP/1003): 1001 takes a first call; a second call 30 s later rings 1003 first (least recent)",
+			func() Config {
+				c := LabConfig()
+				c.DIDs = append(c.DIDs, DID{Number: "5551006", Trunk: "trunk", Queue: "lr"})
+				c.Queues = append(c.Queues, Queue{Name: "lr", Strategy: LeastRecent, Timeout: 5 * time.Second, Retry: time.Second, MusicClass: "default",
+					Members: []Member{{Interface: "PJSIP/1001", Name: "Agent One"}, {Interface: "PJSIP/1003", Name: "Agent Three"}}})
+				return c
+			}, func(p *PBX) {
+				p.Inbound(0, Inbound{DID: "5551006", Caller: "0611111111", Answer: []Answer{{Member: "PJSIP/1001", After: 2 * time.Second}}, Talk: 10 * time.Second})
+				p.Inbound(30*time.Second, Inbound{DID: "5551006", Caller: "0622222222", Answer: []Answer{{Member: "PJSIP/1003", After: 2 * time.Second}}, Talk: 10 * time.Second})
+			}},
 		"attended-transfer": {"e1: 1002 answers, atxfer to 2000 via a Local leg, consults, hangs up to complete; the caller talks to 2000", lab,
 			in(Inbound{DID: "5551000", Answer: []Answer{{Member: "PJSIP/1002", After: ms(3012)}},
 				Transfer: &Transfer{Attended: true, After: ms(6056), Target: "2000", TargetAnswer: ms(2008), Consult: ms(6247), Talk: ms(11191)}})},

@@ -86,12 +86,19 @@ func (p *PBX) randomInbound() {
 		}
 	}
 	// Each ring is a fresh decision by the operator behind the member.
-	spec.decide = func(m *member, _ int) (time.Duration, bool) {
+	spec.decide = func(m *member, _ int) ringOutcome {
 		op := p.opOf(m)
-		if op == nil || p.rng.Float64() >= op.AnswerProb {
-			return 0, false
+		if op == nil {
+			return ringOutcome{}
 		}
-		return p.jitter(op.AnswerDelay), true
+		r := p.rng.Float64()
+		switch {
+		case r < op.BusyProb:
+			return ringOutcome{after: p.jitter(time.Second), busy: true}
+		case r < op.BusyProb+op.AnswerProb:
+			return ringOutcome{after: p.jitter(op.AnswerDelay), answer: true}
+		}
+		return ringOutcome{}
 	}
 	p.arrive(spec)
 }
