@@ -68,6 +68,31 @@ func (p *PBX) exec(action ami.Message) []ami.Message {
 			return resp("Success", "Interface paused successfully")
 		}
 		return resp("Success", "Interface unpaused successfully")
+	case "queuepenalty":
+		iface, pen := action.Get("Interface"), action.Get("Penalty")
+		n, err := strconv.Atoi(pen)
+		if iface == "" || err != nil || n < 0 {
+			return resp("Error", "Need 'Interface' and 'Penalty' parameters.")
+		}
+		if !p.eachMember(iface, action.Get("Queue"), func(m *member) {
+			m.penalty = n
+			p.emit(p.memberEvent("QueueMemberPenalty", m))
+		}) {
+			return resp("Error", "Invalid interface, queuename or penalty")
+		}
+		return resp("Success", "Interface penalty set successfully")
+	case "queuememberringinuse":
+		iface, v := action.Get("Interface"), action.Get("RingInUse")
+		if iface == "" || v == "" {
+			return resp("Error", "Need 'Interface' and 'RingInUse' parameters.")
+		}
+		if !p.eachMember(iface, action.Get("Queue"), func(m *member) {
+			m.ringinuse = isTrue(v)
+			p.emit(p.memberEvent("QueueMemberRinginuse", m))
+		}) {
+			return resp("Error", "Invalid interface, queuename, or ringinuse value")
+		}
+		return resp("Success", "Interface ringinuse set successfully")
 	case "queueadd":
 		qn, iface := action.Get("Queue"), action.Get("Interface")
 		if qn == "" || iface == "" {
@@ -184,6 +209,16 @@ func (p *PBX) exec(action ami.Message) []ami.Message {
 			items = append(items, append(m, f("Application", app), f("ApplicationData", data), f("Duration", hms(p.now.Sub(c.created))), f("BridgeId", bid)))
 		}
 		return list("Channels will follow", items, "CoreShowChannelsComplete")
+	case "bridgelist":
+		var items []ami.Message
+		for _, b := range p.bridges {
+			m := ami.Message{f("Event", "BridgeListItem")}
+			if hasID {
+				m = append(m, f("ActionID", id))
+			}
+			items = append(items, bridgeFields(m, "", b))
+		}
+		return list("Bridge listing will follow", items, "BridgeListComplete")
 	case "status":
 		var items []ami.Message
 		want := action.Get("Channel")
@@ -257,6 +292,24 @@ func (p *PBX) pauseMember(iface, qn string, on bool, reason string) bool {
 			p.emit(p.memberEvent("QueueMemberPause", m))
 			if !on {
 				m.reason = ""
+			}
+		}
+	}
+	return found
+}
+
+// eachMember applies fn to iface in queue qn (all queues when qn is "") and reports
+// whether there was one.
+func (p *PBX) eachMember(iface, qn string, fn func(*member)) bool {
+	found := false
+	for _, q := range p.qorder {
+		if qn != "" && q.name != qn {
+			continue
+		}
+		for _, m := range q.members {
+			if m.iface == iface {
+				found = true
+				fn(m)
 			}
 		}
 	}

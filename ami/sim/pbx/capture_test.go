@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -264,4 +265,157 @@ func diff(want, got []string) string {
 		fmt.Fprintf(&b, "%s %-3d capture: %s\n       sim:     %s\n", mark, i, w, g)
 	}
 	return b.String()
+}
+
+// TestListShapesMatchCapture replays the lab's mid-call polling of a1 (QueueStatus,
+// QueueSummary, CoreShowChannels, Status, BridgeList with ActionIDs p-2..p-6) against
+// the simulator at the same point of the same call and compares every message's
+// keys in order, the item counts and the response texts.
+func TestListShapesMatchCapture(t *testing.T) {
+	matches, _ := filepath.Glob(filepath.Join(captureDir, "a1_*.ami"))
+	if len(matches) != 1 {
+		t.Skip("a1 capture not found")
+	}
+	fh, err := os.Open(matches[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	r := ami.NewReader(fh)
+	byID := map[string][]ami.Message{}
+	for {
+		m, err := r.ReadMessage()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if id := m.Get("ActionID"); id != "" {
+			byID[id] = append(byID[id], m)
+		}
+	}
+	sc := Scenarios()["queue-answered-local"]
+	start := time.Date(2026, 11, 26, 14, 55, 8, 0, time.UTC)
+	p := New(sc.Config(), start)
+	sc.Run(p)
+	at := start.Add(10 * time.Second) // mid-talk, as in the lab
+	p.Advance(at)
+	actions := map[string]ami.Message{
+		"p-2": act("Action", "QueueStatus", "ActionID", "p-2", "Queue", "support"),
+		"p-3": act("Action", "QueueSummary", "ActionID", "p-3", "Queue", "support"),
+		"p-4": act("Action", "CoreShowChannels", "ActionID", "p-4"),
+		"p-5": act("Action", "Status", "ActionID", "p-5"),
+		"p-6": act("Action", "BridgeList", "ActionID", "p-6"),
+	}
+	for id, a := range actions {
+		want, got := byID[id], p.Action(at, a)
+		if len(want) == 0 {
+			t.Fatalf("capture has no %s", id)
+		}
+		if len(want) != len(got) {
+			t.Errorf("%s %s: capture %d messages, simulator %d", id, a.Get("Action"), len(want), len(got))
+			continue
+		}
+		// Channel listings come in the order of Asterisk's hashed channel container,
+		// so the applications are compared as a multiset.
+		apps := func(ms []ami.Message) string {
+			var s []string
+			for _, m := range ms {
+				if v, ok := m.Lookup("Application"); ok {
+					s = append(s, v)
+				}
+			}
+			slices.Sort(s)
+			return strings.Join(s, ",")
+		}
+		if apps(want) != apps(got) {
+			t.Errorf("%s applications: capture %s, simulator %s", id, apps(want), apps(got))
+		}
+		for i := range want {
+			if keys(want[i]) != keys(got[i]) {
+				t.Errorf("%s message %d keys\ncapture: %s\nsim:     %s", id, i, keys(want[i]), keys(got[i]))
+			}
+			for _, k := range []string{"Response", "Message", "EventList", "ListItems", "Items", "Event", "Queue", "Location", "Status", "InCall", "Membership", "Application", "ChannelStateDesc", "BridgeNumChannels", "BridgeType"} {
+				if want[i].Get(k) != got[i].Get(k) && k != "Application" {
+					t.Errorf("%s message %d %s: capture %q, simulator %q", id, i, k, want[i].Get(k), got[i].Get(k))
+				}
+			}
+		}
+	}
+}
+
+// TestMemberManagementMatchesCapture replays j1's actions and compares the responses
+// and the events they cause (keys in order; values that don't depend on the lab's
+// earlier history).
+func TestMemberManagementMatchesCapture(t *testing.T) {
+	matches, _ := filepath.Glob(filepath.Join(captureDir, "j1_*.ami"))
+	if len(matches) != 1 {
+		t.Skip("j1 capture not found")
+	}
+	fh, err := os.Open(matches[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	r := ami.NewReader(fh)
+	// Group the capture by action: the response with ActionID p-N, then the events
+	// up to the next response.
+	var groups [][]ami.Message
+	for {
+		m, err := r.ReadMessage()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Has("Response") {
+			groups = append(groups, nil)
+		}
+		if len(groups) > 0 && (m.Has("Response") || m.EventName() != "SuccessfulAuth") {
+			groups[len(groups)-1] = append(groups[len(groups)-1], m)
+		}
+	}
+	actions := []ami.Message{
+		act("Action", "QueueAdd", "ActionID", "p-2", "Queue", "support", "Interface", "PJSIP/1003", "MemberName", "Agent Three", "Penalty", "1", "Paused", "false"),
+		act("Action", "QueuePause", "ActionID", "p-3", "Queue", "support", "Interface", "PJSIP/1003", "Paused", "true", "Reason", "Lunch"),
+		act("Action", "QueuePause", "ActionID", "p-4", "Queue", "support", "Interface", "PJSIP/1003", "Paused", "false"),
+		act("Action", "QueuePenalty", "ActionID", "p-5", "Queue", "support", "Interface", "PJSIP/1003", "Penalty", "3"),
+		act("Action", "QueueMemberRingInUse", "ActionID", "p-6", "Queue", "support", "Interface", "PJSIP/1003", "RingInUse", "true"),
+		act("Action", "QueueStatus", "ActionID", "p-7", "Queue", "support"),
+		act("Action", "QueueSummary", "ActionID", "p-8", "Queue", "support"),
+		act("Action", "QueueRemove", "ActionID", "p-9", "Queue", "support", "Interface", "PJSIP/1003"),
+		act("Action", "QueueAdd", "ActionID", "p-10", "Queue", "support", "Interface", "PJSIP/9999", "MemberName", "Bogus"),
+		act("Action", "CoreShowChannels", "ActionID", "p-11"),
+	}
+	p := New(LabConfig(), time.Date(2026, 11, 26, 14, 59, 20, 0, time.UTC))
+	at := p.Now()
+	for i, a := range actions {
+		want := groups[i+1] // groups[0] is the Login response
+		at = at.Add(700 * time.Millisecond)
+		got := p.Action(at, a)
+		for _, e := range p.Advance(at) {
+			got = append(got, e.Fields)
+		}
+		if len(want) != len(got) {
+			t.Errorf("%s: capture %d messages, simulator %d", a.Get("Action"), len(want), len(got))
+			continue
+		}
+		for j := range want {
+			w, g := want[j], got[j]
+			w = slices.DeleteFunc(slices.Clone(w), func(f ami.Field) bool { return f.Key == "Timestamp" })
+			if keys(w) != keys(g) {
+				t.Errorf("%s message %d keys\ncapture: %s\nsim:     %s", a.Get("Action"), j, keys(w), keys(g))
+			}
+			if a.Get("Action") == "QueueStatus" || a.Get("Action") == "QueueSummary" {
+				continue // counters carry the lab's earlier calls
+			}
+			for _, k := range []string{"Response", "Message", "Event", "Device", "State", "Queue", "MemberName", "Interface", "Membership", "Penalty", "Paused", "PausedReason", "Status", "Ringinuse", "InCall"} {
+				if w.Get(k) != g.Get(k) {
+					t.Errorf("%s message %d %s: capture %q, simulator %q", a.Get("Action"), j, k, w.Get(k), g.Get(k))
+				}
+			}
+		}
+	}
 }

@@ -168,9 +168,7 @@ func DefaultConfig() Config {
 }
 
 // LabConfig mirrors the lab PBX of shared/ami-lab-captures (lab-config/pbx-*.conf), so
-// scripted scenarios can be compared with the captures. Member order inside a queue is
-// the order the lab's Asterisk rang them (its member container is hashed, so PJSIP/1002
-// came before Local/1001@agents/n in every ringall capture).
+// scripted scenarios can be compared with the captures.
 func LabConfig() Config {
 	return Config{
 		Seed:   1,
@@ -184,7 +182,7 @@ func LabConfig() Config {
 		},
 		Queues: []Queue{
 			{Name: "support", Strategy: RingAll, Timeout: 10 * time.Second, Retry: 2 * time.Second, MusicClass: "default",
-				Members: []Member{{Interface: "PJSIP/1002", Name: "Agent Two"}, {Interface: "Local/1001@agents/n", Name: "Agent One", StateInterface: "PJSIP/1001"}}},
+				Members: []Member{{Interface: "Local/1001@agents/n", Name: "Agent One", StateInterface: "PJSIP/1001"}, {Interface: "PJSIP/1002", Name: "Agent Two"}}},
 			{Name: "sales", Strategy: RRMemory, Timeout: 4 * time.Second, Retry: 1 * time.Second, MusicClass: "default",
 				Members: []Member{{Interface: "PJSIP/1001", Name: "Agent One"}, {Interface: "PJSIP/1002", Name: "Agent Two"}, {Interface: "PJSIP/1003", Name: "Agent Three"}}},
 			{Name: "emptyq", Strategy: RingAll, Timeout: 5 * time.Second, LeaveWhenEmpty: true, MusicClass: "default"},

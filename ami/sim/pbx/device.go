@@ -216,7 +216,11 @@ func (p *PBX) available(m *member) bool {
 	if m.paused || m.inCall || m.ringing || p.now.Before(m.wrapUntil) {
 		return false
 	}
-	return p.memberStatus(m) == devNotInUse
+	st := p.memberStatus(m)
+	if m.ringinuse {
+		return st == devNotInUse || st == devInUse
+	}
+	return st == devNotInUse
 }
 
 // opOf returns the operator behind a member (nil for unknown endpoints).

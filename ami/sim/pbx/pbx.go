@@ -28,6 +28,7 @@ type PBX struct {
 	bridgeN uint64
 
 	chans   []*channel // live channels in creation order (CoreShowChannels order is newest first)
+	bridges []*bridge  // live bridges in creation order
 	devices map[string]*device
 	queues  map[string]*queue
 	qorder  []*queue
@@ -450,11 +451,18 @@ func bridgeFields(m ami.Message, prefix string, b *bridge) ami.Message {
 func (p *PBX) bridgeCreate() *bridge {
 	p.bridgeN++
 	b := &bridge{id: p.newBridgeID()}
+	p.bridges = append(p.bridges, b)
 	p.emit(bridgeFields(ev("BridgeCreate", clCall, 9), "", b))
 	return b
 }
 
 func (p *PBX) bridgeDestroy(b *bridge) {
+	for i, x := range p.bridges {
+		if x == b {
+			p.bridges = append(p.bridges[:i], p.bridges[i+1:]...)
+			break
+		}
+	}
 	p.emit(bridgeFields(ev("BridgeDestroy", clCall, 9), "", b))
 }
 

@@ -271,9 +271,12 @@ func (p *PBX) pick(q *queue) []*member {
 		}
 		return []*member{pick}
 	default: // ringall: every available member at the best penalty level
+		// try_calling prepends each call attempt to its outgoing list, so ring_entry
+		// dials them in reverse member order (the lab rang PJSIP/1002 before the
+		// Local member listed first in queues.conf, in every ringall capture).
 		var out []*member
-		for _, m := range avail {
-			if m.penalty == best {
+		for i := len(avail) - 1; i >= 0; i-- {
+			if m := avail[i]; m.penalty == best {
 				out = append(out, m)
 			}
 		}
@@ -355,6 +358,7 @@ func (p *PBX) ringCycle(qc *qcall) {
 			p.twoEv("AgentCalled", clAgent, t, l.ch, f("Queue", q.name), f("Interface", m.iface), f("MemberName", m.name))
 			p.twoEv("DialBegin", clCall, t, l.ch, f("DialString", ep))
 		}
+		l.ch.app, l.ch.appData = "AppQueue", "(Outgoing Line)"
 		qc.legs = append(qc.legs, l)
 		gone := func(cause int) {
 			if qc.inQueue && hasLeg(qc.legs, l) {

@@ -100,13 +100,17 @@ func Scenarios() map[string]Scenario {
 			call(Direct{From: "1001", Number: "1002", Outcome: Busy})},
 		"internal-noanswer": {"1001 -> 1002, nobody answers within the 20 s Dial timeout", lab,
 			call(Direct{From: "1001", Number: "1002", Outcome: NoAnswer})},
-		"member-management": {"j1: QueueAdd PJSIP/1003 to support, pause (Lunch), unpause, QueueRemove", lab, func(p *PBX) {
+		"member-management": {"j1: QueueAdd PJSIP/1003 to support, pause (Lunch), unpause, QueuePenalty, QueueMemberRingInUse, QueueRemove", lab, func(p *PBX) {
 			p.Exec(0, ami.Message{{Key: "Action", Value: "QueueAdd"}, {Key: "Queue", Value: "support"}, {Key: "Interface", Value: "PJSIP/1003"},
 				{Key: "MemberName", Value: "Agent Three"}, {Key: "Penalty", Value: "1"}, {Key: "Paused", Value: "false"}})
 			p.Exec(ms(700), ami.Message{{Key: "Action", Value: "QueuePause"}, {Key: "Queue", Value: "support"}, {Key: "Interface", Value: "PJSIP/1003"},
 				{Key: "Paused", Value: "true"}, {Key: "Reason", Value: "Lunch"}})
 			p.Exec(ms(1400), ami.Message{{Key: "Action", Value: "QueuePause"}, {Key: "Queue", Value: "support"}, {Key: "Interface", Value: "PJSIP/1003"},
 				{Key: "Paused", Value: "false"}})
+			p.Exec(ms(2100), ami.Message{{Key: "Action", Value: "QueuePenalty"}, {Key: "Queue", Value: "support"}, {Key: "Interface", Value: "PJSIP/1003"},
+				{Key: "Penalty", Value: "3"}})
+			p.Exec(ms(2800), ami.Message{{Key: "Action", Value: "QueueMemberRingInUse"}, {Key: "Queue", Value: "support"}, {Key: "Interface", Value: "PJSIP/1003"},
+				{Key: "RingInUse", Value: "true"}})
 			p.Exec(ms(4200), ami.Message{{Key: "Action", Value: "QueueRemove"}, {Key: "Queue", Value: "support"}, {Key: "Interface", Value: "PJSIP/1003"}})
 		}},
 		"worst-case-21-attempts": {"a caller waits almost 6 minutes while rrmemory makes 21 attempts over Local /n members; nobody answers; the caller hangs up",
