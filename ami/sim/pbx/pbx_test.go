@@ -85,6 +85,7 @@ func TestDayInvariants(t *testing.T) {
 		}
 	}
 	// Calls still running at the end of the day may be open; allow a few.
+	checkRelations(t, evs)
 	if open := len(created) - len(gone); open > 20 {
 		t.Errorf("%d channels never hung up", open)
 	}
@@ -98,6 +99,73 @@ func TestDayInvariants(t *testing.T) {
 		}
 	}
 	t.Logf("%d events, %d channels; %v", len(evs), len(created), names)
+}
+
+// checkRelations checks the relations an assembler relies on: a dialled channel has
+// the dialler's linkedid, both halves of a Local pair share one, everyone in a bridge
+// shares one, every DialBegin gets a DialEnd, every queue entry ends in AgentConnect or
+// QueueCallerAbandon, and bridges are destroyed empty.
+func checkRelations(t *testing.T, evs []ami.Event) {
+	t.Helper()
+	lid := map[string]string{}
+	dials := map[string]bool{}
+	inBridge := map[string]map[string]bool{}
+	queued := map[string]int{}
+	for _, e := range evs {
+		switch e.Name {
+		case "Newchannel":
+			lid[e.Get("Uniqueid")] = e.Get("Linkedid")
+		case "DialBegin":
+			d := e.Get("DestUniqueid")
+			if c := e.Get("Uniqueid"); c != "" && lid[c] != lid[d] {
+				t.Fatalf("dialled %s has linkedid %s, caller %s has %s", d, lid[d], c, lid[c])
+			}
+			dials[d] = true
+		case "DialEnd":
+			delete(dials, e.Get("DestUniqueid"))
+		case "LocalBridge":
+			if lid[e.Get("LocalOneUniqueid")] != lid[e.Get("LocalTwoUniqueid")] {
+				t.Fatalf("Local halves with different linkedids")
+			}
+		case "BridgeEnter":
+			b := e.Get("BridgeUniqueid")
+			if inBridge[b] == nil {
+				inBridge[b] = map[string]bool{}
+			}
+			for u := range inBridge[b] {
+				if lid[u] != e.Get("Linkedid") {
+					t.Fatalf("bridge %s mixes linkedids %s and %s", b, lid[u], e.Get("Linkedid"))
+				}
+			}
+			inBridge[b][e.Get("Uniqueid")] = true
+			if n := e.Get("BridgeNumChannels"); n != fmt.Sprint(len(inBridge[b])) {
+				t.Fatalf("BridgeEnter NumChannels %s, %d in bridge", n, len(inBridge[b]))
+			}
+		case "BridgeLeave":
+			delete(inBridge[e.Get("BridgeUniqueid")], e.Get("Uniqueid"))
+		case "BridgeDestroy":
+			if len(inBridge[e.Get("BridgeUniqueid")]) != 0 {
+				t.Fatalf("bridge destroyed with channels in it")
+			}
+		case "QueueCallerJoin":
+			queued[e.Get("Uniqueid")]++
+		case "AgentConnect", "QueueCallerAbandon":
+			queued[e.Get("Uniqueid")]--
+		case "Hangup":
+			if _, ok := lid[e.Get("Uniqueid")]; !ok {
+				t.Fatalf("Hangup of an unknown channel")
+			}
+		}
+	}
+	open := 0
+	for _, n := range queued {
+		if n != 0 {
+			open++
+		}
+	}
+	if open > 10 || len(dials) > 20 {
+		t.Errorf("%d queue entries without an end, %d dials without DialEnd", open, len(dials))
+	}
 }
 
 func TestWorstCase(t *testing.T) {
@@ -139,6 +207,7 @@ func TestWorstCase(t *testing.T) {
 	if len(evs) < 350 {
 		t.Errorf("only %d events", len(evs))
 	}
+	checkRelations(t, evs)
 	t.Logf("%d events, %d channels, waited %s", len(evs), len(chans), last.Sub(first))
 }
 
@@ -368,14 +437,21 @@ func TestAllScenariosRun(t *testing.T) {
 	}
 }
 
+// BenchmarkGenerate runs a simulated day of a busy center (600 inbound calls in the
+// peak hour, about 5000 a day, plus operator calls) as fast as possible, in the
+// one-minute steps a server fast-forwarding would use.
 func BenchmarkGenerate(b *testing.B) {
 	cfg := DefaultConfig()
-	cfg.CallsPerHour = 600 // a busy center: about 6000 calls a day
+	cfg.CallsPerHour = 600
+	cfg.OutboundPerHour = 100
+	cfg.InternalPerHour = 30
 	n := 0
 	b.ReportAllocs()
 	for b.Loop() {
 		p := New(cfg, t0)
-		n += len(p.Advance(t0.Add(24 * time.Hour)))
+		for t := t0; t.Before(t0.Add(24 * time.Hour)); t = t.Add(time.Minute) {
+			n += len(p.Advance(t))
+		}
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
 	b.ReportMetric(float64(n)/float64(b.N), "events/day")
