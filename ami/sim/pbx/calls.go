@@ -67,6 +67,16 @@ func (p *PBX) direct(d Direct) {
 		p.newexten(c, 3, "Dial", c.appData)
 		x = p.newPJSIP(trunk, c, false)
 		x.cidNum, x.cidName = "<unknown>", "<unknown>"
+	} else if p.ops[d.Number] == nil {
+		// Dial to an endpoint that doesn't exist: no channel is created, Dial
+		// returns CHANUNAVAIL and the dialplan hangs up.
+		p.newexten(c, 1, "NoOp", "Internal call")
+		p.newexten(c, 2, "Dial", "PJSIP/"+d.Number+",20,tT")
+		p.varSet(c, "DIALSTATUS", "CHANUNAVAIL")
+		p.newexten(c, 3, "Hangup", "")
+		p.hangupRequest(c, 16, true)
+		p.hangup(c, 16)
+		return
 	} else {
 		p.newexten(c, 1, "NoOp", "Internal call")
 		c.app, c.appData = "Dial", "PJSIP/"+d.Number+",20,tT"
@@ -76,6 +86,9 @@ func (p *PBX) direct(d Direct) {
 	}
 	p.newchannel(x)
 	p.twoEv("DialBegin", clCall, c, x, f("DialString", dialString))
+	if !outbound && p.devState("PJSIP/"+d.Number) != devNotInUse && d.Outcome == Answered {
+		d.Outcome = Busy // the callee is on another call and has no call waiting
+	}
 	if d.Outcome == Busy {
 		p.after(2*time.Millisecond, func() {
 			// h2: 486 Busy Here from the callee; the caller's Hangup repeats cause 17.

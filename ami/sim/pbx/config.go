@@ -1,13 +1,11 @@
-// Package pbx is the call-center model behind the AMI simulator: it produces the
-// event stream a real Asterisk 20 (chan_pjsip) would write for inbound queue calls,
-// transfers, holds, outbound and internal calls, and it answers the AMI actions that
-// Linkage sends. Time is simulated: the caller drives it with Advance and Action.
-//
-// Event order and shape follow shared/asterisk-ami-reference.md §2–§4 and the lab
-// captures in shared/ami-lab-captures. The PBX is not safe for concurrent use.
 package pbx
 
-import "time"
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
 
 // Strategy names as in queues.conf.
 const (
@@ -194,4 +192,48 @@ func LabConfig() Config {
 			{Endpoint: "1003", Name: "Agent Three"}, {Endpoint: "2000", Name: "Transfer Target"},
 		},
 	}
+}
+
+// Validate reports configuration mistakes that would silently drop calls: DIDs
+// pointing at missing queues or trunks, members of unknown shape, duplicate names.
+func (c Config) Validate() error {
+	var errs []error
+	trunks := map[string]bool{}
+	for _, t := range c.Trunks {
+		trunks[t.Endpoint] = true
+	}
+	queues := map[string]bool{}
+	for _, q := range c.Queues {
+		if queues[q.Name] {
+			errs = append(errs, fmt.Errorf("queue %q defined twice", q.Name))
+		}
+		queues[q.Name] = true
+		switch q.Strategy {
+		case "", RingAll, RRMemory, LeastRecent:
+		default:
+			errs = append(errs, fmt.Errorf("queue %q: unsupported strategy %q", q.Name, q.Strategy))
+		}
+		seen := map[string]bool{}
+		for _, m := range q.Members {
+			if !strings.HasPrefix(m.Interface, "PJSIP/") && !strings.HasPrefix(m.Interface, "Local/") {
+				errs = append(errs, fmt.Errorf("queue %q: member %q is neither PJSIP/ nor Local/", q.Name, m.Interface))
+			}
+			if seen[m.Interface] {
+				errs = append(errs, fmt.Errorf("queue %q: member %q twice", q.Name, m.Interface))
+			}
+			seen[m.Interface] = true
+		}
+	}
+	for _, d := range c.DIDs {
+		if !queues[d.Queue] {
+			errs = append(errs, fmt.Errorf("DID %s: no queue %q", d.Number, d.Queue))
+		}
+		if d.Trunk != "" && !trunks[d.Trunk] {
+			errs = append(errs, fmt.Errorf("DID %s: no trunk %q", d.Number, d.Trunk))
+		}
+	}
+	if c.CallsPerHour < 0 || c.OutboundPerHour < 0 || c.InternalPerHour < 0 {
+		errs = append(errs, errors.New("negative call rate"))
+	}
+	return errors.Join(errs...)
 }
