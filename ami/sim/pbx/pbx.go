@@ -368,7 +368,12 @@ func (p *PBX) emit(m ami.Message) {
 }
 
 // chanEv emits a single-snapshot event with extra fields after the snapshot.
+// Nothing is said about a channel after its Hangup: a flow step that was scheduled
+// before an AMI Hangup cut it short is dropped here.
 func (p *PBX) chanEv(name, class string, c *channel, extra ...ami.Field) {
+	if c.dead {
+		return
+	}
 	m := ev(name, class, 16+len(extra))
 	m = appendSnap(m, "", c)
 	p.emit(append(m, extra...))
@@ -377,6 +382,9 @@ func (p *PBX) chanEv(name, class string, c *channel, extra ...ami.Field) {
 // twoEv emits an event with a caller snapshot (omitted when c is nil, as for dials
 // that have no caller) and a Dest snapshot.
 func (p *PBX) twoEv(name, class string, c, dest *channel, extra ...ami.Field) {
+	if dest.dead || c != nil && c.dead {
+		return
+	}
 	m := ev(name, class, 30+len(extra))
 	if c != nil {
 		m = appendSnap(m, "", c)
@@ -432,6 +440,7 @@ func (p *PBX) hangup(c *channel, cause int, extra ...ami.Field) {
 type bridge struct {
 	id      string
 	members []*channel
+	gone    bool
 }
 
 func (p *PBX) newBridgeID() string {
@@ -468,6 +477,10 @@ func (p *PBX) bridgeCreate() *bridge {
 }
 
 func (p *PBX) bridgeDestroy(b *bridge) {
+	if b.gone {
+		return
+	}
+	b.gone = true
 	for i, x := range p.bridges {
 		if x == b {
 			p.bridges = append(p.bridges[:i], p.bridges[i+1:]...)
@@ -478,6 +491,9 @@ func (p *PBX) bridgeDestroy(b *bridge) {
 }
 
 func (p *PBX) bridgeEnter(b *bridge, c *channel, swap *channel) {
+	if c.dead {
+		return
+	}
 	b.members = append(b.members, c)
 	c.bridge = b
 	m := bridgeFields(ev("BridgeEnter", clCall, 24), "", b)
@@ -494,6 +510,9 @@ func (p *PBX) bridgeLeave(b *bridge, c *channel) {
 			b.members = append(b.members[:i], b.members[i+1:]...)
 			break
 		}
+	}
+	if c.bridge != b {
+		return // already left (e.g. hung up by AMI)
 	}
 	c.bridge = nil
 	m := bridgeFields(ev("BridgeLeave", clCall, 23), "", b)
