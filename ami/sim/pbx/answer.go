@@ -134,8 +134,9 @@ func (p *PBX) planTalk(qc *qcall) {
 	if talk <= 0 {
 		talk = 30 * time.Second
 	}
-	// Transfers and holds are done from the operator's phone, which must sit in the
-	// caller's bridge: a PJSIP member, or a Local member after optimisation.
+	// Transfers are modelled from a phone that sits in the caller's bridge: a PJSIP
+	// member, or a Local member after optimisation. Behind a Local /n pair the
+	// transferee would be the ;2 half, which is not modelled.
 	direct := qc.win.two == nil || !qc.win.noOpt
 	if s.StopRecording > 0 {
 		p.after(s.StopRecording, func() {
@@ -144,19 +145,19 @@ func (p *PBX) planTalk(qc *qcall) {
 			}
 		})
 	}
+	// A phone behind a Local /n pair can hold too: without the /m option the Local
+	// halves pass the HOLD indication on, so MOH still starts on the caller's channel
+	// (core_unreal.c ast_unreal_indicate).
 	for _, h := range s.Hold {
-		if !direct {
-			break
-		}
 		h := h
 		p.after(h.After, func() {
-			if qc.ended || qc.agentCh.dead {
+			if qc.ended || qc.phone.dead {
 				return
 			}
-			p.hold(qc.agentCh, qc.caller)
+			p.hold(qc.phone, qc.caller)
 			p.after(h.For, func() {
-				if !qc.ended && !qc.agentCh.dead {
-					p.unhold(qc.agentCh, qc.caller)
+				if !qc.ended && !qc.phone.dead {
+					p.unhold(qc.phone, qc.caller)
 				}
 			})
 		})

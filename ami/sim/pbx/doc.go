@@ -27,7 +27,7 @@
 // What it leaves out: CEL, Cdr, RTCPSent/Received, DTMFBegin/End, RTPAUDIOQOS VarSets,
 // security events and the Queue:<q>_avail devices; AgentDump (needs announce/
 // memberdelay); SIP REFER attended transfers with a linkedid change, pickup and
-// masquerades; holds and transfers by members behind a Local /n pair (Local members
-// that optimise away can do both); parking, conferences and voicemail. A queue exit
+// masquerades; transfers by members behind a Local /n pair (Local members that
+// optimise away can transfer; every member can hold); parking, conferences and voicemail. A queue exit
 // (timeout, leavewhenempty) ends in the lab dialplan's Hangup().
 package pbx
