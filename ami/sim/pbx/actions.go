@@ -396,8 +396,10 @@ func (p *PBX) queueSummaryItems(qn string, tailID func(ami.Message) ami.Message)
 }
 
 // originate places the first leg (a phone), and when it answers runs the dialplan
-// target (an internal or outbound Dial) or the application. Every Originate is
-// treated as Async: the Response comes at once and OriginateResponse follows.
+// target (an internal or outbound Dial) or the application. The Response comes at
+// once even without Async (a real synchronous Originate answers only after the first
+// leg answered or failed; the server can't be blocked here). OriginateResponse
+// follows for Async originates.
 func (p *PBX) originate(a ami.Message, resp func(string, string, ...ami.Field) []ami.Message) []ami.Message {
 	chName := a.Get("Channel")
 	if chName == "" {
@@ -467,7 +469,12 @@ func (p *PBX) originate(a ami.Message, resp func(string, string, ...ami.Field) [
 	return resp("Success", "Originate successfully queued")
 }
 
+// originateResponse is written for Async originates only, as manager.c does; a
+// synchronous Originate learns the outcome from its Response alone.
 func (p *PBX) originateResponse(a ami.Message, result, ch, uid, reason, num, name string) {
+	if !isTrue(a.Get("Async")) {
+		return
+	}
 	m := ev("OriginateResponse", clCall, 14)
 	if id, ok := a.Lookup("ActionID"); ok {
 		m = append(m, f("ActionID", id))
