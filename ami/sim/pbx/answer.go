@@ -30,6 +30,12 @@ func (p *PBX) answer(qc *qcall, w *leg) {
 	holdTime := itoa(int(p.now.Sub(qc.joined) / time.Second))
 	ringTime := itoa(int(p.now.Sub(w.started) / time.Second))
 	w.m.inCall = true
+	// Queue() sets these right after the caller leaves the queue (a1 #125-129).
+	waitVars := func() {
+		p.varSet(t, "QUEUEPOSITION", itoa(qc.pos))
+		p.varSet(t, "QUEUEWAIT", holdTime)
+		p.varSet(t, "QUEUEWAIT_MS", msStr(p.now.Sub(qc.joined)))
+	}
 	connect := func() {
 		p.twoEv("AgentConnect", clAgent, t, w.ch, f("Queue", q.name), f("Interface", w.m.iface), f("MemberName", w.m.name),
 			f("HoldTime", holdTime), f("RingTime", ringTime))
@@ -47,6 +53,7 @@ func (p *PBX) answer(qc *qcall, w *leg) {
 		}
 		p.chanEv("MusicOnHoldStop", clCall, t)
 		p.leaveQueue(qc)
+		waitVars()
 		connect()
 		a.connNum, a.connName = t.cidNum, t.cidName
 		t.connNum, t.connName = a.cidNum, a.cidName
@@ -58,6 +65,7 @@ func (p *PBX) answer(qc *qcall, w *leg) {
 		ph, one, two := w.phone, w.ch, w.two
 		p.setState(ph, stUp)
 		p.twoEv("DialEnd", clCall, two, ph, f("DialStatus", "ANSWER"))
+		p.dialAnswered(two, ph, ph.device[len("PJSIP/"):])
 		p.setState(one, stUp)
 		p.twoEv("DialEnd", clCall, t, one, f("DialStatus", "ANSWER"))
 		for _, l := range losers {
@@ -70,6 +78,7 @@ func (p *PBX) answer(qc *qcall, w *leg) {
 		inner := p.bridgeCreate()
 		p.chanEv("MusicOnHoldStop", clCall, t)
 		p.leaveQueue(qc)
+		waitVars()
 		p.bridgeEnter(inner, ph, nil)
 		p.bridgeEnter(inner, two, nil)
 		for _, l := range losers {
@@ -92,8 +101,6 @@ func (p *PBX) answer(qc *qcall, w *leg) {
 		}
 	}
 	qc.answeredAt = p.now
-	p.varSet(t, "QUEUEPOSITION", itoa(qc.pos))
-	p.varSet(t, "QUEUEWAIT", holdTime)
 	agentGone := func(int) { p.endTalk(qc, "agent") }
 	qc.phone.onHangup = agentGone
 	if w.two != nil {
@@ -119,6 +126,7 @@ func (p *PBX) optimize(one, two, ph *channel, outer, inner *bridge) {
 	m = appendSnap(m, "LocalTwo", two)
 	p.emit(append(m, f("Success", "No"), f("Id", "0")))
 	p.bridgeLeave(inner, two)
+	p.dialDone(two, "ANSWER")
 	p.hangupRequest(two, 16, true)
 	p.hangupRequest(one, 16, false)
 	p.hangup(two, 16)
@@ -241,6 +249,7 @@ func (p *PBX) endTalk(qc *qcall, who string) {
 			p.hangupRequest(t, 16, false)
 			p.agentComplete(qc, "caller")
 			p.bridgeLeave(b, t)
+			p.queueTimes(qc)
 			p.hangupRequest(t, 16, true)
 			p.hangup(t, 16)
 			p.bridgeLeave(b, a)
@@ -251,6 +260,7 @@ func (p *PBX) endTalk(qc *qcall, who string) {
 			p.agentComplete(qc, "agent")
 			p.bridgeLeave(b, a)
 			p.bridgeLeave(b, t)
+			p.queueTimes(qc)
 			p.hangupRequest(t, 16, true)
 			p.bridgeDestroy(b)
 			p.hangup(a, 16)
@@ -263,6 +273,7 @@ func (p *PBX) endTalk(qc *qcall, who string) {
 		p.hangupRequest(t, 16, false)
 		p.agentComplete(qc, "caller")
 		p.bridgeLeave(b, t)
+		p.queueTimes(qc)
 		p.hangupRequest(t, 16, true)
 		p.bridgeLeave(b, one)
 		p.bridgeDestroy(b)
@@ -270,6 +281,7 @@ func (p *PBX) endTalk(qc *qcall, who string) {
 		p.hangup(one, 16)
 		p.hangup(t, 16)
 		p.bridgeLeave(inner, two)
+		p.dialDone(two, "ANSWER")
 		p.hangupRequest(two, 16, true)
 		p.hangup(two, 16)
 		p.bridgeLeave(inner, ph)
@@ -283,12 +295,14 @@ func (p *PBX) endTalk(qc *qcall, who string) {
 	p.bridgeLeave(inner, ph)
 	p.bridgeLeave(inner, two)
 	p.bridgeDestroy(inner)
+	p.dialDone(two, "ANSWER")
 	p.hangupRequest(two, 16, true)
 	p.hangup(ph, 16)
 	p.hangupRequest(one, 16, false)
 	p.agentComplete(qc, "agent")
 	p.bridgeLeave(b, one)
 	p.bridgeLeave(b, t)
+	p.queueTimes(qc)
 	p.hangupRequest(t, 16, true)
 	p.bridgeDestroy(b)
 	p.hangup(two, 16)
@@ -355,8 +369,10 @@ func (p *PBX) blindTransferDone(qc *qcall, tr Transfer) {
 // dialAndTalk makes caller dial an internal extension from the dialplan; the target
 // answers after ring and the caller hangs up after talk.
 func (p *PBX) dialAndTalk(caller *channel, target string, ring, talk time.Duration) {
+	p.dialStart(caller)
 	x := p.newPJSIP(target, caller, false)
 	p.newchannel(x)
+	p.varSet(x, "DIALEDPEERNUMBER", target)
 	p.twoEv("DialBegin", clCall, caller, x, f("DialString", target))
 	p.after(4*time.Millisecond, func() {
 		if x.dead || caller.dead {
@@ -370,6 +386,7 @@ func (p *PBX) dialAndTalk(caller *channel, target string, ring, talk time.Durati
 		if x.bridge == nil {
 			p.twoEv("DialEnd", clCall, caller, x, f("DialStatus", "CANCEL"))
 			p.hangup(x, 0)
+			p.dialDone(caller, "CANCEL")
 			p.hangup(caller, cause)
 			return
 		}
@@ -381,6 +398,7 @@ func (p *PBX) dialAndTalk(caller *channel, target string, ring, talk time.Durati
 		}
 		p.setState(x, stUp)
 		p.twoEv("DialEnd", clCall, caller, x, f("DialStatus", "ANSWER"))
+		p.dialAnswered(caller, x, target)
 		if caller.state != stUp {
 			p.setState(caller, stUp)
 		}
@@ -405,6 +423,7 @@ func (p *PBX) dialAndTalk(caller *channel, target string, ring, talk time.Durati
 // endBridged ends a two-party call after the caller's HangupRequest (g1/d1 order).
 func (p *PBX) endBridged(caller, callee *channel, b *bridge) {
 	p.bridgeLeave(b, caller)
+	p.dialDone(caller, "ANSWER")
 	p.hangupRequest(caller, 16, true)
 	p.bridgeLeave(b, callee)
 	p.bridgeDestroy(b)
@@ -418,6 +437,7 @@ func (p *PBX) endBridgedCallee(caller, callee *channel, b *bridge) {
 	p.hangup(callee, 16)
 	p.bridgeLeave(b, caller)
 	p.bridgeDestroy(b)
+	p.dialDone(caller, "ANSWER")
 	p.hangupRequest(caller, 16, true)
 	p.hangup(caller, 16)
 }

@@ -65,6 +65,7 @@ func (p *PBX) direct(d Direct) {
 		dialString = d.Number[1:] + "@" + trunk
 		c.app, c.appData = "Dial", "PJSIP/"+dialString+",30,tT"
 		p.newexten(c, 3, "Dial", c.appData)
+		p.dialStart(c)
 		x = p.newPJSIP(trunk, c, false)
 		x.cidNum, x.cidName = "<unknown>", "<unknown>"
 	} else if p.ops[d.Number] == nil {
@@ -82,9 +83,11 @@ func (p *PBX) direct(d Direct) {
 		c.app, c.appData = "Dial", "PJSIP/"+d.Number+",20,tT"
 		p.newexten(c, 2, "Dial", c.appData)
 		dialString = d.Number
+		p.dialStart(c)
 		x = p.newPJSIP(d.Number, c, false)
 	}
 	p.newchannel(x)
+	p.varSet(x, "DIALEDPEERNUMBER", dialString)
 	p.twoEv("DialBegin", clCall, c, x, f("DialString", dialString))
 	if !outbound && p.devState("PJSIP/"+d.Number) != devNotInUse && d.Outcome == Answered {
 		d.Outcome = Busy // the callee is on another call and has no call waiting
@@ -96,6 +99,7 @@ func (p *PBX) direct(d Direct) {
 			p.chanEv("HangupRequest", clCall, x, f("Cause", "17"), tc)
 			p.twoEv("DialEnd", clCall, c, x, f("DialStatus", "BUSY"))
 			p.hangup(x, 17, tc)
+			p.dialDone(c, "BUSY")
 			p.hangupRequest(c, 16, true)
 			p.hangup(c, 17, tc)
 		})
@@ -115,6 +119,7 @@ func (p *PBX) direct(d Direct) {
 		p.hangupRequest(c, cause, false)
 		p.twoEv("DialEnd", clCall, c, x, f("DialStatus", "CANCEL"))
 		p.hangup(x, 0)
+		p.dialDone(c, "CANCEL")
 		p.hangup(c, cause)
 	}
 	if d.Outcome == NoAnswer {
@@ -124,6 +129,7 @@ func (p *PBX) direct(d Direct) {
 			}
 			p.twoEv("DialEnd", clCall, c, x, f("DialStatus", "NOANSWER"))
 			p.hangup(x, 0) // [UNSURE] cause of a Dial-timeout leg; app_queue uses 0 the same way
+			p.dialDone(c, "NOANSWER")
 			p.hangupRequest(c, 16, true)
 			p.hangup(c, 16)
 		})
@@ -135,6 +141,7 @@ func (p *PBX) direct(d Direct) {
 		}
 		p.setState(x, stUp)
 		p.twoEv("DialEnd", clCall, c, x, f("DialStatus", "ANSWER"))
+		p.dialAnswered(c, x, dialString)
 		if c.state != stUp {
 			p.setState(c, stUp)
 		}

@@ -172,6 +172,10 @@ type channel struct {
 	dead              bool
 	recording         bool // MixMonitor running
 	held              bool // hears MOH because its peer put it on hold
+	dialStart         time.Time
+	dialAnswer        time.Time
+	callID            string
+	hasPvtCallID      bool
 	// onHangup is set by the flow that owns the channel, so that an AMI Hangup (or
 	// the far end hanging up) takes the same path as the modelled hangup.
 	onHangup func(cause int)
@@ -502,6 +506,7 @@ func (p *PBX) bridgeEnter(b *bridge, c *channel, swap *channel) {
 		m = append(m, f("SwapUniqueid", swap.uid))
 	}
 	p.emit(m)
+	p.bridgePeers(b)
 }
 
 func (p *PBX) bridgeLeave(b *bridge, c *channel) {
@@ -517,6 +522,7 @@ func (p *PBX) bridgeLeave(b *bridge, c *channel) {
 	c.bridge = nil
 	m := bridgeFields(ev("BridgeLeave", clCall, 23), "", b)
 	p.emit(appendSnap(m, "", c))
+	p.bridgeUnpeer(c)
 }
 
 // ---- small helpers for random durations

@@ -343,9 +343,13 @@ func (p *PBX) ringCycle(qc *qcall) {
 			p.newexten(l.two, 1, "NoOp", "Queue member leg for "+ex)
 			l.two.prio = 2
 			l.two.app, l.two.appData = "Dial", "PJSIP/"+ex+",,tT"
+			p.varSet(l.ch, "DIALEDPEERNUMBER", strings.TrimPrefix(m.iface, "Local/"))
+			p.varSet(l.two, "DIALEDPEERNUMBER", strings.TrimPrefix(m.iface, "Local/"))
 			p.newexten(l.two, 2, "Dial", l.two.appData)
+			p.dialStart(l.two)
 			l.phone = p.newPJSIP(ex, l.two, false)
 			p.newchannel(l.phone)
+			p.varSet(l.phone, "DIALEDPEERNUMBER", ex)
 			l.phone.connNum, l.phone.connName = t.cidNum, t.cidName
 			p.chanEv("NewConnectedLine", clCall, l.phone)
 			p.twoEv("DialBegin", clCall, l.two, l.phone, f("DialString", ex))
@@ -466,6 +470,7 @@ func (p *PBX) legRejected(qc *qcall, l *leg, cause int) {
 		p.chanEv("HangupRequest", clCall, l.phone, append([]ami.Field{f("Cause", itoa(cause))}, tc...)...)
 		p.twoEv("DialEnd", clCall, l.two, l.phone, f("DialStatus", status))
 		p.hangup(l.phone, cause, tc...)
+		p.dialDone(l.two, status)
 		p.hangupRequest(l.two, 16, true)
 		p.hangupRequest(l.ch, cause, false)
 		p.hangup(l.two, cause)
@@ -532,6 +537,7 @@ func (p *PBX) dropLegRequest(l *leg, cause int) {
 func (p *PBX) dropLegFinish(l *leg, cause int) {
 	if l.two != nil {
 		p.twoEv("DialEnd", clCall, l.two, l.phone, f("DialStatus", "CANCEL"))
+		p.dialDone(l.two, "CANCEL")
 		p.hangupRequest(l.two, 16, true)
 		phoneCause := cause
 		if cause == 0 {
