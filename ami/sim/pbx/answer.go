@@ -176,9 +176,12 @@ func (p *PBX) planTalk(qc *qcall) {
 			if qc.ended || qc.agentCh.dead || qc.caller.dead {
 				return
 			}
-			if tr.Attended {
+			switch {
+			case tr.Attended && tr.Refer:
+				p.referAttendedTransfer(qc, tr)
+			case tr.Attended:
 				p.attendedTransfer(qc, tr)
-			} else {
+			default:
 				p.blindTransfer(qc, tr)
 			}
 		})

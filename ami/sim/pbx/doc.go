@@ -21,13 +21,13 @@
 // Queue:<q>_pause_<iface> devices; HangupRequest/SoftHangupRequest/Hangup with
 // causes (TechCause for 486); Hold/Unhold and MusicOnHoldStart/Stop;
 // BlindTransfer (REFER and DTMF); AttendedTransfer (DTMF atxfer with a Local
-// consultation leg); LocalBridge and LocalOptimizationBegin/End;
+// consultation leg, and the desk-phone REFER/Replaces kind whose consultation call
+// has its own linkedid until the target enters the queue bridge); LocalBridge and LocalOptimizationBegin/End;
 // MixMonitorStart/Stop; OriginateResponse.
 //
 // What it leaves out: CEL, Cdr, RTCPSent/Received, DTMFBegin/End, RTPAUDIOQOS VarSets,
 // security events and the Queue:<q>_avail devices; AgentDump (needs announce/
-// memberdelay); SIP REFER attended transfers with a linkedid change, pickup and
-// masquerades; transfers by members behind a Local /n pair (Local members that
+// memberdelay); pickup and masquerades; transfers by members behind a Local /n pair (Local members that
 // optimise away can transfer; every member can hold); parking, conferences and voicemail. A queue exit
 // (timeout, leavewhenempty) ends in the lab dialplan's Hangup().
 package pbx

@@ -160,6 +160,7 @@ func checkRelations(t *testing.T, evs []ami.Event) {
 				t.Fatalf("Local halves with different linkedids")
 			}
 		case "BridgeEnter":
+			lid[e.Get("Uniqueid")] = e.Get("Linkedid") // a bridge may hand over the older call's linkedid
 			b := e.Get("BridgeUniqueid")
 			if inBridge[b] == nil {
 				inBridge[b] = map[string]bool{}

@@ -61,7 +61,11 @@ type Transfer struct {
 	Attended bool
 	// DTMF makes a blind transfer use the blindxfer feature (Hold, MOH, IsExternal=No)
 	// instead of SIP REFER.
-	DTMF         bool
+	DTMF bool
+	// Refer makes an attended transfer the desk-phone kind: a separate consultation
+	// call (new linkedid) joined by REFER with Replaces (§3.e.2). Without it, an
+	// attended transfer is the atxfer DTMF feature (§3.e.1).
+	Refer        bool
 	After        time.Duration
 	Target       string
 	TargetAnswer time.Duration // ring time of the target

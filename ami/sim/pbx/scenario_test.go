@@ -154,3 +154,41 @@ func TestValidate(t *testing.T) {
 		t.Fatalf("Validate: %v", err)
 	}
 }
+
+// In the REFER attended transfer the target starts under the consultation call's
+// linkedid and takes the queue call's when it enters the queue bridge; the phone's
+// consultation channel keeps its own.
+func TestReferAttendedTransferLinkedid(t *testing.T) {
+	evs := scenarioEvents(t, "attended-transfer-refer")
+	newch := find(evs, "Newchannel")
+	callLid := newch[0].Get("Linkedid")
+	var consult, target ami.Event
+	for _, e := range newch {
+		if strings.HasPrefix(e.Get("Channel"), "PJSIP/1002-") && e.Get("ChannelStateDesc") == "Ring" {
+			consult = e
+		}
+		if strings.HasPrefix(e.Get("Channel"), "PJSIP/2000-") {
+			target = e
+		}
+	}
+	if consult.Name == "" || consult.Get("Linkedid") != consult.Get("Uniqueid") || target.Get("Linkedid") != consult.Get("Uniqueid") {
+		t.Fatalf("consultation call: %v / %v", consult.Fields, target.Fields)
+	}
+	var enters []string
+	for _, e := range find(evs, "BridgeEnter") {
+		if e.Get("Uniqueid") == target.Get("Uniqueid") {
+			enters = append(enters, e.Get("Linkedid")+"/"+e.Get("SwapUniqueid"))
+		}
+	}
+	if len(enters) != 2 || !strings.HasPrefix(enters[0], consult.Get("Uniqueid")+"/") || !strings.HasPrefix(enters[1], callLid+"/") {
+		t.Fatalf("target's BridgeEnter linkedids %v, want consultation then %s", enters, callLid)
+	}
+	at := find(evs, "AttendedTransfer")
+	if len(at) != 1 || at[0].Get("IsExternal") != "Yes" || at[0].Get("SecondTransfererLinkedid") != consult.Get("Uniqueid") ||
+		at[0].Get("OrigTransfererLinkedid") != callLid || at[0].Get("TransferTargetLinkedid") != callLid {
+		t.Fatalf("AttendedTransfer: %v", at)
+	}
+	if ac := find(evs, "AgentComplete"); len(ac) != 1 || ac[0].Get("Reason") != "transfer" {
+		t.Fatalf("AgentComplete: %v", ac)
+	}
+}

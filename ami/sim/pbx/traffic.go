@@ -81,7 +81,7 @@ func (p *PBX) randomInbound() {
 		case r < p.cfg.BlindTransferProb:
 			spec.Transfer = &Transfer{After: spec.Talk / 2, Target: p.cfg.TransferTargets[p.rng.IntN(n)], TargetAnswer: p.jitter(4 * time.Second), Talk: p.jitter(time.Minute)}
 		case r < p.cfg.BlindTransferProb+p.cfg.AttendedTransferProb:
-			spec.Transfer = &Transfer{Attended: true, After: spec.Talk / 2, Target: p.cfg.TransferTargets[p.rng.IntN(n)], TargetAnswer: p.jitter(4 * time.Second),
+			spec.Transfer = &Transfer{Attended: true, Refer: p.rng.IntN(2) == 0, After: spec.Talk / 2, Target: p.cfg.TransferTargets[p.rng.IntN(n)], TargetAnswer: p.jitter(4 * time.Second),
 				Consult: p.jitter(20 * time.Second), Talk: p.jitter(time.Minute)}
 		}
 	}
