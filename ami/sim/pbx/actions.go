@@ -120,6 +120,7 @@ func (p *PBX) exec(action ami.Message) []ami.Message {
 		}
 		p.setDeviceRaw("Queue:"+q.name+"_pause_"+iface, pauseState)
 		p.emit(p.memberEvent("QueueMemberAdded", m))
+		p.queueAvail(q)
 		return resp("Success", "Added interface to queue")
 	case "queueremove":
 		qn, iface := action.Get("Queue"), action.Get("Interface")
@@ -137,6 +138,7 @@ func (p *PBX) exec(action ami.Message) []ami.Message {
 				}
 				q.members = append(q.members[:i], q.members[i+1:]...)
 				p.emit(p.memberEvent("QueueMemberRemoved", m))
+				p.queueAvail(q)
 				return resp("Success", "Removed interface from queue")
 			}
 		}
@@ -290,6 +292,7 @@ func (p *PBX) pauseMember(iface, qn string, on bool, reason string) bool {
 			}
 			p.setDeviceRaw("Queue:"+q.name+"_pause_"+iface, st)
 			p.emit(p.memberEvent("QueueMemberPause", m))
+			p.queueAvail(q)
 			if !on {
 				m.reason = ""
 			}
@@ -342,7 +345,7 @@ func (p *PBX) queueStatusItems(qn, member string, tailID func(ami.Message) ami.M
 				f("StateInterface", m.stateIface), f("Membership", m.membership), f("Penalty", itoa(m.penalty)), f("CallsTaken", itoa(m.calls)),
 				f("LastCall", epoch(m.lastCall)), f("LastPause", epoch(m.lastPause)), f("LoginTime", epoch(m.loginTime)), f("InCall", boolNum(m.inCall)),
 				f("Status", itoa(p.memberStatus(m))), f("Paused", boolNum(m.paused)), f("PausedReason", m.reason),
-				f("Wrapuptime", itoa(int(q.cfg.Wrapup/time.Second)))}))
+				f("Wrapuptime", "0")}))
 		}
 		if member != "" {
 			continue

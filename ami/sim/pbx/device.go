@@ -150,12 +150,31 @@ func (p *PBX) setDevice(dev string, st int) {
 	d.state = st
 	p.emit(append(ev("DeviceStateChange", clCall, 4), f("Device", dev), f("State", devName[st])))
 	for _, q := range p.qorder {
+		hit := false
 		for _, m := range q.members {
 			if m.stateIface == dev {
 				p.emit(p.memberEvent("QueueMemberStatus", m))
+				hit = true
 			}
 		}
+		if hit {
+			p.queueAvail(q)
+		}
 	}
+}
+
+// queueAvail keeps app_queue's Queue:<q>_avail device: NOT_INUSE while at least one
+// member could take a call, INUSE when none can.
+func (p *PBX) queueAvail(q *queue) {
+	st := devInUse
+	for _, m := range q.members {
+		s := p.memberStatus(m)
+		if !m.paused && (s == devNotInUse || m.ringinuse && s == devInUse) {
+			st = devNotInUse
+			break
+		}
+	}
+	p.setDeviceRaw("Queue:"+q.name+"_avail", st)
 }
 
 func (p *PBX) localDevChanged(dev string) {
@@ -208,7 +227,9 @@ func (p *PBX) memberEvent(name string, m *member) ami.Message {
 		f("Membership", m.membership), f("Penalty", itoa(m.penalty)), f("CallsTaken", itoa(m.calls)),
 		f("LastCall", epoch(m.lastCall)), f("LastPause", epoch(m.lastPause)), f("LoginTime", epoch(m.loginTime)),
 		f("InCall", boolNum(m.inCall)), f("Status", itoa(p.memberStatus(m))), f("Paused", boolNum(m.paused)),
-		f("PausedReason", m.reason), f("Ringinuse", boolNum(m.ringinuse)), f("Wrapuptime", itoa(int(m.q.cfg.Wrapup/time.Second))))
+		f("PausedReason", m.reason), f("Ringinuse", boolNum(m.ringinuse)), f("Wrapuptime", "0"))
+	// Wrapuptime is the member's own option, which the model leaves at 0; the
+	// queue-level wrapuptime applies and is not shown here, as in Asterisk.
 }
 
 // available says whether the queue may ring m now (ringinuse=no, wrap-up honoured).

@@ -17,8 +17,8 @@
 // DialBegin/DialState/DialEnd, including the doubled CANCEL of app_queue; Bridge*
 // and BridgeMerge; QueueCallerJoin/Leave/Abandon; AgentCalled/Connect/Complete/
 // RingNoAnswer; QueueMemberStatus/Pause/Added/Removed/Penalty/Ringinuse;
-// DeviceStateChange for endpoints, Local devices and app_queue's Queue:<q> and
-// Queue:<q>_pause_<iface> devices; HangupRequest/SoftHangupRequest/Hangup with
+// DeviceStateChange for endpoints, Local devices and app_queue's Queue:<q>,
+// Queue:<q>_avail and Queue:<q>_pause_<iface> devices; HangupRequest/SoftHangupRequest/Hangup with
 // causes (TechCause for 486); Hold/Unhold and MusicOnHoldStart/Stop;
 // BlindTransfer (REFER and DTMF); AttendedTransfer (DTMF atxfer with a Local
 // consultation leg, and the desk-phone REFER/Replaces kind whose consultation call
@@ -26,7 +26,7 @@
 // MixMonitorStart/Stop; OriginateResponse.
 //
 // What it leaves out: CEL, Cdr, RTCPSent/Received, DTMFBegin/End, RTPAUDIOQOS VarSets,
-// security events and the Queue:<q>_avail devices; AgentDump (needs announce/
+// security events; AgentDump (needs announce/
 // memberdelay); pickup and masquerades; transfers by members behind a Local /n pair (Local members that
 // optimise away can transfer; every member can hold); parking, conferences and voicemail. A queue exit
 // (timeout, leavewhenempty) ends in the lab dialplan's Hangup().

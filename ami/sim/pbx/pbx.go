@@ -62,6 +62,18 @@ func New(cfg Config, start time.Time) *PBX {
 		p.queues[qc.Name] = q
 		p.qorder = append(p.qorder, q)
 	}
+	// app_queue's availability devices start in their current state; only changes
+	// are announced.
+	for _, q := range p.qorder {
+		st := devInUse
+		for _, m := range q.members {
+			if !m.paused && p.memberStatus(m) == devNotInUse {
+				st = devNotInUse
+				break
+			}
+		}
+		p.devices["Queue:"+q.name+"_avail"] = &device{state: st}
+	}
 	p.startTraffic()
 	return p
 }
