@@ -18,15 +18,14 @@ type PBX struct {
 	now   time.Time
 	rng   *rand.Rand
 
-	sched   schedule
-	free    []*item // spent schedule items, reused: a day schedules a few hundred thousand
-	seq     uint64
-	out     []ami.Event
-	lastEv  time.Time
-	evOff   time.Duration
-	uidN    uint64            // process-wide uniqueid counter (Local pairs take two)
-	drvN    map[string]uint32 // per-driver channel name counters
-	bridgeN uint64
+	sched  schedule
+	free   []*item // spent schedule items, reused: a day schedules a few hundred thousand
+	seq    uint64
+	out    []ami.Event
+	lastEv time.Time
+	evOff  time.Duration
+	uidN   uint64            // process-wide uniqueid counter (Local pairs take two)
+	drvN   map[string]uint32 // per-driver channel name counters
 
 	chans   []*channel // live channels in creation order (CoreShowChannels order is newest first)
 	bridges []*bridge  // live bridges in creation order
@@ -485,7 +484,6 @@ func bridgeFields(m ami.Message, prefix string, b *bridge) ami.Message {
 }
 
 func (p *PBX) bridgeCreate() *bridge {
-	p.bridgeN++
 	b := &bridge{id: p.newBridgeID()}
 	p.bridges = append(p.bridges, b)
 	p.emit(bridgeFields(ev("BridgeCreate", clCall, 9), "", b))

@@ -55,8 +55,9 @@ type Answer struct {
 type Hold struct{ After, For time.Duration }
 
 // Transfer moves the caller to Target (an extension in from-internal) After the
-// answer. Blind transfers are SIP REFER (BlindTransfer IsExternal=Yes); attended ones
-// use the atxfer DTMF feature (a Local consultation leg, §3.e.1).
+// answer. A blind transfer is a SIP REFER (BlindTransfer IsExternal=Yes) unless DTMF
+// is set; an attended one uses the atxfer DTMF feature (a Local consultation leg,
+// §3.e.1) unless Refer is set.
 type Transfer struct {
 	Attended bool
 	// DTMF makes a blind transfer use the blindxfer feature (Hold, MOH, IsExternal=No)

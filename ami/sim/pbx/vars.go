@@ -96,3 +96,12 @@ func (p *PBX) queueTimes(qc *qcall) {
 	p.varSet(qc.caller, "DIALEDTIME", secStr(all))
 	p.varSet(qc.caller, "DIALEDTIME_MS", msStr(all))
 }
+
+func (p *PBX) varSet(c *channel, name, value string) {
+	p.chanEv("VarSet", clDialplan, c, f("Variable", name), f("Value", value))
+}
+
+func (p *PBX) newexten(c *channel, prio int, app, data string) {
+	c.prio = prio
+	p.chanEv("Newexten", clDialplan, c, f("Extension", c.exten), f("Application", app), f("AppData", data))
+}

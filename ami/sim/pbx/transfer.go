@@ -1,0 +1,234 @@
+package pbx
+
+import "time"
+
+// blindTransfer is the d1 capture (the agent's phone sends REFER) or, with DTMF, the
+// d2 capture (features blindxfer: the caller hears MOH while the agent keys the
+// number). The caller leaves the queue bridge and dials the target from from-internal.
+func (p *PBX) blindTransfer(qc *qcall, tr Transfer) {
+	t, a := qc.caller, qc.agentCh
+	if tr.DTMF {
+		p.chanEv("Hold", clCall, a)
+		p.chanEv("MusicOnHoldStart", clCall, t, f("Class", "default"))
+		p.after(1403*time.Millisecond, func() { // digit collection
+			if qc.ended || t.dead || a.dead {
+				return
+			}
+			p.blindTransferDone(qc, tr)
+		})
+		return
+	}
+	p.blindTransferDone(qc, tr)
+}
+
+func (p *PBX) blindTransferDone(qc *qcall, tr Transfer) {
+	qc.ended = true
+	t, a, b := qc.caller, qc.agentCh, qc.bridge
+	p.chanEv("Unhold", clCall, a)
+	p.varSet(t, "BLINDTRANSFER", a.name)
+	p.varSet(a, "BLINDTRANSFER", t.name)
+	if tr.DTMF {
+		p.chanEv("MusicOnHoldStop", clCall, t)
+	}
+	m := ev("BlindTransfer", clCall, 50)
+	m = append(m, f("Result", "Success"))
+	m = appendSnap(m, "Transferer", a)
+	m = appendSnap(m, "Transferee", t)
+	m = bridgeFields(m, "", b)
+	ext := "Yes"
+	if tr.DTMF {
+		ext = "No"
+	}
+	p.emit(append(m, f("IsExternal", ext), f("Context", "from-internal"), f("Extension", tr.Target)))
+	// AgentComplete comes from app_queue's own thread: before the transferer's
+	// BridgeLeave in d1, after it in d2 (§4.4). Either order is real.
+	if tr.DTMF {
+		p.bridgeLeave(b, a)
+		p.agentComplete(qc, "transfer")
+	} else {
+		p.agentComplete(qc, "transfer")
+		p.bridgeLeave(b, a)
+	}
+	p.bridgeLeave(b, t)
+	p.bridgeDestroy(b)
+	p.hangup(a, 16)
+	t.context, t.exten, t.app, t.appData = "from-internal", tr.Target, "Dial", "PJSIP/"+tr.Target+",20,tT"
+	p.newexten(t, 1, "NoOp", "Transfer target")
+	p.newexten(t, 2, "Dial", t.appData)
+	p.dialAndTalk(t, tr.Target, tr.TargetAnswer, tr.Talk)
+}
+
+// dialAndTalk makes caller dial an internal extension from the dialplan; the target
+// answers after ring and the caller hangs up after talk.
+func (p *PBX) dialAndTalk(caller *channel, target string, ring, talk time.Duration) {
+	p.dialStart(caller)
+	x := p.newPJSIP(target, caller, false)
+	p.newchannel(x)
+	p.varSet(x, "DIALEDPEERNUMBER", target)
+	p.twoEv("DialBegin", clCall, caller, x, f("DialString", target))
+	p.after(4*time.Millisecond, func() {
+		if x.dead || caller.dead {
+			return
+		}
+		p.setState(x, stRinging)
+		p.twoEv("DialState", clCall, caller, x, f("DialStatus", "RINGING"))
+	})
+	caller.onHangup = func(cause int) {
+		p.hangupRequest(caller, cause, false)
+		if x.bridge == nil {
+			p.twoEv("DialEnd", clCall, caller, x, f("DialStatus", "CANCEL"))
+			p.hangup(x, 0)
+			p.dialDone(caller, "CANCEL")
+			p.hangup(caller, cause)
+			return
+		}
+		p.endBridged(caller, x, x.bridge)
+	}
+	p.after(max(ring, 10*time.Millisecond), func() {
+		if x.dead || caller.dead {
+			return
+		}
+		p.setState(x, stUp)
+		p.twoEv("DialEnd", clCall, caller, x, f("DialStatus", "ANSWER"))
+		p.dialAnswered(caller, x, target)
+		if caller.state != stUp {
+			p.setState(caller, stUp)
+		}
+		x.connNum, x.connName = caller.cidNum, caller.cidName
+		b := p.bridgeCreate()
+		p.bridgeEnter(b, x, nil)
+		p.bridgeEnter(b, caller, nil)
+		x.onHangup = func(cause int) {
+			p.hangupRequest(x, cause, false)
+			p.endBridgedCallee(caller, x, b)
+		}
+		p.after(max(talk, time.Second), func() {
+			if caller.dead || x.dead {
+				return
+			}
+			p.hangupRequest(caller, 16, false)
+			p.endBridged(caller, x, b)
+		})
+	})
+}
+
+// endBridged ends a two-party call after the caller's HangupRequest (g1/d1 order).
+func (p *PBX) endBridged(caller, callee *channel, b *bridge) {
+	p.bridgeLeave(b, caller)
+	p.dialDone(caller, "ANSWER")
+	p.hangupRequest(caller, 16, true)
+	p.bridgeLeave(b, callee)
+	p.bridgeDestroy(b)
+	p.hangup(caller, 16)
+	p.hangup(callee, 16)
+}
+
+// endBridgedCallee ends a two-party call after the callee's HangupRequest (f1 order).
+func (p *PBX) endBridgedCallee(caller, callee *channel, b *bridge) {
+	p.bridgeLeave(b, callee)
+	p.hangup(callee, 16)
+	p.bridgeLeave(b, caller)
+	p.bridgeDestroy(b)
+	p.dialDone(caller, "ANSWER")
+	p.hangupRequest(caller, 16, true)
+	p.hangup(caller, 16)
+}
+
+// attendedTransfer is the e1 capture: atxfer DTMF, a Local consultation leg to the
+// target, the agent hangs up to complete, the bridges merge and the Local pair
+// optimises away.
+func (p *PBX) attendedTransfer(qc *qcall, tr Transfer) {
+	t, a, b1 := qc.caller, qc.agentCh, qc.bridge
+	// During the consultation an AMI Hangup takes the generic path; the transfer
+	// state machine of bridge_basic.c (recall, abort) is not modelled.
+	a.onHangup, t.onHangup = nil, nil
+	p.chanEv("Hold", clCall, a)
+	p.chanEv("MusicOnHoldStart", clCall, t, f("Class", "default"))
+	p.after(1400*time.Millisecond, func() { // digit collection
+		if t.dead || a.dead {
+			return
+		}
+		one, two := p.newLocal(tr.Target, "from-internal", a)
+		p.newchannel(one)
+		p.newchannel(two)
+		p.varSet(one, "TRANSFERERNAME", a.name)
+		p.varSet(two, "TRANSFERERNAME", a.name)
+		b2 := p.bridgeCreate()
+		p.localBridge(one, two, tr.Target, "from-internal", true)
+		p.bridgeEnter(b2, one, nil)
+		p.bridgeLeave(b1, a)
+		p.bridgeEnter(b2, a, nil)
+		x := p.newPJSIP(tr.Target, two, false)
+		p.newchannel(x)
+		p.twoEv("DialBegin", clCall, two, x, f("DialString", tr.Target))
+		p.after(3*time.Millisecond, func() {
+			p.setState(x, stRinging)
+			p.setState(one, stRinging)
+			p.twoEv("DialState", clCall, nil, one, f("DialStatus", "RINGING"))
+			p.twoEv("DialState", clCall, two, x, f("DialStatus", "RINGING"))
+		})
+		p.after(max(tr.TargetAnswer, 10*time.Millisecond), func() {
+			p.setState(x, stUp)
+			p.twoEv("DialEnd", clCall, two, x, f("DialStatus", "ANSWER"))
+			p.setState(one, stUp)
+			p.twoEv("DialEnd", clCall, nil, one, f("DialStatus", "ANSWER"))
+			p.setState(two, stUp)
+			b3 := p.bridgeCreate()
+			p.bridgeEnter(b3, x, nil)
+			p.bridgeEnter(b3, two, nil)
+			p.after(max(tr.Consult, time.Second), func() {
+				// The agent hangs up: the consultation bridge merges into the queue bridge.
+				p.hangupRequest(a, 16, false)
+				p.bridgeLeave(b2, a)
+				m := ev("BridgeMerge", clCall, 16)
+				m = bridgeFields(m, "To", b1)
+				m = bridgeFields(m, "From", b2)
+				p.emit(m)
+				p.bridgeLeave(b2, one)
+				p.bridgeEnter(b1, one, nil)
+				p.chanEv("MusicOnHoldStop", clCall, t)
+				m = ev("AttendedTransfer", clCall, 90)
+				m = append(m, f("Result", "Success"))
+				m = appendSnap(m, "OrigTransferer", a)
+				m = bridgeFields(m, "Orig", b1)
+				m = appendSnap(m, "SecondTransferer", a)
+				m = bridgeFields(m, "Second", b2)
+				m = appendSnap(m, "Transferee", t)
+				m = appendSnap(m, "TransferTarget", one)
+				p.emit(append(m, f("IsExternal", "No"), f("DestType", "Bridge"), f("DestBridgeUniqueid", b1.id)))
+				p.agentComplete(qc, "transfer")
+				qc.ended = true
+				p.bridgeDestroy(b2)
+				p.hangup(a, 16)
+				p.after(330*time.Millisecond, func() {
+					p.optimize(one, two, x, b1, b3)
+					x.onHangup = func(cause int) {
+						p.hangupRequest(x, cause, false)
+						p.endBridgedCallee(t, x, b1)
+					}
+					t.onHangup = func(cause int) {
+						p.hangupRequest(t, cause, false)
+						p.endCallerE1(t, x, b1)
+					}
+					p.after(max(tr.Talk, time.Second), func() {
+						if t.dead || x.dead {
+							return
+						}
+						p.hangupRequest(t, 16, false)
+						p.endCallerE1(t, x, b1)
+					})
+				})
+			})
+		})
+	})
+}
+
+// endCallerE1 is the end of e1: the caller hangs up on the transfer target.
+func (p *PBX) endCallerE1(t, x *channel, b *bridge) {
+	p.bridgeLeave(b, t)
+	p.bridgeLeave(b, x)
+	p.hangupRequest(t, 16, true)
+	p.bridgeDestroy(b)
+	p.hangup(x, 16)
+	p.hangup(t, 16)
+}
