@@ -79,8 +79,11 @@ type Queue struct {
 	Retry          time.Duration
 	Wrapup         time.Duration
 	LeaveWhenEmpty bool
-	MusicClass     string
-	Members        []Member
+	// RefuseEmpty is joinempty=strict: a caller who finds no usable member is not
+	// queued at all (no queue events, only QUEUESTATUS=JOINEMPTY, §3.c.3).
+	RefuseEmpty bool
+	MusicClass  string
+	Members     []Member
 }
 
 // Member is a static queue member. Interface is what the queue dials:
@@ -176,6 +179,7 @@ func LabConfig() Config {
 			{Number: "5551001", Trunk: "trunk", Queue: "emptyq", QueueTimeout: 10 * time.Second},
 			{Number: "5551002", Trunk: "trunk", Queue: "support", QueueTimeout: 8 * time.Second},
 			{Number: "5551003", Trunk: "trunk", Queue: "support2"},
+			{Number: "5551004", Trunk: "trunk", Queue: "closedq", QueueTimeout: 10 * time.Second},
 			{Number: "5551005", Trunk: "trunk", Queue: "sales", IVR: 1200 * time.Millisecond, QueueTimeout: 60 * time.Second},
 		},
 		Queues: []Queue{
@@ -184,6 +188,7 @@ func LabConfig() Config {
 			{Name: "sales", Strategy: RRMemory, Timeout: 4 * time.Second, Retry: 1 * time.Second, MusicClass: "default",
 				Members: []Member{{Interface: "PJSIP/1001", Name: "Agent One"}, {Interface: "PJSIP/1002", Name: "Agent Two"}, {Interface: "PJSIP/1003", Name: "Agent Three"}}},
 			{Name: "emptyq", Strategy: RingAll, Timeout: 5 * time.Second, LeaveWhenEmpty: true, MusicClass: "default"},
+			{Name: "closedq", Strategy: RingAll, RefuseEmpty: true, MusicClass: "default"},
 			{Name: "support2", Strategy: RingAll, Timeout: 10 * time.Second, Retry: 2 * time.Second, MusicClass: "default",
 				Members: []Member{{Interface: "Local/1001@agents", Name: "Agent One", StateInterface: "PJSIP/1001"}}},
 		},

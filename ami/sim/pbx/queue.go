@@ -27,6 +27,8 @@ type Inbound struct {
 	Hold []Hold
 	// Transfer: the agent transfers the caller instead of ending the call.
 	Transfer *Transfer
+	// HangupInIVR: the caller hangs up in the IVR, before reaching the queue.
+	HangupInIVR bool
 	// StopRecording runs StopMixMonitor on the caller this long after the answer
 	// (e.g. while card data is read out); 0 = recording runs to the end.
 	StopRecording time.Duration
@@ -145,6 +147,10 @@ func (p *PBX) arrive(spec Inbound) {
 	next := func() { p.toQueue(qc) }
 	if did.IVR > 0 {
 		p.newexten(t, 3, "Read", "CHOICE,ivr-prompt,1,,1,4")
+		if spec.HangupInIVR {
+			p.after(did.IVR/2, func() { p.callerGone(qc, 16) })
+			return
+		}
 		p.after(did.IVR, func() {
 			if t.dead {
 				return
@@ -185,6 +191,17 @@ func (p *PBX) toQueue(qc *qcall) {
 	p.newexten(t, t.prio, "Queue", args)
 	for _, v := range []string{"ANSWEREDTIME", "ANSWEREDTIME_MS", "DIALEDTIME", "DIALEDTIME_MS", "QUEUEWAIT", "QUEUEWAIT_MS"} {
 		p.varSet(t, v, "")
+	}
+	if q.cfg.RefuseEmpty && p.queueEmpty(q) {
+		p.varSet(t, "QUEUESTATUS", "JOINEMPTY")
+		qc.ended = true
+		t.prio++
+		p.newexten(t, t.prio, "NoOp", "QUEUESTATUS=JOINEMPTY")
+		t.prio++
+		p.newexten(t, t.prio, "Hangup", "")
+		p.hangupRequest(t, 16, true)
+		p.hangup(t, 16)
+		return
 	}
 	if len(q.callers) == 0 {
 		p.setDeviceRaw("Queue:"+q.name, devRinging)

@@ -70,6 +70,7 @@ func (p *PBX) randomInbound() {
 		Patience:     max(p.expDur(p.cfg.MeanPatience), 3*time.Second),
 		Talk:         max(p.expDur(p.cfg.MeanTalk), 5*time.Second),
 		AgentHangsUp: p.rng.Float64() < p.cfg.AgentHangupProb,
+		HangupInIVR:  p.rng.Float64() < 0.03, // callers who give up on the menu
 	}
 	if p.rng.Float64() < p.cfg.HoldProb {
 		at := time.Duration(p.rng.Float64() * float64(spec.Talk) / 2)
