@@ -161,7 +161,22 @@ func (p *PBX) planTalk(qc *qcall) {
 			})
 		})
 	}
-	if s.Transfer != nil && direct {
+	if s.Transfer != nil && s.Transfer.Abort {
+		p.after(s.Transfer.After, func() {
+			if qc.ended || qc.agentCh.dead {
+				return
+			}
+			a, t := qc.agentCh, qc.caller
+			p.chanEv("Hold", clCall, a)
+			p.chanEv("MusicOnHoldStart", clCall, t, f("Class", "default"))
+			p.after(2*time.Millisecond, func() {
+				if !qc.ended {
+					p.chanEv("Unhold", clCall, a)
+					p.chanEv("MusicOnHoldStop", clCall, t)
+				}
+			})
+		})
+	} else if s.Transfer != nil && direct {
 		tr := *s.Transfer
 		p.after(tr.After, func() {
 			if qc.ended || qc.agentCh.dead || qc.caller.dead {

@@ -174,6 +174,7 @@ var captureScenarios = []struct{ capture, scenario string }{
 	{"c3", "joinempty-refused"},
 	{"d1", "blind-transfer"},
 	{"d2", "blind-transfer-dtmf"},
+	{"d2x", "blind-transfer-aborted"},
 	{"e1", "attended-transfer"},
 	{"f1", "hold-unhold"},
 	{"g1", "outbound-trunk"},

@@ -68,7 +68,11 @@ type Transfer struct {
 	// Refer makes an attended transfer the desk-phone kind: a separate consultation
 	// call (new linkedid) joined by REFER with Replaces (§3.e.2). Without it, an
 	// attended transfer is the atxfer DTMF feature (§3.e.1).
-	Refer        bool
+	Refer bool
+	// Abort makes a DTMF blind transfer give up at once, as in d2x (the feature's
+	// prompt was missing): a short Hold/Unhold and no transfer; the call goes on
+	// for Inbound.Talk.
+	Abort        bool
 	After        time.Duration
 	Target       string
 	TargetAnswer time.Duration // ring time of the target
