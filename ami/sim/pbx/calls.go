@@ -122,6 +122,7 @@ func (p *PBX) direct(d Direct) {
 		p.dialDone(c, "CANCEL")
 		p.hangup(c, cause)
 	}
+	x.onHangup = func(cause int) { p.calleeGone(c, x, cause) }
 	if d.Outcome == NoAnswer {
 		p.after(20*time.Second, func() {
 			if c.dead || x.dead {
@@ -192,6 +193,24 @@ func (p *PBX) direct(d Direct) {
 	})
 }
 
+// calleeGone: the dialled phone hangs up (declines) before answering. Dial reports
+// BUSY for cause 17 and NOANSWER otherwise, and the dialplan hangs the caller up.
+func (p *PBX) calleeGone(c, x *channel, cause int) {
+	if x.dead || x.bridge != nil {
+		return
+	}
+	status := "NOANSWER"
+	if cause == 17 {
+		status = "BUSY"
+	}
+	p.hangupRequest(x, cause, false)
+	p.twoEv("DialEnd", clCall, c, x, f("DialStatus", status))
+	p.hangup(x, cause)
+	p.dialDone(c, status)
+	p.hangupRequest(c, 16, true)
+	p.hangup(c, cause)
+}
+
 // hangupChannel is the AMI Hangup action's effect on one channel.
 func (p *PBX) hangupChannel(c *channel, cause int) {
 	if c.dead {
@@ -203,10 +222,21 @@ func (p *PBX) hangupChannel(c *channel, cause int) {
 		h(cause)
 		return
 	}
-	// A channel with no owning flow (e.g. a ringing member leg): request and hang up.
+	// A channel with no owning flow: request and hang up; a bridge it leaves behind
+	// ends, as a two-party bridge does when one side goes.
 	p.hangupRequest(c, cause, false)
-	if c.bridge != nil {
-		p.bridgeLeave(c.bridge, c)
+	b := c.bridge
+	if b == nil {
+		p.hangup(c, cause)
+		return
 	}
+	p.bridgeLeave(b, c)
 	p.hangup(c, cause)
+	for len(b.members) > 0 {
+		m := b.members[0]
+		p.bridgeLeave(b, m)
+		p.hangupRequest(m, 16, true)
+		p.hangup(m, 16)
+	}
+	p.bridgeDestroy(b)
 }

@@ -9,17 +9,73 @@ import "time"
 // call's linkedid as it enters, and both transferer channels hang up.
 // [UNSURE] the order inside the final burst is inferred from bridge_basic.c and
 // res_pjsip_refer.c, not captured.
+//
+// Hangups from outside during the consultation: the caller or the held agent leg
+// going ends the queue call (AgentComplete caller/agent) and the consultation call
+// ends when it would have completed; the consultation call going (either side)
+// cancels the transfer and the agent takes the caller back.
 func (p *PBX) referAttendedTransfer(qc *qcall, tr Transfer) {
-	t, a := qc.caller, qc.agentCh
-	a.onHangup, t.onHangup = nil, nil // generic hangups during the consultation
+	t, a, b1 := qc.caller, qc.agentCh, qc.bridge
+	var a2, x *channel
+	var b2 *bridge
+	consultOver := false
+
+	queueEnds := func(who string, gone *channel, cause int) {
+		if qc.ended {
+			return
+		}
+		qc.ended = true
+		other := t
+		if gone == t {
+			other = a
+		}
+		p.hangupRequest(gone, cause, false)
+		p.agentComplete(qc, who)
+		p.bridgeLeave(b1, gone)
+		p.bridgeLeave(b1, other)
+		p.hangupRequest(other, 16, true)
+		p.bridgeDestroy(b1)
+		p.hangup(gone, cause)
+		p.hangup(other, 16)
+	}
+	t.onHangup = func(cause int) { queueEnds("caller", t, cause) }
+	a.onHangup = func(cause int) { queueEnds("agent", a, cause) }
+	// endConsult ends the consultation call from the phone's side.
+	endConsult := func() {
+		if a2 == nil || a2.dead {
+			return
+		}
+		if b2 == nil { // still ringing
+			p.hangupRequest(a2, 16, false)
+			p.twoEv("DialEnd", clCall, a2, x, f("DialStatus", "CANCEL"))
+			p.hangup(x, 0)
+			p.dialDone(a2, "CANCEL")
+			p.hangup(a2, 16)
+			return
+		}
+		p.hangupRequest(a2, 16, false)
+		p.endBridged(a2, x, b2)
+	}
+	// takeBack: the consultation is gone; the agent returns to the caller.
+	takeBack := func() {
+		consultOver = true
+		if qc.ended || a.dead {
+			return
+		}
+		p.unhold(a, t)
+		a.onHangup = func(int) { p.endTalk(qc, "agent") }
+		t.onHangup = func(int) { p.callerGone(qc, 16) }
+		p.after(max(tr.Talk, time.Second), func() { p.endTalk(qc, "caller") })
+	}
+
 	p.hold(a, t)
 	ep := a.device[len("PJSIP/"):]
 	p.after(1500*time.Millisecond, func() {
-		if t.dead || a.dead {
+		if qc.ended || t.dead || a.dead {
 			return
 		}
 		// The consultation call: a new inbound call from the agent's phone.
-		a2 := p.newPJSIP(ep, nil, true)
+		a2 = p.newPJSIP(ep, nil, true)
 		a2.cidNum, a2.cidName = a.cidNum, a.cidName
 		a2.context, a2.exten, a2.dnid = "from-internal", tr.Target, tr.Target
 		p.newchannel(a2)
@@ -27,11 +83,26 @@ func (p *PBX) referAttendedTransfer(qc *qcall, tr Transfer) {
 		a2.app, a2.appData = "Dial", "PJSIP/"+tr.Target+",20,tT"
 		p.newexten(a2, 2, "Dial", a2.appData)
 		p.dialStart(a2)
-		x := p.newPJSIP(tr.Target, a2, false)
+		x = p.newPJSIP(tr.Target, a2, false)
 		p.newchannel(x)
 		p.varSet(x, "DIALEDPEERNUMBER", tr.Target)
 		p.twoEv("DialBegin", clCall, a2, x, f("DialString", tr.Target))
+		a2.onHangup = func(cause int) {
+			p.hangupRequest(a2, cause, false)
+			p.twoEv("DialEnd", clCall, a2, x, f("DialStatus", "CANCEL"))
+			p.hangup(x, 0)
+			p.dialDone(a2, "CANCEL")
+			p.hangup(a2, cause)
+			takeBack()
+		}
+		x.onHangup = func(cause int) {
+			p.calleeGone(a2, x, cause)
+			takeBack()
+		}
 		p.after(3*time.Millisecond, func() {
+			if x.dead || a2.dead {
+				return
+			}
 			p.setState(x, stRinging)
 			p.twoEv("DialState", clCall, a2, x, f("DialStatus", "RINGING"))
 		})
@@ -43,15 +114,28 @@ func (p *PBX) referAttendedTransfer(qc *qcall, tr Transfer) {
 			p.twoEv("DialEnd", clCall, a2, x, f("DialStatus", "ANSWER"))
 			p.dialAnswered(a2, x, tr.Target)
 			p.setState(a2, stUp)
-			b2 := p.bridgeCreate()
+			b2 = p.bridgeCreate()
 			p.bridgeEnter(b2, x, nil)
 			p.bridgeEnter(b2, a2, nil)
-			p.after(max(tr.Consult, time.Second), func() {
-				if t.dead || a.dead || x.dead || a2.dead || qc.ended {
-					return
-				}
+			a2.onHangup = func(cause int) {
+				p.hangupRequest(a2, cause, false)
+				p.endBridged(a2, x, b2)
+				takeBack()
+			}
+			x.onHangup = func(cause int) {
+				p.hangupRequest(x, cause, false)
+				p.endBridgedCallee(a2, x, b2)
+				takeBack()
+			}
+		})
+		p.after(max(tr.TargetAnswer, 10*time.Millisecond)+max(tr.Consult, time.Second), func() {
+			switch {
+			case consultOver:
+			case qc.ended:
+				endConsult()
+			case b2 != nil && !x.dead && !a2.dead:
 				p.referComplete(qc, tr, a2, x, b2)
-			})
+			}
 		})
 	})
 }

@@ -88,8 +88,8 @@ func Scenarios() map[string]Scenario {
 					Members: []Member{{Interface: "PJSIP/1001", Name: "Agent One"}, {Interface: "PJSIP/1003", Name: "Agent Three"}}})
 				return c
 			}, func(p *PBX) {
-				p.Inbound(0, Inbound{DID: "5551006", Caller: "0611111111", Answer: []Answer{{Member: "PJSIP/1001", After: 2 * time.Second}}, Talk: 10 * time.Second})
-				p.Inbound(30*time.Second, Inbound{DID: "5551006", Caller: "0622222222", Answer: []Answer{{Member: "PJSIP/1003", After: 2 * time.Second}}, Talk: 10 * time.Second})
+				p.Inbound(0, Inbound{DID: "5551006", Caller: "0611111111", Answer: []Answer{{Member: "PJSIP/1001", After: 2 * time.Second}}, Talk: 10 * time.Second, Patience: time.Minute})
+				p.Inbound(30*time.Second, Inbound{DID: "5551006", Caller: "0622222222", Answer: []Answer{{Member: "PJSIP/1003", After: 2 * time.Second}}, Talk: 10 * time.Second, Patience: time.Minute})
 			}},
 		"attended-transfer": {"e1: 1002 answers, atxfer to 2000 via a Local leg, consults, hangs up to complete; the caller talks to 2000", lab,
 			in(Inbound{DID: "5551000", Answer: []Answer{{Member: "PJSIP/1002", After: ms(3012)}},
