@@ -237,12 +237,31 @@ func (p *PBX) agentComplete(qc *qcall, reason string) {
 		f("HoldTime", itoa(int(qc.answeredAt.Sub(qc.joined)/time.Second))), f("TalkTime", itoa(int(talk/time.Second))), f("Reason", reason))
 	m := w.m
 	m.inCall = false
-	m.calls++
-	m.lastCall = p.now
-	m.wrapUntil = p.now.Add(qc.q.cfg.Wrapup)
+	p.countCall(m, qc.q)
 	qc.q.completed++
 	qc.q.holdSum += qc.answeredAt.Sub(qc.joined)
 	qc.q.talkSum += talk
+}
+
+// countCall is app_queue's update_queue: the member's counters, in every queue that
+// has the same interface when shared_lastcall is on.
+func (p *PBX) countCall(m *member, q *queue) {
+	upd := func(x *member) {
+		x.calls++
+		x.lastCall = p.now
+		x.wrapUntil = p.now.Add(q.cfg.Wrapup)
+	}
+	if !p.cfg.SharedLastCall {
+		upd(m)
+		return
+	}
+	for _, oq := range p.qorder {
+		for _, x := range oq.members {
+			if x.iface == m.iface {
+				upd(x)
+			}
+		}
+	}
 }
 
 // endTalk ends an answered queue call from one side, in the orders of a1 (Local /n,

@@ -182,6 +182,79 @@ var captureScenarios = []struct{ capture, scenario string }{
 	{"h2", "internal-busy"},
 }
 
+// memberStatus projects QueueMemberStatus events per (queue, interface): the Status
+// sequence and how much CallsTaken grew. InCall is left out: in the answer burst it
+// is 0 in a1/a2 and already 1 in d2x (app_queue marks the member from another thread),
+// and CallsTaken's absolute value carries the lab's earlier calls.
+func memberStatus(evs []ami.Message) map[string]string {
+	out := map[string]string{}
+	first := map[string]int{}
+	for _, m := range evs {
+		if m.EventName() != "QueueMemberStatus" {
+			continue
+		}
+		k := m.Get("Queue") + "/" + m.Get("Interface")
+		var n int
+		fmt.Sscan(m.Get("CallsTaken"), &n)
+		if _, ok := first[k]; !ok {
+			first[k] = n
+		}
+		out[k] += fmt.Sprintf("%s(+%d) ", m.Get("Status"), n-first[k])
+	}
+	return out
+}
+
+func readAll(t *testing.T, name string) []ami.Message {
+	t.Helper()
+	matches, _ := filepath.Glob(filepath.Join(captureDir, name+"_*.ami"))
+	if len(matches) != 1 {
+		t.Skipf("capture %s not found", name)
+	}
+	fh, err := os.Open(matches[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	r := ami.NewReader(fh)
+	var out []ami.Message
+	for {
+		m, err := r.ReadMessage()
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, m)
+	}
+}
+
+func TestMemberStatusMatchesCaptures(t *testing.T) {
+	for _, cs := range captureScenarios {
+		t.Run(cs.capture, func(t *testing.T) {
+			want := memberStatus(readAll(t, cs.capture))
+			sc := Scenarios()[cs.scenario]
+			p := New(sc.Config(), time.Date(2026, 11, 26, 14, 55, 8, 0, time.UTC))
+			sc.Run(p)
+			var sim []ami.Message
+			for _, e := range p.Advance(p.Now().Add(time.Hour)) {
+				sim = append(sim, e.Fields)
+			}
+			got := memberStatus(sim)
+			for k, w := range want {
+				if got[k] != w {
+					t.Errorf("%s: capture %s, simulator %s", k, w, got[k])
+				}
+			}
+			for k, g := range got {
+				if _, ok := want[k]; !ok {
+					t.Errorf("%s: only in the simulator: %s", k, g)
+				}
+			}
+		})
+	}
+}
+
 func TestScenariosMatchCaptures(t *testing.T) {
 	for _, cs := range captureScenarios {
 		t.Run(cs.capture+"/"+cs.scenario, func(t *testing.T) {

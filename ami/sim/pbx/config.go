@@ -22,6 +22,11 @@ type Config struct {
 	// Seed feeds every random decision; the same Config and start give the same stream.
 	Seed uint64
 
+	// SharedLastCall is queues.conf shared_lastcall: a call taken in one queue counts
+	// (CallsTaken, LastCall, wrap-up) for the same interface in every queue. The lab
+	// had it on.
+	SharedLastCall bool
+
 	Trunks    []Trunk
 	DIDs      []DID
 	Queues    []Queue
@@ -172,8 +177,9 @@ func DefaultConfig() Config {
 // scripted scenarios can be compared with the captures.
 func LabConfig() Config {
 	return Config{
-		Seed:   1,
-		Trunks: []Trunk{{Endpoint: "trunk", Context: "from-trunk"}},
+		Seed:           1,
+		SharedLastCall: true,
+		Trunks:         []Trunk{{Endpoint: "trunk", Context: "from-trunk"}},
 		DIDs: []DID{
 			{Number: "5551000", Trunk: "trunk", Queue: "support", IVR: 1200 * time.Millisecond, Record: true, QueueTimeout: 60 * time.Second},
 			{Number: "5551001", Trunk: "trunk", Queue: "emptyq", QueueTimeout: 10 * time.Second},
