@@ -51,6 +51,8 @@ func (p *PBX) exec(action ami.Message) []ami.Message {
 		return m
 	}
 	switch strings.ToLower(name) {
+	case "":
+		return resp("Error", "Missing action in request")
 	case "queuestatus":
 		return list("Queue status will follow", p.queueStatusItems(action.Get("Queue"), action.Get("Member"), tailID), "QueueStatusComplete")
 	case "queuesummary":
