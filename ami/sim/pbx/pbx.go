@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,10 +14,9 @@ import (
 
 // PBX is one simulated Asterisk server. It is not safe for concurrent use.
 type PBX struct {
-	cfg   Config
-	start time.Time
-	now   time.Time
-	rng   *rand.Rand
+	cfg Config
+	now time.Time
+	rng *rand.Rand
 
 	sched  schedule
 	free   []*item // spent schedule items, reused: a day schedules a few hundred thousand
@@ -39,9 +39,15 @@ type PBX struct {
 // New builds a PBX from cfg whose clock starts at start. Random traffic (if the config
 // has any) is scheduled from start on.
 func New(cfg Config, start time.Time) *PBX {
+	// The PBX keeps its own copy: the caller may reuse or change its Config.
+	cfg.Trunks, cfg.DIDs, cfg.Operators = slices.Clone(cfg.Trunks), slices.Clone(cfg.DIDs), slices.Clone(cfg.Operators)
+	cfg.Queues = slices.Clone(cfg.Queues)
+	for i := range cfg.Queues {
+		cfg.Queues[i].Members = slices.Clone(cfg.Queues[i].Members)
+	}
+	cfg.TransferTargets, cfg.OutboundNumbers = slices.Clone(cfg.TransferTargets), slices.Clone(cfg.OutboundNumbers)
 	p := &PBX{
 		cfg:     cfg,
-		start:   start,
 		now:     start,
 		rng:     rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15)),
 		idRand:  rand.New(rand.NewPCG(cfg.Seed^0x5bd1e995, uint64(start.UnixNano()))),
