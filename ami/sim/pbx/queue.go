@@ -86,7 +86,8 @@ type qcall struct {
 	did      DID
 	caller   *channel
 	joined   time.Time
-	pos      int
+	pos      int // current position; callers ahead leaving move it up
+	origPos  int // position at QueueCallerJoin
 	legs     []*leg
 	cycle    int
 	inQueue  bool
@@ -212,6 +213,7 @@ func (p *PBX) toQueue(qc *qcall) {
 	}
 	q.callers = append(q.callers, qc)
 	qc.pos = len(q.callers)
+	qc.origPos = qc.pos
 	qc.joined, qc.inQueue = p.now, true
 	p.chanEv("QueueCallerJoin", clAgent, t, f("Queue", q.name), f("Position", itoa(qc.pos)), f("Count", itoa(len(q.callers))))
 	p.chanEv("MusicOnHoldStart", clCall, t, f("Class", musicClass(q)))
@@ -637,7 +639,7 @@ func (p *PBX) abandonEv(qc *qcall) {
 	qc.q.abandoned++
 	p.varSet(qc.caller, "ABANDONED", "TRUE")
 	p.chanEv("QueueCallerAbandon", clAgent, qc.caller, f("Queue", qc.q.name), f("Position", itoa(qc.pos)),
-		f("OriginalPosition", itoa(qc.pos)), f("HoldTime", itoa(int(p.now.Sub(qc.joined)/time.Second))))
+		f("OriginalPosition", itoa(qc.origPos)), f("HoldTime", itoa(int(p.now.Sub(qc.joined)/time.Second))))
 }
 
 // exitQueue is a queue exit without an agent while the caller is still there

@@ -192,3 +192,25 @@ func TestReferAttendedTransferLinkedid(t *testing.T) {
 		t.Fatalf("AgentComplete: %v", ac)
 	}
 }
+
+// Positions shift when a caller ahead leaves; OriginalPosition keeps the join position.
+func TestQueuePositions(t *testing.T) {
+	p := New(LabConfig(), t0)
+	p.Inbound(0, Inbound{DID: "5551003", Caller: "0611111111", Patience: 10 * time.Second})
+	p.Inbound(time.Second, Inbound{DID: "5551003", Caller: "0622222222", Patience: 20 * time.Second})
+	evs := p.Advance(t0.Add(time.Minute))
+	var got []string
+	for _, e := range evs {
+		switch e.Name {
+		case "QueueCallerJoin", "QueueCallerLeave":
+			got = append(got, e.Name+" "+e.Get("CallerIDNum")+" "+e.Get("Position")+"/"+e.Get("Count"))
+		case "QueueCallerAbandon":
+			got = append(got, e.Name+" "+e.Get("CallerIDNum")+" "+e.Get("Position")+"<"+e.Get("OriginalPosition"))
+		}
+	}
+	want := "[QueueCallerJoin 0611111111 1/1 QueueCallerJoin 0622222222 2/2 QueueCallerAbandon 0611111111 1<1 QueueCallerLeave 0611111111 1/1" +
+		" QueueCallerAbandon 0622222222 1<2 QueueCallerLeave 0622222222 1/0]"
+	if fmt.Sprint(got) != want {
+		t.Fatalf("got  %v\nwant %s", got, want)
+	}
+}
