@@ -35,10 +35,7 @@ func (p *PBX) answer(qc *qcall, w *leg) {
 		a := w.ch
 		p.setState(a, stUp)
 		p.twoEv("DialEnd", clCall, t, a, f("DialStatus", "ANSWER"))
-		for _, l := range losers {
-			p.twoEv("DialEnd", clCall, t, l.ch, f("DialStatus", "CANCEL"))
-			p.twoEv("DialEnd", clCall, t, l.ch, f("DialStatus", "CANCEL"))
-		}
+		p.cancelLosers(t, losers, a)
 		for _, l := range losers {
 			p.dropLeg(l, 26)
 		}
@@ -46,8 +43,6 @@ func (p *PBX) answer(qc *qcall, w *leg) {
 		p.leaveQueue(qc)
 		waitVars()
 		connect()
-		a.connNum, a.connName = t.cidNum, t.cidName
-		t.connNum, t.connName = a.cidNum, a.cidName
 		b := p.bridgeCreate()
 		p.bridgeEnter(b, a, nil)
 		p.bridgeEnter(b, t, nil)
@@ -59,12 +54,7 @@ func (p *PBX) answer(qc *qcall, w *leg) {
 		p.dialAnswered(two, ph, ph.device[len("PJSIP/"):])
 		p.setState(one, stUp)
 		p.twoEv("DialEnd", clCall, t, one, f("DialStatus", "ANSWER"))
-		for _, l := range losers {
-			p.twoEv("DialEnd", clCall, t, l.ch, f("DialStatus", "CANCEL"))
-			p.twoEv("DialEnd", clCall, t, l.ch, f("DialStatus", "CANCEL"))
-		}
-		t.connNum, t.connName = ph.cidNum, ph.cidName
-		p.chanEv("NewConnectedLine", clCall, t)
+		p.cancelLosers(t, losers, ph)
 		p.setState(two, stUp)
 		inner := p.bridgeCreate()
 		p.chanEv("MusicOnHoldStop", clCall, t)
@@ -75,8 +65,10 @@ func (p *PBX) answer(qc *qcall, w *leg) {
 		for _, l := range losers {
 			p.dropLeg(l, 26)
 		}
+		if t.connNum != ph.cidNum {
+			p.connectedLine(t, ph.cidNum, ph.cidName) // a3: no other leg to cancel
+		}
 		connect()
-		one.cidNum, one.cidName = ph.cidNum, ph.cidName
 		b := p.bridgeCreate()
 		p.bridgeEnter(b, one, nil)
 		p.bridgeEnter(b, t, nil)
@@ -85,7 +77,7 @@ func (p *PBX) answer(qc *qcall, w *leg) {
 			// The Local pair optimises itself away half a second later (§3.a.3).
 			p.after(520*time.Millisecond, func() {
 				if !qc.ended && !one.dead && !ph.dead {
-					p.optimize(one, two, ph, qc.bridge, inner)
+					p.optimize(one, two, ph, qc.bridge, inner, nil)
 					qc.agentCh, qc.inner = ph, nil
 				}
 			})
@@ -100,10 +92,28 @@ func (p *PBX) answer(qc *qcall, w *leg) {
 	p.planTalk(qc)
 }
 
+// cancelLosers writes app_queue's doubled DialEnd CANCEL for each losing leg. The
+// caller's connected line switches to the winner between the two of the first
+// loser (a1, a2, d1, e1).
+func (p *PBX) cancelLosers(t *channel, losers []*leg, winner *channel) {
+	for i, l := range losers {
+		p.twoEv("DialEnd", clCall, t, l.ch, f("DialStatus", "CANCEL"))
+		if i == 0 && t.connNum != winner.cidNum {
+			p.connectedLine(t, winner.cidNum, winner.cidName)
+		}
+		p.twoEv("DialEnd", clCall, t, l.ch, f("DialStatus", "CANCEL"))
+	}
+	if len(losers) == 0 && winner.localDev == "" && t.connNum != winner.cidNum {
+		p.connectedLine(t, winner.cidNum, winner.cidName)
+	}
+}
+
 // optimize swaps the phone into the outer bridge in place of ;1 and hangs the Local
 // pair up, as LocalOptimizationBegin/End in a3 and e1. Success is reported as "No"
 // because Asterisk 20 does so for a successful swap (§4.3).
-func (p *PBX) optimize(one, two, ph *channel, outer, inner *bridge) {
+//
+// then, when set, runs after LocalOptimizationEnd while ;2 is still in its bridge.
+func (p *PBX) optimize(one, two, ph *channel, outer, inner *bridge, then func()) {
 	m := ev("LocalOptimizationBegin", clCall, 50)
 	m = appendSnap(m, "LocalOne", one)
 	m = appendSnap(m, "LocalTwo", two)
@@ -116,6 +126,9 @@ func (p *PBX) optimize(one, two, ph *channel, outer, inner *bridge) {
 	m = appendSnap(m, "LocalOne", one)
 	m = appendSnap(m, "LocalTwo", two)
 	p.emit(append(m, f("Success", "No"), f("Id", "0")))
+	if then != nil {
+		then()
+	}
 	p.bridgeLeave(inner, two)
 	p.dialDone(two, "ANSWER")
 	p.hangupRequest(two, 16, true)

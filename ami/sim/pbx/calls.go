@@ -59,8 +59,7 @@ func (p *PBX) direct(d Direct) {
 	if outbound {
 		p.newexten(c, 1, "NoOp", "Outbound via trunk")
 		p.newexten(c, 2, "Set", "CALLERID(num)=5551000")
-		c.cidNum = "5551000" // the lab dialplan presents the main number on the trunk
-		p.chanEv("NewCallerid", clCall, c, f("CID-CallingPres", "0 (Presentation Allowed, Not Screened)"))
+		p.newCallerID(c, "5551000", c.cidName) // the lab dialplan presents the main number on the trunk
 		trunk := p.cfg.Trunks[0].Endpoint
 		dialString = d.Number[1:] + "@" + trunk
 		c.app, c.appData = "Dial", "PJSIP/"+dialString+",30,tT"
@@ -88,7 +87,12 @@ func (p *PBX) direct(d Direct) {
 	}
 	p.newchannel(x)
 	p.varSet(x, "DIALEDPEERNUMBER", dialString)
-	p.twoEv("DialBegin", clCall, c, x, f("DialString", dialString))
+	if outbound {
+		// The trunk leg shows the dialled number as its caller ID (g1).
+		x.connNum, x.connName = c.cidNum, c.cidName
+		p.newCallerID(x, d.Number, "<unknown>")
+	}
+	p.dialLine(c, x, dialString)
 	if !outbound && p.devState("PJSIP/"+d.Number) != devNotInUse && d.Outcome == Answered {
 		d.Outcome = Busy // the callee is on another call and has no call waiting
 	}
@@ -146,8 +150,6 @@ func (p *PBX) direct(d Direct) {
 		if c.state != stUp {
 			p.setState(c, stUp)
 		}
-		x.connNum, x.connName = c.cidNum, c.cidName
-		c.connNum, c.connName = x.cidNum, x.cidName
 		b := p.bridgeCreate()
 		p.bridgeEnter(b, x, nil)
 		p.bridgeEnter(b, c, nil)

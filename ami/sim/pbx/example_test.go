@@ -34,5 +34,5 @@ func Example() {
 	// Output:
 	// 9s AgentConnect Agent Two hold 8
 	// 49s AgentComplete Agent Two talk 40 caller
-	// 126 events
+	// 131 events
 }

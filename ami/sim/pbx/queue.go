@@ -359,15 +359,15 @@ func (p *PBX) ringCycle(qc *qcall) {
 			l.ch, l.two = p.newLocal(ex, ctx, t)
 			p.newchannel(l.ch)
 			p.newchannel(l.two)
-			l.ch.cidNum, l.ch.cidName = t.cidNum, t.cidName
-			p.chanEv("NewCallerid", clCall, l.ch, f("CID-CallingPres", "0 (Presentation Allowed, Not Screened)"))
-			l.two.cidNum, l.two.cidName = t.cidNum, t.cidName
-			p.chanEv("NewCallerid", clCall, l.two, f("CID-CallingPres", "0 (Presentation Allowed, Not Screened)"))
-			l.two.connNum, l.two.connName = t.cidNum, t.cidName
-			p.chanEv("NewConnectedLine", clCall, l.two)
+			// app_queue presents the DID towards the member; ;2 carries the caller.
+			p.newCallerID(l.ch, qc.did.Number, "<unknown>")
+			l.two.connNum, l.two.connName = qc.did.Number, "<unknown>"
+			p.newCallerID(l.two, t.cidNum, t.cidName)
+			p.connectedLine(l.two, qc.did.Number, "<unknown>")
+			l.ch.connNum, l.ch.connName = t.cidNum, t.cidName
 			p.localBridge(l.ch, l.two, ex, ctx, !noOpt)
 			p.twoEv("AgentCalled", clAgent, t, l.ch, f("Queue", q.name), f("Interface", m.iface), f("MemberName", m.name))
-			p.twoEv("DialBegin", clCall, t, l.ch, f("DialString", m.iface))
+			p.staleDialBegin(t, l.ch, m.iface)
 			p.newexten(l.two, 1, "NoOp", "Queue member leg for "+ex)
 			l.two.prio = 2
 			l.two.app, l.two.appData = "Dial", "PJSIP/"+ex+",,tT"
@@ -378,17 +378,23 @@ func (p *PBX) ringCycle(qc *qcall) {
 			l.phone = p.newPJSIP(ex, l.two, false)
 			p.newchannel(l.phone)
 			p.varSet(l.phone, "DIALEDPEERNUMBER", ex)
-			l.phone.connNum, l.phone.connName = t.cidNum, t.cidName
-			p.chanEv("NewConnectedLine", clCall, l.phone)
+			p.connectedLine(l.phone, t.cidNum, t.cidName)
 			p.twoEv("DialBegin", clCall, l.two, l.phone, f("DialString", ex))
+			p.connectedLine(l.two, l.phone.cidNum, l.phone.cidName)
 		} else {
 			ep := strings.TrimPrefix(m.iface, "PJSIP/")
 			l.ch = p.newPJSIP(ep, t, false)
 			l.phone = l.ch
 			p.newchannel(l.ch)
 			p.varSet(l.ch, "DIALEDPEERNUMBER", ep)
+			l.ch.connNum, l.ch.connName = t.cidNum, t.cidName
 			p.twoEv("AgentCalled", clAgent, t, l.ch, f("Queue", q.name), f("Interface", m.iface), f("MemberName", m.name))
-			p.twoEv("DialBegin", clCall, t, l.ch, f("DialString", ep))
+			p.staleDialBegin(t, l.ch, ep)
+			if len(ms) == 1 {
+				// With one callee app_queue passes its identity to the caller at once
+				// (b2); with several it waits for the answer.
+				p.connectedLine(t, l.ch.cidNum, l.ch.cidName)
+			}
 		}
 		l.ch.app, l.ch.appData = "AppQueue", "(Outgoing Line)"
 		qc.legs = append(qc.legs, l)
@@ -411,11 +417,17 @@ func (p *PBX) ringCycle(qc *qcall) {
 		for _, l := range qc.legs {
 			if l.two != nil {
 				p.setState(l.phone, stRinging)
+				// The phone's identity travels back through the pair to ;1.
+				l.ch.cidNum, l.ch.cidName = l.phone.cidNum, l.phone.cidName
+				l.ch.connNum, l.ch.connName = t.cidNum, t.cidName
 				p.setState(l.ch, stRinging)
+				p.newCallerID(l.ch, l.ch.cidNum, l.ch.cidName)
+				p.connectedLine(l.ch, t.cidNum, t.cidName)
 				p.twoEv("DialState", clCall, l.two, l.phone, f("DialStatus", "RINGING"))
 				p.twoEv("DialState", clCall, t, l.ch, f("DialStatus", "RINGING"))
 			} else {
 				p.setState(l.ch, stRinging)
+				p.connectedLine(l.ch, t.cidNum, t.cidName)
 				p.twoEv("DialState", clCall, t, l.ch, f("DialStatus", "RINGING"))
 			}
 		}
@@ -459,6 +471,17 @@ func hasLeg(ls []*leg, l *leg) bool {
 		}
 	}
 	return false
+}
+
+// staleDialBegin writes app_queue's DialBegin for a member leg. Its Dest snapshot
+// still shows the connected line as unknown although AgentCalled, just before it,
+// already shows the caller: the dial is published with the snapshot taken when the
+// channel was requested (every lab capture).
+func (p *PBX) staleDialBegin(t, dest *channel, dialString string) {
+	num, name := dest.connNum, dest.connName
+	dest.connNum, dest.connName = "<unknown>", "<unknown>"
+	p.twoEv("DialBegin", clCall, t, dest, f("DialString", dialString))
+	dest.connNum, dest.connName = num, name
 }
 
 func (p *PBX) decide(qc *qcall, m *member) ringOutcome {

@@ -86,7 +86,7 @@ func (p *PBX) referAttendedTransfer(qc *qcall, tr Transfer) {
 		x = p.newPJSIP(tr.Target, a2, false)
 		p.newchannel(x)
 		p.varSet(x, "DIALEDPEERNUMBER", tr.Target)
-		p.twoEv("DialBegin", clCall, a2, x, f("DialString", tr.Target))
+		p.dialLine(a2, x, tr.Target)
 		a2.onHangup = func(cause int) {
 			p.hangupRequest(a2, cause, false)
 			p.twoEv("DialEnd", clCall, a2, x, f("DialStatus", "CANCEL"))
@@ -170,8 +170,8 @@ func (p *PBX) referComplete(qc *qcall, tr Transfer, a2, x *channel, b2 *bridge) 
 	p.bridgeDestroy(b2)
 	p.dialDone(a2, "ANSWER")
 	p.hangup(a2, 16)
-	x.connNum, x.connName = t.cidNum, t.cidName
-	t.connNum, t.connName = x.cidNum, x.cidName
+	p.connectedLine(t, x.cidNum, x.cidName)
+	p.connectedLine(x, t.cidNum, t.cidName)
 	x.onHangup = func(cause int) {
 		p.hangupRequest(x, cause, false)
 		p.endBridgedCallee(t, x, b1)

@@ -65,7 +65,7 @@ func (p *PBX) dialAndTalk(caller *channel, target string, ring, talk time.Durati
 	x := p.newPJSIP(target, caller, false)
 	p.newchannel(x)
 	p.varSet(x, "DIALEDPEERNUMBER", target)
-	p.twoEv("DialBegin", clCall, caller, x, f("DialString", target))
+	p.dialLine(caller, x, target)
 	p.after(4*time.Millisecond, func() {
 		if x.dead || caller.dead {
 			return
@@ -91,7 +91,6 @@ func (p *PBX) dialAndTalk(caller *channel, target string, ring, talk time.Durati
 		if caller.state != stUp {
 			p.setState(caller, stUp)
 		}
-		x.connNum, x.connName = caller.cidNum, caller.cidName
 		caller.onHangup = func(cause int) {
 			p.hangupRequest(caller, cause, false)
 			p.endBridged(caller, x, x.bridge)
@@ -256,6 +255,10 @@ func (p *PBX) attendedTransfer(qc *qcall, tr Transfer) {
 		p.emit(append(m, f("IsExternal", "No"), f("DestType", "Bridge"), f("DestBridgeUniqueid", b1.id)))
 		p.agentComplete(qc, "transfer")
 		qc.ended = true
+		// The caller and the target now see each other.
+		p.connectedLine(one, t.cidNum, t.cidName)
+		p.connectedLine(t, x.cidNum, x.cidName)
+		p.connectedLine(x, t.cidNum, t.cidName)
 		p.bridgeDestroy(b2)
 		p.hangup(a, 16)
 		ends := func(cause int) { // a target-side leg goes before the optimisation
@@ -278,7 +281,7 @@ func (p *PBX) attendedTransfer(qc *qcall, tr Transfer) {
 			if t.dead || x.dead || one.dead {
 				return
 			}
-			p.optimize(one, two, x, b1, b3)
+			p.optimize(one, two, x, b1, b3, func() { p.newCallerID(two, t.cidNum, t.cidName) })
 			x.onHangup = func(cause int) {
 				p.hangupRequest(x, cause, false)
 				p.endBridgedCallee(t, x, b1)
@@ -320,19 +323,26 @@ func (p *PBX) attendedTransfer(qc *qcall, tr Transfer) {
 		p.varSet(two, "TRANSFERERNAME", a.name)
 		b2 = p.bridgeCreate()
 		p.localBridge(one, two, tr.Target, "from-internal", true)
+		// ;2 dials as the transferer; ;1 sees the transferer as its connected line.
+		p.newCallerID(two, a.cidNum, a.cidName)
+		p.connectedLine(one, a.cidNum, a.cidName)
 		p.bridgeEnter(b2, one, nil)
 		p.bridgeLeave(b1, a)
 		p.bridgeEnter(b2, a, nil)
+		p.connectedLine(a, "<unknown>", "<unknown>")
 		x = p.newPJSIP(tr.Target, two, false)
 		p.newchannel(x)
-		p.twoEv("DialBegin", clCall, two, x, f("DialString", tr.Target))
+		p.dialLine(two, x, tr.Target)
+		p.connectedLine(a, x.cidNum, x.cidName)
 		one.onHangup, two.onHangup, x.onHangup = abort, abort, abort
 		p.after(3*time.Millisecond, func() {
 			if done {
 				return
 			}
 			p.setState(x, stRinging)
+			one.cidNum, one.cidName = x.cidNum, x.cidName
 			p.setState(one, stRinging)
+			p.newCallerID(one, x.cidNum, x.cidName)
 			p.twoEv("DialState", clCall, nil, one, f("DialStatus", "RINGING"))
 			p.twoEv("DialState", clCall, two, x, f("DialStatus", "RINGING"))
 		})

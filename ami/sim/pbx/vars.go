@@ -105,3 +105,25 @@ func (p *PBX) newexten(c *channel, prio int, app, data string) {
 	c.prio = prio
 	p.chanEv("Newexten", clDialplan, c, f("Extension", c.exten), f("Application", app), f("AppData", data))
 }
+
+// Caller ID and connected line. Asterisk announces each change with NewCallerid or
+// NewConnectedLine; the rules below are the ones the lab captures show.
+
+func (p *PBX) newCallerID(c *channel, num, name string) {
+	c.cidNum, c.cidName = num, name
+	p.chanEv("NewCallerid", clCall, c, f("CID-CallingPres", "0 (Presentation Allowed, Not Screened)"))
+}
+
+func (p *PBX) connectedLine(c *channel, num, name string) {
+	c.connNum, c.connName = num, name
+	p.chanEv("NewConnectedLine", clCall, c)
+}
+
+// dialLine is what app_dial does around a single-callee DialBegin: the callee gets
+// the caller as its connected line before the dial, the caller gets the callee
+// right after it (h1, f1, g1, d1).
+func (p *PBX) dialLine(caller, callee *channel, dialString string) {
+	p.connectedLine(callee, caller.cidNum, caller.cidName)
+	p.twoEv("DialBegin", clCall, caller, callee, f("DialString", dialString))
+	p.connectedLine(caller, callee.cidNum, callee.cidName)
+}
