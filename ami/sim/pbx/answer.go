@@ -50,7 +50,7 @@ func (p *PBX) answer(qc *qcall, w *leg) {
 	} else {
 		ph, one, two := w.phone, w.ch, w.two
 		p.setState(ph, stUp)
-		p.twoEv("DialEnd", clCall, two, ph, f("DialStatus", "ANSWER"))
+		p.dialEndAnswer(two, ph)
 		p.dialAnswered(two, ph, ph.device[len("PJSIP/"):])
 		p.setState(one, stUp)
 		p.twoEv("DialEnd", clCall, t, one, f("DialStatus", "ANSWER"))

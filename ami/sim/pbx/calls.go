@@ -90,6 +90,7 @@ func (p *PBX) direct(d Direct) {
 	if outbound {
 		// The trunk leg shows the dialled number as its caller ID (g1).
 		x.connNum, x.connName = c.cidNum, c.cidName
+		x.exten = c.exten
 		p.newCallerID(x, d.Number, "<unknown>")
 	}
 	p.dialLine(c, x, dialString)
@@ -145,7 +146,7 @@ func (p *PBX) direct(d Direct) {
 			return
 		}
 		p.setState(x, stUp)
-		p.twoEv("DialEnd", clCall, c, x, f("DialStatus", "ANSWER"))
+		p.dialEndAnswer(c, x)
 		p.dialAnswered(c, x, dialString)
 		if c.state != stUp {
 			p.setState(c, stUp)

@@ -152,7 +152,7 @@ func projections(ms []ami.Message) map[string][]string {
 		rel("src", "SourceUniqueid", &uids)
 		rel("tee", "TransfereeUniqueid", &uids)
 		rel("from", "FromBridgeUniqueid", &bridges)
-		for _, k := range []string{"ChannelStateDesc", "CallerIDNum", "ConnectedLineNum", "DestCallerIDNum", "DestConnectedLineNum", "DialStatus", "Cause", "TechCause", "Reason", "Queue", "Interface", "Position", "Count", "BridgeNumChannels", "LocalOptimization", "IsExternal", "DestType", "Result"} {
+		for _, k := range []string{"ChannelStateDesc", "CallerIDNum", "ConnectedLineNum", "DestCallerIDNum", "DestConnectedLineNum", "Context", "Exten", "DestContext", "DestExten", "DialStatus", "Cause", "TechCause", "Reason", "Queue", "Interface", "Position", "Count", "BridgeNumChannels", "LocalOptimization", "IsExternal", "DestType", "Result"} {
 			if v, ok := m.Lookup(k); ok {
 				entry += " " + k + "=" + v
 			}

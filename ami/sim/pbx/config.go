@@ -68,6 +68,8 @@ type DID struct {
 	Queue  string
 	// IVR is the time the caller spends in the IVR (Read) before the queue; 0 = no IVR.
 	IVR time.Duration
+	// Choices maps IVR digits to other queues (Inbound.Choice picks one).
+	Choices map[string]string
 	// Record starts MixMonitor before the queue.
 	Record bool
 	// QueueTimeout is the Queue() timeout argument; 0 means none.
@@ -181,12 +183,12 @@ func LabConfig() Config {
 		SharedLastCall: true,
 		Trunks:         []Trunk{{Endpoint: "trunk", Context: "from-trunk"}},
 		DIDs: []DID{
-			{Number: "5551000", Trunk: "trunk", Queue: "support", IVR: 1200 * time.Millisecond, Record: true, QueueTimeout: 60 * time.Second},
+			{Number: "5551000", Trunk: "trunk", Queue: "support", IVR: 1200 * time.Millisecond, Record: true, QueueTimeout: 60 * time.Second,
+				Choices: map[string]string{"2": "sales"}},
 			{Number: "5551001", Trunk: "trunk", Queue: "emptyq", QueueTimeout: 10 * time.Second},
 			{Number: "5551002", Trunk: "trunk", Queue: "support", QueueTimeout: 8 * time.Second},
 			{Number: "5551003", Trunk: "trunk", Queue: "support2"},
 			{Number: "5551004", Trunk: "trunk", Queue: "closedq", QueueTimeout: 10 * time.Second},
-			{Number: "5551005", Trunk: "trunk", Queue: "sales", IVR: 1200 * time.Millisecond, QueueTimeout: 60 * time.Second},
 		},
 		Queues: []Queue{
 			{Name: "support", Strategy: RingAll, Timeout: 10 * time.Second, Retry: 2 * time.Second, MusicClass: "default",

@@ -185,6 +185,7 @@ type channel struct {
 	bridge            *bridge
 	app, appData      string
 	dnid              string
+	initExten         string   // Exten at creation; app_queue's DialBegin still shows it
 	peer              *channel // other half of a Local pair
 	dead              bool
 	recording         bool // MixMonitor running
@@ -240,6 +241,7 @@ func (p *PBX) newPJSIP(endpoint string, requestor *channel, inbound bool) *chann
 			c.cidNum, c.cidName = endpoint, op.Name
 		}
 	}
+	c.initExten = c.exten
 	p.chans = append(p.chans, c)
 	return c
 }
@@ -254,6 +256,7 @@ func (p *PBX) newLocal(exten, context string, requestor *channel) (*channel, *ch
 			localDev: "Local/" + exten + "@" + context}
 		c.uid = p.nextUID(p.now)
 		c.linkedid = requestor.linkedid
+		c.initExten = exten
 		p.chans = append(p.chans, c)
 		return c
 	}

@@ -27,6 +27,9 @@ type Inbound struct {
 	Hold []Hold
 	// Transfer: the agent transfers the caller instead of ending the call.
 	Transfer *Transfer
+	// Choice is the digit the caller presses in the IVR; DID.Choices maps it to a
+	// queue ("" or an unmapped digit: the DID's own queue).
+	Choice string
 	// HangupInIVR: the caller hangs up in the IVR, before reaching the queue.
 	HangupInIVR bool
 	// StopRecording runs StopMixMonitor on the caller this long after the answer
@@ -131,7 +134,11 @@ func (p *PBX) arrive(spec Inbound) {
 	if !ok {
 		return
 	}
-	q := p.queues[did.Queue]
+	qn, branch := did.Queue, false
+	if alt, ok := did.Choices[spec.Choice]; ok && spec.Choice != "" {
+		qn, branch = alt, true
+	}
+	q := p.queues[qn]
 	if q == nil {
 		return
 	}
@@ -143,6 +150,9 @@ func (p *PBX) arrive(spec Inbound) {
 	t.cidNum, t.cidName = orUnknown(spec.Caller), orUnknown(spec.CallerName)
 	t.context, t.exten, t.dnid = p.endpointContext(trunk), did.Number, did.Number
 	qc := &qcall{q: q, spec: spec, did: did, caller: t, attempts: map[*member]int{}}
+	if branch {
+		qc.did.Record = false // the lab dialplan records on the default branch only
+	}
 	p.newchannel(t)
 	p.varSet(t, "SIPDOMAIN", "127.0.0.1")
 	p.newexten(t, 1, "NoOp", "Inbound call from \""+spec.CallerName+"\" <"+spec.Caller+">")
@@ -160,8 +170,12 @@ func (p *PBX) arrive(spec Inbound) {
 			if t.dead {
 				return
 			}
+			choice := spec.Choice
+			if choice == "" {
+				choice = "1"
+			}
 			p.varSet(t, "READSTATUS", "OK")
-			p.varSet(t, "CHOICE", "1")
+			p.varSet(t, "CHOICE", choice)
 			next()
 		})
 		return
@@ -365,6 +379,7 @@ func (p *PBX) ringCycle(qc *qcall) {
 			p.newCallerID(l.two, t.cidNum, t.cidName)
 			p.connectedLine(l.two, qc.did.Number, "<unknown>")
 			l.ch.connNum, l.ch.connName = t.cidNum, t.cidName
+			l.ch.exten = t.exten // app_queue copies the caller's extension to the member leg
 			p.localBridge(l.ch, l.two, ex, ctx, !noOpt)
 			p.twoEv("AgentCalled", clAgent, t, l.ch, f("Queue", q.name), f("Interface", m.iface), f("MemberName", m.name))
 			p.staleDialBegin(t, l.ch, m.iface)
@@ -377,6 +392,7 @@ func (p *PBX) ringCycle(qc *qcall) {
 			p.dialStart(l.two)
 			l.phone = p.newPJSIP(ex, l.two, false)
 			p.newchannel(l.phone)
+			l.phone.exten = l.two.exten // app_dial copies the caller's extension
 			p.varSet(l.phone, "DIALEDPEERNUMBER", ex)
 			p.connectedLine(l.phone, t.cidNum, t.cidName)
 			p.twoEv("DialBegin", clCall, l.two, l.phone, f("DialString", ex))
@@ -388,6 +404,7 @@ func (p *PBX) ringCycle(qc *qcall) {
 			p.newchannel(l.ch)
 			p.varSet(l.ch, "DIALEDPEERNUMBER", ep)
 			l.ch.connNum, l.ch.connName = t.cidNum, t.cidName
+			l.ch.exten = t.exten
 			p.twoEv("AgentCalled", clAgent, t, l.ch, f("Queue", q.name), f("Interface", m.iface), f("MemberName", m.name))
 			p.staleDialBegin(t, l.ch, ep)
 			if len(ms) == 1 {
@@ -474,14 +491,15 @@ func hasLeg(ls []*leg, l *leg) bool {
 }
 
 // staleDialBegin writes app_queue's DialBegin for a member leg. Its Dest snapshot
-// still shows the connected line as unknown although AgentCalled, just before it,
-// already shows the caller: the dial is published with the snapshot taken when the
+// still shows the connected line as unknown and the extension the channel was
+// created with, although AgentCalled, just before it, already shows the caller and
+// the caller's extension: the dial is published with the snapshot taken when the
 // channel was requested (every lab capture).
 func (p *PBX) staleDialBegin(t, dest *channel, dialString string) {
-	num, name := dest.connNum, dest.connName
-	dest.connNum, dest.connName = "<unknown>", "<unknown>"
+	num, name, ex := dest.connNum, dest.connName, dest.exten
+	dest.connNum, dest.connName, dest.exten = "<unknown>", "<unknown>", dest.initExten
 	p.twoEv("DialBegin", clCall, t, dest, f("DialString", dialString))
-	dest.connNum, dest.connName = num, name
+	dest.connNum, dest.connName, dest.exten = num, name, ex
 }
 
 func (p *PBX) decide(qc *qcall, m *member) ringOutcome {

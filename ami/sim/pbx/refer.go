@@ -111,7 +111,7 @@ func (p *PBX) referAttendedTransfer(qc *qcall, tr Transfer) {
 				return
 			}
 			p.setState(x, stUp)
-			p.twoEv("DialEnd", clCall, a2, x, f("DialStatus", "ANSWER"))
+			p.dialEndAnswer(a2, x)
 			p.dialAnswered(a2, x, tr.Target)
 			p.setState(a2, stUp)
 			b2 = p.bridgeCreate()

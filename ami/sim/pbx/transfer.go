@@ -41,18 +41,24 @@ func (p *PBX) blindTransferDone(qc *qcall, tr Transfer) {
 	}
 	p.emit(append(m, f("IsExternal", ext), f("Context", "from-internal"), f("Extension", tr.Target)))
 	// AgentComplete comes from app_queue's own thread: before the transferer's
-	// BridgeLeave in d1, after it in d2 (§4.4). Either order is real.
+	// BridgeLeave in d1, after it in d2 (§4.4). The caller's new dialplan location
+	// shows in AgentComplete in d1 but only from its BridgeLeave on in d2. Either
+	// order is real.
+	goTarget := func() {
+		t.context, t.exten, t.app, t.appData = "from-internal", tr.Target, "Dial", "PJSIP/"+tr.Target+",20,tT"
+	}
 	if tr.DTMF {
 		p.bridgeLeave(b, a)
 		p.agentComplete(qc, "transfer")
+		goTarget()
 	} else {
+		goTarget()
 		p.agentComplete(qc, "transfer")
 		p.bridgeLeave(b, a)
 	}
 	p.bridgeLeave(b, t)
 	p.bridgeDestroy(b)
 	p.hangup(a, 16)
-	t.context, t.exten, t.app, t.appData = "from-internal", tr.Target, "Dial", "PJSIP/"+tr.Target+",20,tT"
 	p.newexten(t, 1, "NoOp", "Transfer target")
 	p.newexten(t, 2, "Dial", t.appData)
 	p.dialAndTalk(t, tr.Target, tr.TargetAnswer, tr.Talk)
@@ -86,7 +92,7 @@ func (p *PBX) dialAndTalk(caller *channel, target string, ring, talk time.Durati
 			return
 		}
 		p.setState(x, stUp)
-		p.twoEv("DialEnd", clCall, caller, x, f("DialStatus", "ANSWER"))
+		p.dialEndAnswer(caller, x)
 		p.dialAnswered(caller, x, target)
 		if caller.state != stUp {
 			p.setState(caller, stUp)
@@ -352,7 +358,7 @@ func (p *PBX) attendedTransfer(qc *qcall, tr Transfer) {
 			}
 			answered = true
 			p.setState(x, stUp)
-			p.twoEv("DialEnd", clCall, two, x, f("DialStatus", "ANSWER"))
+			p.dialEndAnswer(two, x)
 			p.setState(one, stUp)
 			p.twoEv("DialEnd", clCall, nil, one, f("DialStatus", "ANSWER"))
 			p.setState(two, stUp)

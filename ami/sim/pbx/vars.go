@@ -25,6 +25,13 @@ func (p *PBX) dialStart(c *channel) {
 func msStr(d time.Duration) string  { return strconv.FormatInt(int64(d/time.Millisecond), 10) }
 func secStr(d time.Duration) string { return strconv.FormatInt(int64(d/time.Second), 10) }
 
+// dialEndAnswer writes app_dial's DialEnd ANSWER. By then the answered callee has
+// left the extension app_dial gave it: its Exten is empty from here on (a1).
+func (p *PBX) dialEndAnswer(caller, callee *channel) {
+	callee.exten = ""
+	p.twoEv("DialEnd", clCall, caller, callee, f("DialStatus", "ANSWER"))
+}
+
 // dialAnswered is app_dial's bookkeeping when the dialled party picks up.
 func (p *PBX) dialAnswered(c, peer *channel, number string) {
 	c.dialAnswer = p.now
@@ -123,6 +130,7 @@ func (p *PBX) connectedLine(c *channel, num, name string) {
 // the caller as its connected line before the dial, the caller gets the callee
 // right after it (h1, f1, g1, d1).
 func (p *PBX) dialLine(caller, callee *channel, dialString string) {
+	callee.exten = caller.exten // app_dial copies the caller's extension to the new channel
 	p.connectedLine(callee, caller.cidNum, caller.cidName)
 	p.twoEv("DialBegin", clCall, caller, callee, f("DialString", dialString))
 	p.connectedLine(caller, callee.cidNum, callee.cidName)
