@@ -105,8 +105,10 @@ func (c *canon) idx(s string) string {
 // the entity whose thread produced it: the channel of its plain snapshot, the Dest
 // channel for dials without a caller, LocalOne for Local* events, the bridge for
 // bridge-only events and the transferer for transfers. An entry names the event and
-// its relations (dest/linkedid/bridge/swap as canonical indexes) and a few values
-// that carry meaning (dial status, cause, reason, state).
+// its relations (dest/linkedid/bridge/swap as canonical indexes) and the values that
+// carry meaning: state, caller ID and connected line, context and extension, dial
+// status, cause, reason, queue fields. Priority is left out: it numbers the lines of
+// the lab's dialplan, which the model does not copy step by step.
 //
 // Why per entity and not one global sequence: Asterisk publishes the events of
 // different channels from different threads, so their interleaving differs from
@@ -152,7 +154,7 @@ func projections(ms []ami.Message) map[string][]string {
 		rel("src", "SourceUniqueid", &uids)
 		rel("tee", "TransfereeUniqueid", &uids)
 		rel("from", "FromBridgeUniqueid", &bridges)
-		for _, k := range []string{"ChannelStateDesc", "CallerIDNum", "ConnectedLineNum", "DestCallerIDNum", "DestConnectedLineNum", "Context", "Exten", "DestContext", "DestExten", "DialStatus", "Cause", "TechCause", "Reason", "Queue", "Interface", "Position", "Count", "BridgeNumChannels", "LocalOptimization", "IsExternal", "DestType", "Result"} {
+		for _, k := range []string{"ChannelStateDesc", "CallerIDNum", "ConnectedLineNum", "DestCallerIDNum", "DestConnectedLineNum", "Context", "Exten", "DestContext", "DestExten", "CallerIDName", "ConnectedLineName", "DestCallerIDName", "DestConnectedLineName", "DialStatus", "Cause", "TechCause", "Reason", "Queue", "Interface", "Position", "Count", "BridgeNumChannels", "LocalOptimization", "IsExternal", "DestType", "Result"} {
 			if v, ok := m.Lookup(k); ok {
 				entry += " " + k + "=" + v
 			}

@@ -202,7 +202,7 @@ func LabConfig() Config {
 		},
 		Operators: []Operator{
 			{Endpoint: "1001", Name: "Agent One"}, {Endpoint: "1002", Name: "Agent Two"},
-			{Endpoint: "1003", Name: "Agent Three"}, {Endpoint: "2000", Name: "Transfer Target"},
+			{Endpoint: "1003", Name: "Agent Three"}, {Endpoint: "2000", Name: "Supervisor"},
 		},
 	}
 }
