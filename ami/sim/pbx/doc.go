@@ -5,9 +5,13 @@
 // Next says when the model next has work. The PBX is not safe for concurrent use.
 //
 // Event order and shape follow shared/asterisk-ami-reference.md §2–§4 and the lab
-// captures in shared/ami-lab-captures. The tests replay 14 of those captures:
-// per channel, the event sequences match exactly; the global order matches
-// within the thread interleaving that Asterisk itself varies (§4.4).
+// captures in shared/ami-lab-captures. The tests replay 16 of those captures
+// (a1–a3, b1, b2, c1–c3, d1, d2, d2x, e1, f1, g1, h1, h2). Per channel and per bridge,
+// the event sequences match exactly: names, uniqueid/linkedid/bridge relations,
+// states, caller ID and connected line, context and extension, dial statuses and
+// causes. QueueMemberStatus sequences per member match too. The global order
+// matches within the thread interleaving that Asterisk itself varies (§4.4), and
+// the j1 member actions and a1's list answers match key for key.
 //
 // What the model produces: full channel snapshots in wire order; uniqueids
 // "<epoch>.<n>" from one counter (optionally "<systemname>-…"); per-driver channel
