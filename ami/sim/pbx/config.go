@@ -139,6 +139,8 @@ func DefaultConfig() Config {
 			MeanPause:     10 * time.Minute,
 		})
 	}
+	// The supervisor takes transfers; not a queue member.
+	ops = append(ops, Operator{Endpoint: "2000", Name: "Supervisor", AnswerProb: 1, AnswerDelay: 4 * time.Second})
 	c := Config{
 		Seed:   1,
 		Trunks: []Trunk{{Endpoint: "trunk", Context: "from-trunk"}},
