@@ -12,6 +12,11 @@ import (
 // Action executes one authenticated AMI action at simulated time t and returns the
 // messages to write back: the Response, then for list actions the items and the
 // Complete event. Events the action causes are queued for the next Advance.
+//
+// Action first runs the model up to t, so its answer reflects every earlier event;
+// events produced by that catch-up also wait for the next Advance. A server that
+// wants them on the wire before the Response (as Asterisk writes queued events
+// before it handles the next action) calls Advance(t) just before Action(t).
 func (p *PBX) Action(t time.Time, action ami.Message) []ami.Message {
 	p.runUntil(t) // the model catches up first so side effects follow earlier events
 	return p.exec(action)
