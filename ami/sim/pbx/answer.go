@@ -161,7 +161,6 @@ func (p *PBX) planTalk(qc *qcall) {
 	// halves pass the HOLD indication on, so MOH still starts on the caller's channel
 	// (core_unreal.c ast_unreal_indicate).
 	for _, h := range s.Hold {
-		h := h
 		p.after(h.After, func() {
 			if qc.ended || qc.phone.dead {
 				return

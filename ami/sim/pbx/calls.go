@@ -173,7 +173,6 @@ func (p *PBX) direct(d Direct) {
 		}
 		c.onHangup, x.onHangup = endCaller, endCallee
 		for _, h := range d.Hold {
-			h := h
 			p.after(h.After, func() {
 				if ended {
 					return

@@ -457,7 +457,6 @@ func (p *PBX) ringCycle(qc *qcall) {
 		o := p.decide(qc, l.m)
 		switch {
 		case o.busy && o.after < ringFor:
-			l := l
 			p.after(max(o.after, 5*time.Millisecond), func() {
 				if qc.cycle == cyc && qc.inQueue && hasLeg(qc.legs, l) {
 					p.legRejected(qc, l, 17)
