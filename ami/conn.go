@@ -207,8 +207,9 @@ func (c *Conn) Start(ctx context.Context) error {
 	return nil
 }
 
-// Close stops the connection, waits for every goroutine this package started
-// (including amigo's, see conn_amigo.go) and closes the Events channel.
+// Close stops the connection, waits for the goroutines this package started and for
+// amigo's reader and dispatcher, and closes the Events channel. amigo's connection
+// goroutine ends up to 1 s later (it sleeps uninterruptibly; see conn_amigo.go, 4.).
 func (c *Conn) Close() error {
 	c.runMu.Lock()
 	if c.closed {

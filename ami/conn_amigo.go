@@ -2,8 +2,10 @@ package ami
 
 // How this package uses github.com/ivahaev/amigo v0.1.11, and what it works around.
 //
-// amigo logs in, reads the socket, parses each block and hands it to a handler. We use
-// exactly that, and own everything around it, because of these properties of v0.1.11:
+// amigo logs in, reads the socket and parses each block into a map that it delivers on
+// an event channel (amigo.SetEventChannel; its default handler would see only blocks
+// with an Event key, never responses). We use exactly that, and own everything
+// around it, because of these properties of v0.1.11:
 //
 //  1. It keeps one value per key (map[string]string). Repeated keys are lost:
 //     ChanVariable lines, Output lines of Command (amigo keeps the first as
@@ -17,9 +19,11 @@ package ami
 //     events (class dialplan), which arrive one per variable with Channel, Uniqueid,
 //     Linkedid, Variable and Value. For UserEvent, give every header its own name.
 //  2. Its event channel (8192) blocks its reader when full; Asterisk drops a manager
-//     session that reads too slowly. Our handler never blocks: it copies into our own
-//     bounded queue, counts what it must drop (Health.Overflows) and opens a gap; the
-//     LinkageGap marker and a resync follow once the consumer catches up.
+//     session that reads too slowly. Our drainer goroutine never blocks: it copies
+//     into our own bounded queue (Config.QueueSize), counts what it must drop
+//     (Health.Overflows) and opens a gap; the LinkageGap marker and a resync follow
+//     once the consumer catches up. The channel we give amigo holds more than amigo's
+//     own queue, so amigo's dispatcher cannot block on it either.
 //  3. It reconnects at a fixed interval, forever. We run one amigo instance per
 //     connection attempt and never let it reconnect: our loop decides when, with
 //     exponential backoff (Config.MinBackoff..MaxBackoff) and jitter.
@@ -30,7 +34,11 @@ package ami
 //     listener per attempt, closed after amigo's single connection is accepted). We
 //     dial Asterisk ourselves. To stop amigo we close its socket from our side, wait
 //     until amigo reports the read error (it is then past the point where Close
-//     leaks) and only then call Close; its redial finds the listener closed and ends.
+//     leaks), let the blocks it already read reach us, and only then call Close,
+//     within its (uninterruptible) 1 s reconnect sleep: after that sleep amigo reads
+//     its reconnect flag without synchronisation against Close (a data race the race
+//     detector reports). Its connection goroutine therefore ends up to 1 s after our
+//     Close returns; every other goroutine has ended when Close returns.
 //  5. Login swallows bytes: it reads the reply with a private bufio.Reader that is
 //     thrown away, losing FullyBooted and whatever arrived with the reply. The relay
 //     passes amigo exactly the greeting and the Login reply, holds everything after
@@ -49,6 +57,10 @@ package ami
 //     resync (marked LinkageResync: 1).
 //  10. Its keepalive uses a fixed ActionID and can block its reader; we turn it off
 //     and ping ourselves (Config.PingInterval).
+//  11. Its login check is `Response != "Success" && Message != "Authentication
+//     accepted"`, it sends no Events mask and no ActionID, and it has no deadline on
+//     the greeting or the reply. The relay reads the greeting and the reply itself,
+//     under Config.LoginTimeout, and a refusal becomes ErrAuth in Health.LastError.
 //
 // amigo's prepareSettings replaces an empty Username/Secret with "admin"/"amp111";
 // configure both.
@@ -528,45 +540,51 @@ func fromAmigo(m map[string]string) (Message, time.Time) {
 			received = t.UTC()
 		}
 	}
-	keys := make([]string, 0, len(m))
+	type rk struct {
+		k string
+		r int
+	}
+	keys := make([]rk, 0, len(m))
 	for k := range m {
 		if k == "#" || k == "TimeReceived" {
 			continue
 		}
-		keys = append(keys, k)
+		keys = append(keys, rk{k, keyRank(k)})
 	}
-	rank := func(k string) int {
-		switch strings.ToLower(k) {
-		case "event", "response":
-			return 0
-		case "privilege":
-			return 1
-		case "timestamp":
-			return 2
-		case "realoutput":
-			return 3
-		case "output":
-			return 4
-		case "actionid":
-			return 6
+	slices.SortFunc(keys, func(a, b rk) int {
+		if a.r != b.r {
+			return a.r - b.r
 		}
-		return 5
-	}
-	slices.SortFunc(keys, func(a, b string) int {
-		if ra, rb := rank(a), rank(b); ra != rb {
-			return ra - rb
-		}
-		return strings.Compare(a, b)
+		return strings.Compare(a.k, b.k)
 	})
 	msg := make(Message, 0, len(keys))
 	for _, k := range keys {
-		key := k
-		if k == "RealOutput" {
+		key := k.k
+		if key == "RealOutput" {
 			key = "Output"
 		}
-		msg = append(msg, Field{key, m[k]})
+		msg = append(msg, Field{key, m[k.k]})
 	}
 	return msg, received
+}
+
+// keyRank orders the keys of a block rebuilt from amigo's map (see 1. above).
+func keyRank(k string) int {
+	switch {
+	case equalFoldASCII(k, "Event"), equalFoldASCII(k, "Response"):
+		return 0
+	case equalFoldASCII(k, "Privilege"):
+		return 1
+	case equalFoldASCII(k, "Timestamp"):
+		return 2
+	case k == "RealOutput":
+		return 3
+	case equalFoldASCII(k, "Output"):
+		return 4
+	case equalFoldASCII(k, "ActionID"):
+		return 6
+	}
+	return 5
 }
 
 // readLine reads one line (CRLF or LF) of at most 4 KiB, for the greeting and the

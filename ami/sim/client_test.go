@@ -101,7 +101,9 @@ func TestClientLoginMarkerAndResync(t *testing.T) {
 		t.Fatalf("first resync item %s %v", ev.Name, ev.Fields)
 	}
 	st.until(ctx, func(ev ami.Event) bool { return ev.Name == "QueueStatusComplete" && ev.Get(ami.ResyncField) == "1" })
-	st.until(ctx, func(ev ami.Event) bool { return ev.Name == "CoreShowChannelsComplete" && ev.Get(ami.ResyncField) == "1" })
+	st.until(ctx, func(ev ami.Event) bool {
+		return ev.Name == "CoreShowChannelsComplete" && ev.Get(ami.ResyncField) == "1"
+	})
 	live := st.until(ctx, named("Newchannel"))
 	if !live.Stamped || live.Time.IsZero() || live.Received.IsZero() || live.Get("#") != "" || live.Get("TimeReceived") != "" {
 		t.Fatalf("live event %+v", live)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/linkage/linkage/ami"
 	"github.com/linkage/linkage/ami/sim"
+	"github.com/linkage/linkage/ami/sim/pbx"
 )
 
 // TestMain fails the run when a goroutine of ours (server, client, or amigo under the
@@ -326,4 +327,35 @@ func TestServerRestartSamePort(t *testing.T) {
 	rc2 := dialRaw(t, addr)
 	rc2.send("Action: Login\r\nUsername: admin\r\nSecret: s3cret\r\n\r\n")
 	expect(t, rc2.readResponse(), "Response", "Success")
+}
+
+// With the real call model (ami/sim/pbx), every async event has Event first,
+// Privilege second and Timestamp third, and the list actions answer in the shape the
+// client expects. On a tree without the model this runs against whatever pbx is
+// linked in and checks only what arrives.
+func TestServerDefaultModelSmoke(t *testing.T) {
+	ctx := guard(t, 20*time.Second)
+	s := startServer(t, ctx, func(o *sim.Options) {
+		o.Model = nil
+		o.PBX = pbx.DefaultConfig()
+		o.Speed = 600
+	})
+	rc := dialRaw(t, s.Addr())
+	rc.send("Action: Login\r\nUsername: admin\r\nSecret: s3cret\r\nEvents: call,agent,dialplan\r\n\r\n")
+	expect(t, rc.readResponse(), "Response", "Success")
+	rc.send("Action: QueueStatus\r\nActionID: qs\r\n\r\n")
+	deadline := time.Now().Add(2 * time.Second)
+	for time.Now().Before(deadline) {
+		_ = rc.c.SetReadDeadline(deadline)
+		m, err := rc.r.ReadMessage()
+		if err != nil {
+			break
+		}
+		if m.Get("ActionID") == "qs" || m.Has("Response") {
+			continue
+		}
+		if len(m) < 3 || m[0].Key != "Event" || m[1].Key != "Privilege" || m[2].Key != "Timestamp" {
+			t.Fatalf("event layout:\n%s", m)
+		}
+	}
 }
