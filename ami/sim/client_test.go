@@ -18,6 +18,7 @@ import (
 
 	"github.com/linkage/linkage/ami"
 	"github.com/linkage/linkage/ami/sim"
+	"github.com/linkage/linkage/ami/sim/pbx"
 )
 
 func clientConfig(t *testing.T, addr string, mod func(*ami.Config)) ami.Config {
@@ -457,11 +458,24 @@ func TestClientMalformedFrames(t *testing.T) {
 }
 
 // BenchmarkClientEvents measures events per second from the simulator (as fast as
-// possible) through amigo and the client to a consumer.
+// possible) through amigo and the client to a consumer, with the fixture model (four
+// small events per synthetic call).
 func BenchmarkClientEvents(b *testing.B) {
+	benchEvents(b, sim.Options{Model: newFixture(time.Millisecond, "")})
+}
+
+// BenchmarkClientEventsPBX is the same with the real call model at a high call rate
+// (full channel snapshots, ~25 fields per event). Skipped without the model.
+func BenchmarkClientEventsPBX(b *testing.B) {
+	cfg := pbx.DefaultConfig()
+	cfg.CallsPerHour = 100000
+	benchEvents(b, sim.Options{PBX: cfg})
+}
+
+func benchEvents(b *testing.B, o sim.Options) {
 	ctx := context.Background()
-	srv := sim.New(sim.Options{Listen: "127.0.0.1:0", Username: "admin", Secret: "s3cret", TimestampEvents: true,
-		Speed: 0, Model: newFixture(time.Millisecond, "")}, nil)
+	o.Listen, o.Username, o.Secret, o.TimestampEvents, o.Speed = "127.0.0.1:0", "admin", "s3cret", true, 0
+	srv := sim.New(o, nil)
 	if err := srv.Start(ctx); err != nil {
 		b.Fatal(err)
 	}
@@ -473,9 +487,12 @@ func BenchmarkClientEvents(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer c.Close()
-	// warm up
-	for range 1000 {
-		<-c.Events()
+	for range 1000 { // warm up; the stub model sends nothing
+		select {
+		case <-c.Events():
+		case <-time.After(2 * time.Second):
+			b.Skip("no events from the model")
+		}
 	}
 	b.ResetTimer()
 	start := time.Now()
@@ -485,7 +502,49 @@ func BenchmarkClientEvents(b *testing.B) {
 	el := time.Since(start)
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/el.Seconds(), "events/s")
-	if h := c.Health(); h.Overflows > 0 {
-		b.Logf("overflows: %d", h.Overflows)
+	if h := c.Health(); h.Overflows > 0 || h.Reconnects > 0 {
+		b.Logf("overflows %d, reconnects %d", h.Overflows, h.Reconnects)
 	}
+}
+
+// The client against the real call model (ami/sim/pbx) at 600x: list actions while
+// calls generate events, a pause observed on the stream, a refused QueueAdd. Skipped
+// when the linked pbx does not answer actions (a stub on a tree without the model).
+func TestClientAgainstPBXModel(t *testing.T) {
+	ctx := guard(t, 30*time.Second)
+	srv := startServer(t, ctx, func(o *sim.Options) {
+		o.Model = nil
+		o.PBX = pbx.DefaultConfig()
+		o.PBX.CallsPerHour = 3000
+		o.Speed = 600
+	})
+	c := dialClient(t, ctx, clientConfig(t, srv.Addr(), nil))
+	st := &stream{t: t, c: c}
+	r, err := c.QueueStatus(ctx, "support", "")
+	var ae *ami.ActionError
+	if errors.As(err, &ae) && strings.HasPrefix(ae.Message, "Invalid/unknown command") {
+		t.Skip("the linked pbx model answers no actions")
+	}
+	if err != nil || len(r.Params) != 1 || len(r.Members) == 0 {
+		t.Fatalf("QueueStatus: %v %+v", err, r)
+	}
+	iface := r.Members[0].Get("Location")
+	if err := c.QueuePause(ctx, "support", iface, true, "Lunch"); err != nil {
+		t.Fatal(err)
+	}
+	ev := st.until(ctx, func(ev ami.Event) bool { return ev.Name == "QueueMemberPause" && ev.Get("Interface") == iface })
+	if ev.Get("Paused") != "1" || ev.Get("PausedReason") != "Lunch" || !ev.Stamped {
+		t.Fatalf("QueueMemberPause %v", ev.Fields)
+	}
+	if err := c.QueueAdd(ctx, "support", iface, "Again", "", 0, false); !errors.As(err, &ae) {
+		t.Fatalf("QueueAdd of an existing member: %v", err)
+	}
+	t.Logf("QueueAdd refused: %q", ae.Message)
+	if _, err := c.CoreShowChannels(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.QueueSummary(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	st.until(ctx, named("Newchannel"))
 }
