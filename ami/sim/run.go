@@ -72,12 +72,12 @@ func Run(ctx context.Context, opts Options, logger *slog.Logger) error {
 		o := opts
 		o.Listen = net.JoinHostPort(host, strconv.Itoa(port+i))
 		o.PBX.Seed = opts.PBX.Seed + uint64(i)
-		s := New(o, logger.With("server", i+1))
+		s := New(o, logger.With("sim_server", i+1))
 		if err := s.Start(ctx); err != nil {
 			return err
 		}
 		servers = append(servers, s)
-		logger.Info("sim: AMI server listening", "server", i+1, "addr", s.Addr(), "speed", o.Speed)
+		logger.Info("sim: AMI server listening", "addr", s.Addr(), "speed", o.Speed)
 	}
 	<-ctx.Done()
 	return nil

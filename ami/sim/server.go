@@ -166,10 +166,14 @@ func (s *Server) Start(ctx context.Context) error {
 	s.startWall = time.Now()
 	s.simLast = s.opts.Start
 	s.modelMu.Unlock()
-	s.wg.Add(2)
+	s.wg.Add(3)
 	go s.acceptLoop(ln)
 	go s.clock()
-	go func() { <-s.ctx.Done(); s.shutdown() }() // not in wg: it only closes sockets
+	go func() { // the parent ctx ending closes sockets like Close does
+		defer s.wg.Done()
+		<-s.ctx.Done()
+		s.shutdown()
+	}()
 	return nil
 }
 

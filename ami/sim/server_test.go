@@ -2,6 +2,7 @@ package sim_test
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -184,7 +185,7 @@ func TestServerTranscript(t *testing.T) {
 	ctx := guard(t, 20*time.Second)
 	s := startServer(t, ctx, nil)
 	rc := dialRaw(t, s.Addr())
-	rc.send("Action: Login\r\nActionID: a1\r\nUsername: admin\r\nSecret: s3cret\r\nEvents: off\r\n\r\n")
+	rc.send("action: login\r\nactionid: a1\r\nusername: admin\r\nSECRET: s3cret\r\nevents: off\r\n\r\n")
 	expect(t, rc.read(), "Response", "Success", "ActionID", "a1", "Message", "Authentication accepted")
 	rc.send("Action: Ping\r\nActionID: a2\r\n\r\n")
 	m := rc.read()
@@ -357,5 +358,60 @@ func TestServerDefaultModelSmoke(t *testing.T) {
 		if len(m) < 3 || m[0].Key != "Event" || m[1].Key != "Privilege" || m[2].Key != "Timestamp" {
 			t.Fatalf("event layout:\n%s", m)
 		}
+	}
+}
+
+// The CLI entry: flags into Options, two servers on consecutive ports, both stopped
+// when the context ends.
+func TestRunFlagsTwoServers(t *testing.T) {
+	ctx := guard(t, 20*time.Second)
+	var port int
+	for range 20 { // find two free consecutive ports
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port = ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		if ln2, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port+1)); err == nil {
+			ln2.Close()
+			break
+		}
+	}
+	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
+	opts := sim.RegisterFlags(fs)
+	if err := fs.Parse([]string{"--listen", fmt.Sprintf("127.0.0.1:%d", port), "--servers", "2",
+		"--secret", "pw", "--speed", "60", "--seed", "7", "--calls-per-hour", "120"}); err != nil {
+		t.Fatal(err)
+	}
+	if opts.PBX.Seed != 7 || opts.PBX.CallsPerHour != 120 || opts.Speed != 60 || !opts.TimestampEvents {
+		t.Fatalf("options %+v", opts)
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- sim.Run(rctx, *opts, testLogger(t)) }()
+	for i := range 2 {
+		var c net.Conn
+		var err error
+		for range 100 {
+			if c, err = net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port+i)); err == nil {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc := &rawClient{t: t, c: c, r: ami.NewReader(c)}
+		rc.send("Action: Login\r\nUsername: admin\r\nSecret: pw\r\n\r\n")
+		expect(t, rc.readResponse(), "Response", "Success")
+		c.Close()
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(sim.Usage, "--servers") {
+		t.Fatal("Usage does not describe --servers")
 	}
 }
