@@ -88,7 +88,10 @@ func (c *Config) setDefaults() {
 const (
 	// EventConnected is emitted on every successful login, before any event of the
 	// new connection and before the resync results. On the first connect the gap
-	// starts at Start; on a reconnect it is the time the link was lost.
+	// starts at Start (Reason "start"); on a reconnect it is the time the link was
+	// lost (Reason: why). Greeting is the server's first line. The next event is
+	// usually Asterisk's FullyBooted: an Uptime shorter than GapSeconds means
+	// Asterisk restarted in the gap and every call open before it is over.
 	EventConnected = "LinkageConnected"
 	// EventGap is emitted when events were dropped inside a connection (the consumer
 	// was too slow); a resync follows it.

@@ -149,6 +149,10 @@ func (c *Conn) runSession(ctx context.Context, lostAt time.Time, lostReason stri
 	}
 	s.up = up
 	defer up.Close()
+	// Reads during login have deadlines but do not watch ctx: closing the socket
+	// makes Close prompt even when the server accepts and then says nothing.
+	stopWatch := context.AfterFunc(ctx, func() { _ = up.Close() })
+	defer stopWatch()
 	_ = up.SetReadDeadline(time.Now().Add(c.cfg.LoginTimeout))
 	br := bufio.NewReaderSize(up, 64<<10)
 	greeting, err := readLine(br)
@@ -163,14 +167,11 @@ func (c *Conn) runSession(ctx context.Context, lostAt time.Time, lostReason stri
 	if err != nil {
 		return false, fmt.Errorf("ami: relay listen: %w", err)
 	}
-	lnOpen := true
-	closeLn := func() {
-		if lnOpen {
-			lnOpen = false
-			_ = ln.Close()
-		}
-	}
+	var lnOnce sync.Once
+	closeLn := func() { lnOnce.Do(func() { _ = ln.Close() }) }
 	defer closeLn()
+	stopLnWatch := context.AfterFunc(ctx, closeLn)
+	defer stopLnWatch()
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	am := amigo.New(&amigo.Settings{
 		Username: c.cfg.Username, Password: c.cfg.Secret,

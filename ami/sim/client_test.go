@@ -548,3 +548,38 @@ func TestClientAgainstPBXModel(t *testing.T) {
 	}
 	st.until(ctx, named("Newchannel"))
 }
+
+// A server that accepts and never speaks must not hold Close for the login timeout.
+func TestClientCloseDuringLogin(t *testing.T) {
+	ctx := guard(t, 20*time.Second)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 4)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c
+		}
+	}()
+	c := ami.NewConn(clientConfig(t, ln.Addr().String(), func(c *ami.Config) { c.LoginTimeout = 30 * time.Second }))
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	peer := <-accepted
+	defer peer.Close()
+	time.Sleep(100 * time.Millisecond)
+	start := time.Now()
+	c.Close()
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("Close took %v", d)
+	}
+	if _, ok := <-c.Events(); ok {
+		t.Fatal("Events not closed")
+	}
+}
