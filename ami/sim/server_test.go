@@ -244,21 +244,23 @@ func TestServerLoginEventsAndMask(t *testing.T) {
 	if sa[2].Key != "Timestamp" {
 		t.Fatalf("Timestamp is not the third line: %s", sa)
 	}
-	// Only agent events with a call,agent... mask of "agent".
-	rc.send("Action: Events\r\nActionID: m\r\nEventMask: agent\r\n\r\n")
-	expect(t, rc.readResponse(), "Events", "On")
-	for i := 0; i < 3; i++ {
-		m := rc.read()
-		if m.Has("Response") {
-			t.Fatalf("unexpected %s", m)
+	// A session that logs in with Events: agent gets only agent-class events.
+	ag := dialRaw(t, s.Addr())
+	ag.send("Action: Login\r\nUsername: admin\r\nSecret: s3cret\r\nEvents: agent\r\n\r\n")
+	expect(t, ag.read(), "Response", "Success")
+	for range 5 {
+		if m := ag.read(); m.Get("Privilege") != "agent,all" {
+			t.Fatalf("event outside the agent mask: %s", m)
 		}
-		if !strings.HasPrefix(m.Get("Privilege"), "agent") {
-			// events queued before the mask changed may still come through once
-			if i == 0 {
-				continue
-			}
-			t.Fatalf("event outside the mask: %s", m)
-		}
+	}
+	// Events: off stops events once what was queued before it is out.
+	ag.send("Action: Events\r\nActionID: off\r\nEventMask: off\r\n\r\n")
+	expect(t, ag.readResponse(), "ActionID", "off", "Events", "Off")
+	ag.send("Action: Ping\r\nActionID: p\r\n\r\n")
+	expect(t, ag.readResponse(), "ActionID", "p")
+	_ = ag.c.SetReadDeadline(time.Now().Add(400 * time.Millisecond))
+	if m, err := ag.r.ReadMessage(); err == nil {
+		t.Fatalf("event after Events: off: %s", m)
 	}
 }
 
