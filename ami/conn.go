@@ -160,10 +160,11 @@ func NewConn(cfg Config) *Conn {
 	return c
 }
 
-// Dial starts a connection and waits for the first successful login. If ctx ends
+// Connect starts a connection and waits for the first successful login. If ctx ends
 // first, the connection is closed and the last error returned. The connection lives
-// until Close (ctx only bounds the wait).
-func Dial(ctx context.Context, cfg Config) (*Conn, error) {
+// until Close (ctx only bounds the wait). (Not named Dial: ami.Dial is the generated
+// type of the Asterisk 1.8 Dial event.)
+func Connect(ctx context.Context, cfg Config) (*Conn, error) {
 	c := NewConn(cfg)
 	if err := c.Start(context.Background()); err != nil {
 		return nil, err
@@ -179,9 +180,9 @@ func Dial(ctx context.Context, cfg Config) (*Conn, error) {
 			h := c.Health()
 			c.Close()
 			if h.LastError != "" {
-				return nil, fmt.Errorf("ami: dial %s: %w (last error: %s)", cfg.Addr, ctx.Err(), h.LastError)
+				return nil, fmt.Errorf("ami: connect %s: %w (last error: %s)", cfg.Addr, ctx.Err(), h.LastError)
 			}
-			return nil, fmt.Errorf("ami: dial %s: %w", cfg.Addr, ctx.Err())
+			return nil, fmt.Errorf("ami: connect %s: %w", cfg.Addr, ctx.Err())
 		case <-t.C:
 		}
 	}

@@ -35,7 +35,7 @@ func clientConfig(t *testing.T, addr string, mod func(*ami.Config)) ami.Config {
 
 func dialClient(t *testing.T, ctx context.Context, cfg ami.Config) *ami.Conn {
 	t.Helper()
-	c, err := ami.Dial(ctx, cfg)
+	c, err := ami.Connect(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,12 +149,12 @@ func TestClientWrongSecret(t *testing.T) {
 	if strings.Contains(logs.String(), "xyzzy") || strings.Contains(h.LastError, "xyzzy") {
 		t.Fatal("the secret leaked into logs or health")
 	}
-	// Dial gives up with the reason.
+	// Connect gives up with the reason.
 	dctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancel()
 	cfg.Logger = nil
-	if _, err := ami.Dial(dctx, cfg); err == nil || !strings.Contains(err.Error(), "authentication failed") {
-		t.Fatalf("Dial: %v", err)
+	if _, err := ami.Connect(dctx, cfg); err == nil || !strings.Contains(err.Error(), "authentication failed") {
+		t.Fatalf("Connect: %v", err)
 	}
 }
 
@@ -482,7 +482,7 @@ func benchEvents(b *testing.B, o sim.Options) {
 	defer srv.Close()
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	c, err := ami.Dial(dctx, ami.Config{Addr: srv.Addr(), Username: "admin", Secret: "s3cret", NoResync: true, QueueSize: 1 << 16})
+	c, err := ami.Connect(dctx, ami.Config{Addr: srv.Addr(), Username: "admin", Secret: "s3cret", NoResync: true, QueueSize: 1 << 16})
 	if err != nil {
 		b.Fatal(err)
 	}
