@@ -160,7 +160,7 @@ func (c *Conn) runSession(ctx context.Context, lostAt time.Time, lostReason stri
 		return false, fmt.Errorf("ami: reading greeting: %w", err)
 	}
 	if !strings.HasPrefix(greeting, "Asterisk Call Manager/") {
-		return false, fmt.Errorf("ami: unexpected greeting %q", truncate(greeting))
+		return false, fmt.Errorf("ami: unexpected greeting %q", greeting[:min(len(greeting), 80)])
 	}
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -572,17 +572,17 @@ func fromAmigo(m map[string]string) (Message, time.Time) {
 // keyRank orders the keys of a block rebuilt from amigo's map (see 1. above).
 func keyRank(k string) int {
 	switch {
-	case equalFoldASCII(k, "Event"), equalFoldASCII(k, "Response"):
+	case strings.EqualFold(k, "Event"), strings.EqualFold(k, "Response"):
 		return 0
-	case equalFoldASCII(k, "Privilege"):
+	case strings.EqualFold(k, "Privilege"):
 		return 1
-	case equalFoldASCII(k, "Timestamp"):
+	case strings.EqualFold(k, "Timestamp"):
 		return 2
 	case k == "RealOutput":
 		return 3
-	case equalFoldASCII(k, "Output"):
+	case strings.EqualFold(k, "Output"):
 		return 4
-	case equalFoldASCII(k, "ActionID"):
+	case strings.EqualFold(k, "ActionID"):
 		return 6
 	}
 	return 5
@@ -623,8 +623,10 @@ func readBlock(br *bufio.Reader) ([]byte, Message, error) {
 			}
 			return raw, msg, nil
 		}
-		if k, v, ok := splitField(line); ok {
-			msg = append(msg, Field{k, v})
+		// Own split (not frame.go's helpers, which are the events code's to change):
+		// key up to the first colon, value after it without leading blanks.
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) != "" {
+			msg = append(msg, Field{strings.TrimSpace(k), strings.TrimLeft(v, " \t")})
 		}
 	}
 	return nil, nil, errors.New("login reply too long")
