@@ -248,11 +248,13 @@ func (c *Conn) loop(ctx context.Context) {
 	for {
 		connected, err := c.runSession(ctx, lostAt, reason)
 		if connected {
+			// The next marker reports this loss, not the failed attempts after it.
 			lostAt = time.Now().UTC()
 			backoff = c.cfg.MinBackoff
-		}
-		if err != nil {
-			reason = err.Error()
+			reason = "connection lost"
+			if err != nil {
+				reason = err.Error()
+			}
 		}
 		if ctx.Err() != nil {
 			return

@@ -320,6 +320,9 @@ func TestClientReconnect(t *testing.T) {
 	srv.Restart(800 * time.Millisecond)
 	st.until(ctx, named("Shutdown"))
 	m = st.until(ctx, named(ami.EventConnected))
+	if !strings.Contains(m.Get("Reason"), "connection lost") {
+		t.Fatalf("restart marker reason %q, want the loss, not the refused redials", m.Get("Reason"))
+	}
 	gs, _ = strconv.ParseFloat(m.Get("GapSeconds"), 64)
 	if gs < 0.7 {
 		t.Fatalf("restart gap %v s, want >= 0.8", gs)
