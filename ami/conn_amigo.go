@@ -1,0 +1,633 @@
+package ami
+
+// How this package uses github.com/ivahaev/amigo v0.1.11, and what it works around.
+//
+// amigo logs in, reads the socket and parses each block into a map that it delivers on
+// an event channel (amigo.SetEventChannel; its default handler would see only blocks
+// with an Event key, never responses). We use exactly that, and own everything
+// around it, because of these properties of v0.1.11:
+//
+//  1. It keeps one value per key (map[string]string). Repeated keys are lost:
+//     ChanVariable lines, Output lines of Command (amigo keeps the first as
+//     "RealOutput" and the last as "Output"; we turn both back into Output fields),
+//     and duplicated UserEvent headers. Field order is lost too: a Message from
+//     this package has Event/Response first, then Privilege, Timestamp, the other
+//     keys in alphabetical order, ActionID last. What we keep instead: configure
+//     Asterisk so nothing we need arrives as a repeated key. For channel variables,
+//     do not use manager.conf channelvars (it appends ChanVariable lines to every
+//     snapshot event); Set() the variable in the dialplan and read the VarSet
+//     events (class dialplan), which arrive one per variable with Channel, Uniqueid,
+//     Linkedid, Variable and Value. For UserEvent, give every header its own name.
+//  2. Its event channel (8192) blocks its reader when full; Asterisk drops a manager
+//     session that reads too slowly. Our drainer goroutine never blocks: it copies
+//     into our own bounded queue (Config.QueueSize), counts what it must drop
+//     (Health.Overflows) and opens a gap; the LinkageGap marker and a resync follow
+//     once the consumer catches up. The channel we give amigo holds more than amigo's
+//     own queue, so amigo's dispatcher cannot block on it either.
+//  3. It reconnects at a fixed interval, forever. We run one amigo instance per
+//     connection attempt and never let it reconnect: our loop decides when, with
+//     exponential backoff (Config.MinBackoff..MaxBackoff) and jitter.
+//  4. Its Close leaks goroutines: closing while connected leaves its socket reader
+//     blocked forever on an unbuffered channel (and the connection goroutine may be in
+//     a read with no deadline). amigo offers no way to close its socket, so amigo does
+//     not dial Asterisk: it dials a loopback relay that this package owns (one
+//     listener per attempt, closed after amigo's single connection is accepted). We
+//     dial Asterisk ourselves. To stop amigo we close its socket from our side, wait
+//     until amigo reports the read error (it is then past the point where Close
+//     leaks), let the blocks it already read reach us, and only then call Close,
+//     within its (uninterruptible) 1 s reconnect sleep: after that sleep amigo reads
+//     its reconnect flag without synchronisation against Close (a data race the race
+//     detector reports). Its connection goroutine therefore ends up to 1 s after our
+//     Close returns; every other goroutine has ended when Close returns.
+//  5. Login swallows bytes: it reads the reply with a private bufio.Reader that is
+//     thrown away, losing FullyBooted and whatever arrived with the reply. The relay
+//     passes amigo exactly the greeting and the Login reply, holds everything after
+//     it until amigo reports "connect" (its reader starts right after), then streams
+//     the rest. Nothing is lost, and we learn the login result first-hand.
+//  6. It adds "#" and "TimeReceived" to every message: we strip both (TimeReceived
+//     becomes Event.Received).
+//  7. It sends responses into the event stream, 8. serialises Action calls with a
+//     mutex held until the response (or a 3 s timeout), and 9. returns only the first
+//     response of a list action (the items go to the event stream). We never call
+//     amigo.Action: actions are written by us to the Asterisk socket (a write mutex
+//     per block, any number in flight), with ActionIDs of our own prefix. Our handler
+//     routes every message carrying such an ActionID to the waiting caller: the
+//     response and, for list actions, the items up to the ...Complete event.
+//     Responses never reach Events(); list items do only when they belong to a
+//     resync (marked LinkageResync: 1).
+//  10. Its keepalive uses a fixed ActionID and can block its reader; we turn it off
+//     and ping ourselves (Config.PingInterval).
+//  11. Its login check is `Response != "Success" && Message != "Authentication
+//     accepted"`, it sends no Events mask and no ActionID, and it has no deadline on
+//     the greeting or the reply. The relay reads the greeting and the reply itself,
+//     under Config.LoginTimeout, and a refusal becomes ErrAuth in Health.LastError.
+//
+// amigo's prepareSettings replaces an empty Username/Secret with "admin"/"amp111";
+// configure both.
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ivahaev/amigo"
+)
+
+// ErrNotConnected is returned by actions while there is no logged-in connection.
+var ErrNotConnected = errors.New("ami: not connected")
+
+// ErrDisconnected is returned by actions whose connection was lost before the answer.
+var ErrDisconnected = errors.New("ami: connection lost before the response")
+
+// amigoSleep is amigo's ReconnectInterval; see runSession.
+const amigoSleep = time.Second
+
+// session is one connection attempt: our socket to Asterisk, amigo's socket to the
+// relay, and the actions in flight on it.
+type session struct {
+	c    *Conn
+	up   net.Conn // to Asterisk; we write actions here
+	down net.Conn // amigo's connection, accepted from the relay listener
+	wmu  sync.Mutex
+
+	pmu     sync.Mutex
+	pending map[string]*pendingAction
+	dead    atomic.Bool
+
+	done     chan struct{}
+	failOnce sync.Once
+	failErr  error
+
+	amigoUp   chan struct{} // closed on amigo's "connect"
+	upOnce    sync.Once
+	amigoErrs chan string
+	resyncing atomic.Bool
+	wg        sync.WaitGroup
+	evQueued  func() int   // blocks amigo passed us that onMessage has not finished
+	handling  atomic.Int32 // 1 while onMessage runs
+}
+
+type pendingAction struct {
+	list, resync bool
+	resp         Message
+	items        []Message
+	complete     Message
+	done         chan struct{}
+	finished     bool
+}
+
+func (s *session) fail(err error) {
+	s.failOnce.Do(func() {
+		s.failErr = err
+		close(s.done)
+	})
+}
+
+// runSession makes one connection attempt and runs it until it fails. connected
+// reports whether the login succeeded.
+func (c *Conn) runSession(ctx context.Context, lostAt time.Time, lostReason string) (connected bool, err error) {
+	s := &session{
+		c:         c,
+		pending:   map[string]*pendingAction{},
+		done:      make(chan struct{}),
+		amigoUp:   make(chan struct{}),
+		amigoErrs: make(chan string, 64),
+	}
+	d := net.Dialer{Timeout: c.cfg.DialTimeout}
+	up, err := d.DialContext(ctx, "tcp", c.cfg.Addr)
+	if err != nil {
+		return false, fmt.Errorf("ami: dial: %w", err)
+	}
+	s.up = up
+	defer up.Close()
+	// Reads during login have deadlines but do not watch ctx: closing the socket
+	// makes Close prompt even when the server accepts and then says nothing.
+	stopWatch := context.AfterFunc(ctx, func() { _ = up.Close() })
+	defer stopWatch()
+	_ = up.SetReadDeadline(time.Now().Add(c.cfg.LoginTimeout))
+	br := bufio.NewReaderSize(up, 64<<10)
+	greeting, err := readLine(br)
+	if err != nil {
+		return false, fmt.Errorf("ami: reading greeting: %w", err)
+	}
+	if !strings.HasPrefix(greeting, "Asterisk Call Manager/") {
+		return false, fmt.Errorf("ami: unexpected greeting %q", greeting[:min(len(greeting), 80)])
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return false, fmt.Errorf("ami: relay listen: %w", err)
+	}
+	var lnOnce sync.Once
+	closeLn := func() { lnOnce.Do(func() { _ = ln.Close() }) }
+	defer closeLn()
+	stopLnWatch := context.AfterFunc(ctx, closeLn)
+	defer stopLnWatch()
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	am := amigo.New(&amigo.Settings{
+		Username: c.cfg.Username, Password: c.cfg.Secret,
+		Host: "127.0.0.1", Port: port,
+		ActionTimeout: c.cfg.ActionTimeout, DialTimeout: 2 * time.Second,
+		// amigo sleeps this long (uninterruptibly) after a failure before it looks at
+		// its stop channel again; we must Close it within that window, because after
+		// it amigo reads its reconnect flag unsynchronised with Close's write (a data
+		// race in v0.1.11). Its connection goroutine ends this long after Close.
+		ReconnectInterval: amigoSleep,
+		Keepalive:         false,
+	})
+	// amigo calls a default handler only for blocks with an Event key; its event
+	// channel gets everything, responses included. It sends to it blocking, so the
+	// channel is big enough for all amigo can still hold after its reader stopped
+	// (its own 8192-slot queue plus one), and our drainer never blocks.
+	evCh := make(chan map[string]string, 8192+64)
+	am.SetEventChannel(evCh)
+	s.evQueued = func() int { return len(evCh) + int(s.handling.Load()) }
+	drainStop, drainDone := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(drainDone)
+		for {
+			select {
+			case m := <-evCh:
+				s.handling.Store(1)
+				s.onMessage(m)
+				s.handling.Store(0)
+			case <-drainStop:
+				for {
+					select {
+					case <-evCh:
+					default:
+						return
+					}
+				}
+			}
+		}
+	}()
+	am.On("connect", func(string) { s.upOnce.Do(func() { close(s.amigoUp) }) })
+	am.On("error", func(msg string) {
+		select {
+		case s.amigoErrs <- msg:
+		default:
+		}
+	})
+	am.Connect()
+	defer s.stopAmigo(am, closeLn, drainStop, drainDone)
+
+	_ = ln.(*net.TCPListener).SetDeadline(time.Now().Add(c.cfg.LoginTimeout))
+	down, err := ln.Accept()
+	closeLn()
+	if err != nil {
+		return false, fmt.Errorf("ami: relay accept: %w", err)
+	}
+	s.down = down
+	_ = down.SetWriteDeadline(time.Now().Add(c.cfg.LoginTimeout))
+	if _, err := io.WriteString(down, greeting+"\r\n"); err != nil {
+		return false, fmt.Errorf("ami: relay: %w", err)
+	}
+	// amigo -> Asterisk: after the Login, amigo writes nothing (keepalive off, we never
+	// call amigo.Action), but keep the direction open and in whole writes.
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		buf := make([]byte, 4096)
+		for {
+			n, err := down.Read(buf)
+			if n > 0 {
+				s.wmu.Lock()
+				_ = up.SetWriteDeadline(time.Now().Add(c.cfg.ActionTimeout))
+				_, werr := up.Write(buf[:n])
+				s.wmu.Unlock()
+				if werr != nil {
+					s.fail(fmt.Errorf("ami: write: %w", werr))
+					return
+				}
+			}
+			if err != nil {
+				s.fail(errors.New("ami: amigo closed its connection"))
+				return
+			}
+		}
+	}()
+	// The Login reply, and nothing more, goes to amigo's private reader.
+	block, reply, err := readBlock(br)
+	if err != nil {
+		s.fail(err)
+		return false, fmt.Errorf("ami: reading login reply: %w", err)
+	}
+	if _, err := down.Write(block); err != nil {
+		return false, fmt.Errorf("ami: relay: %w", err)
+	}
+	if !strings.EqualFold(reply.Get("Response"), "Success") {
+		msg := reply.Get("Message")
+		c.log.Warn("ami: login refused", "user", c.cfg.Username, "message", msg)
+		return false, fmt.Errorf("%w: %s", ErrAuth, msg)
+	}
+	select {
+	case <-s.amigoUp:
+	case msg := <-s.amigoErrs:
+		return false, fmt.Errorf("ami: amigo login: %s", msg)
+	case <-s.done:
+		return false, s.failErr
+	case <-ctx.Done():
+		return false, ctx.Err()
+	case <-time.After(c.cfg.LoginTimeout):
+		return false, errors.New("ami: amigo did not report the login")
+	}
+	_ = up.SetReadDeadline(time.Time{})
+	_ = down.SetWriteDeadline(time.Time{})
+
+	// Connected. The marker goes out before any event of this connection: those are
+	// still held in br until the pump below starts.
+	now := time.Now().UTC()
+	c.pushMarker(&gapState{name: EventConnected, start: lostAt, end: now, reason: lostReason,
+		extra: Message{{"Greeting", greeting}}})
+	c.setConnected(greeting)
+	c.setCurrent(s)
+	defer c.clearCurrent(s)
+	c.log.Info("ami: connected", "greeting", greeting, "gap", now.Sub(lostAt).Round(time.Millisecond))
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		_, err := br.WriteTo(down)
+		if err == nil {
+			err = io.EOF
+		}
+		s.fail(fmt.Errorf("ami: connection lost: %w", err))
+	}()
+	if !c.cfg.NoResync {
+		s.startResync(ctx)
+	}
+
+	var tick <-chan time.Time
+	if c.cfg.PingInterval > 0 {
+		t := time.NewTicker(c.cfg.PingInterval)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			s.fail(errors.New("ami: closed"))
+		case <-s.done:
+			return true, s.failErr
+		case <-c.resyncReq:
+			if !c.cfg.NoResync {
+				s.startResync(ctx)
+			}
+		case <-tick:
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				pctx, cancel := context.WithTimeout(ctx, c.cfg.ActionTimeout)
+				defer cancel()
+				if _, _, err := s.do(pctx, Message{{"Action", "Ping"}}, false, false); err != nil && ctx.Err() == nil {
+					s.fail(fmt.Errorf("ami: keepalive: %w", err))
+				}
+			}()
+		}
+	}
+}
+
+// stopAmigo tears the session down in the only order that lets amigo v0.1.11 exit
+// cleanly and deliver what it already read: half-close its socket (it reads the rest,
+// then EOF), wait until it reports the read error (it is then past the point where
+// Close leaks), let its queues run dry into our handler, and only then Close it.
+func (s *session) stopAmigo(am *amigo.Amigo, closeLn func(), drainStop, drainDone chan struct{}) {
+	s.fail(ErrDisconnected)
+	closeLn()
+	_ = s.up.Close()
+	if s.down != nil {
+		if tc, ok := s.down.(*net.TCPConn); ok {
+			_ = tc.CloseWrite()
+		} else {
+			_ = s.down.Close()
+		}
+	}
+	t := time.NewTimer(3 * time.Second)
+	defer t.Stop()
+	for waiting := true; waiting; {
+		select {
+		case msg := <-s.amigoErrs:
+			// Every amigo state after a cut ends in one of these; "events chan is
+			// full" is the only non-terminal error it reports.
+			waiting = strings.Contains(msg, "events chan is full")
+		case <-t.C:
+			s.c.log.Warn("ami: amigo did not report the cut; closing it anyway")
+			waiting = false
+		}
+	}
+	// amigo's reader has handed every block to its queue; wait for its dispatcher and
+	// our drainer to empty both queues (checked twice: the dispatcher may hold one
+	// block between the two).
+	for quiet, deadline := 0, time.Now().Add(amigoSleep/2); quiet < 2 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+		if am.EventsChanLength() == 0 && s.evQueued() == 0 {
+			quiet++
+		} else {
+			quiet = 0
+		}
+	}
+	s.dead.Store(true)
+	close(drainStop)
+	<-drainDone
+	am.Close()
+	if s.down != nil {
+		_ = s.down.Close()
+	}
+	s.wg.Wait()
+}
+
+func (s *session) startResync(ctx context.Context) {
+	if !s.resyncing.CompareAndSwap(false, true) {
+		s.c.requestResync() // one is running; run again after it
+		return
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer s.resyncing.Store(false)
+		for _, a := range []Message{{{"Action", "QueueStatus"}}, {{"Action", "CoreShowChannels"}}} {
+			rctx, cancel := context.WithTimeout(ctx, s.c.cfg.ListTimeout)
+			_, _, err := s.do(rctx, a, true, true)
+			cancel()
+			if err != nil {
+				if ctx.Err() == nil && !errors.Is(err, ErrDisconnected) {
+					s.c.log.Warn("ami: resync action failed", "action", a.Get("Action"), "err", err)
+				}
+				return
+			}
+		}
+	}()
+}
+
+// do writes one action and waits for its answer (and list items).
+func (s *session) do(ctx context.Context, a Message, list, resync bool) (Message, []Message, error) {
+	c := s.c
+	name := a.Get("Action")
+	id := c.idPrefix + strconv.FormatUint(c.nextID.Add(1), 10)
+	req := make(Message, 0, len(a)+1)
+	req = append(req, Field{"Action", name}, Field{"ActionID", id})
+	for _, f := range a {
+		if strings.EqualFold(f.Key, "Action") || strings.EqualFold(f.Key, "ActionID") {
+			continue
+		}
+		req = append(req, f)
+	}
+	p := &pendingAction{list: list, resync: resync, done: make(chan struct{})}
+	s.pmu.Lock()
+	select {
+	case <-s.done:
+		s.pmu.Unlock()
+		return nil, nil, fmt.Errorf("ami: %s: %w", name, ErrDisconnected)
+	default:
+	}
+	s.pending[id] = p
+	s.pmu.Unlock()
+	defer func() {
+		s.pmu.Lock()
+		delete(s.pending, id)
+		s.pmu.Unlock()
+	}()
+	timeout := c.cfg.ActionTimeout
+	if list {
+		timeout = c.cfg.ListTimeout
+	}
+	tctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	s.wmu.Lock()
+	_ = s.up.SetWriteDeadline(time.Now().Add(c.cfg.ActionTimeout))
+	err := WriteMessage(s.up, req)
+	s.wmu.Unlock()
+	if err != nil {
+		s.fail(fmt.Errorf("ami: write: %w", err))
+		return nil, nil, fmt.Errorf("ami: %s: %w", name, ErrDisconnected)
+	}
+	select {
+	case <-p.done:
+	case <-s.done:
+		return nil, nil, fmt.Errorf("ami: %s: %w", name, ErrDisconnected)
+	case <-tctx.Done():
+		return nil, nil, fmt.Errorf("ami: %s (ActionID %s): %w", name, id, tctx.Err())
+	}
+	if strings.EqualFold(p.resp.Get("Response"), "Error") {
+		return p.resp, p.items, &ActionError{Action: name, Message: p.resp.Get("Message"), Response: p.resp}
+	}
+	return p.resp, p.items, nil
+}
+
+// onMessage handles every block amigo parsed, in wire order, on our drainer
+// goroutine. It must never block (see 2. above).
+func (s *session) onMessage(m map[string]string) {
+	if s.dead.Load() {
+		return
+	}
+	msg, received := fromAmigo(m)
+	c := s.c
+	isResponse := msg.Has("Response") && !msg.Has("Event")
+	if id := msg.Get("ActionID"); strings.HasPrefix(id, c.idPrefix) {
+		s.pmu.Lock()
+		p := s.pending[id]
+		if p != nil && !p.finished {
+			s.routeLocked(p, msg, isResponse, received)
+			s.pmu.Unlock()
+			return
+		}
+		s.pmu.Unlock()
+		if isResponse {
+			return // late answer to an action that timed out
+		}
+		// Our ActionID on an event nobody waits for: OriginateResponse, late list
+		// items. Those are part of the stream.
+	}
+	if isResponse {
+		c.log.Debug("ami: response to an action we did not send", "actionid", msg.Get("ActionID"))
+		return
+	}
+	name := msg.Get("Event")
+	if name == "" {
+		c.log.Debug("ami: block without Event or Response skipped", "fields", len(msg))
+		return
+	}
+	c.push(toEvent(name, msg, received))
+}
+
+func (s *session) routeLocked(p *pendingAction, msg Message, isResponse bool, received time.Time) {
+	if isResponse {
+		p.resp = msg
+		if !p.list || !strings.EqualFold(msg.Get("Response"), "Success") || !strings.EqualFold(msg.Get("EventList"), "start") {
+			p.finished = true
+			close(p.done)
+		}
+		return
+	}
+	complete := strings.EqualFold(msg.Get("EventList"), "Complete")
+	if p.resync {
+		// Emitted in wire order, so the snapshot sits exactly where Asterisk took it
+		// relative to live events. (push takes emu, not pmu: no lock cycle.)
+		ev := toEvent(msg.Get("Event"), append(msg[:len(msg):len(msg)], Field{ResyncField, "1"}), received)
+		s.c.push(ev)
+	}
+	if complete {
+		p.complete = msg
+		p.finished = true
+		close(p.done)
+		return
+	}
+	p.items = append(p.items, msg)
+}
+
+func toEvent(name string, msg Message, received time.Time) Event {
+	ev := Event{Received: received, Time: received, Name: name, Fields: msg}
+	if t, ok := parseStamp(msg.Get("Timestamp")); ok {
+		ev.Time, ev.Stamped = t, true
+	}
+	return ev
+}
+
+// fromAmigo turns amigo's map back into a Message (see 1. and 6. above).
+func fromAmigo(m map[string]string) (Message, time.Time) {
+	received := time.Now().UTC()
+	if tr, ok := m["TimeReceived"]; ok {
+		if t, err := time.Parse(time.RFC3339Nano, tr); err == nil {
+			received = t.UTC()
+		}
+	}
+	type rk struct {
+		k string
+		r int
+	}
+	keys := make([]rk, 0, len(m))
+	for k := range m {
+		if k == "#" || k == "TimeReceived" {
+			continue
+		}
+		keys = append(keys, rk{k, keyRank(k)})
+	}
+	slices.SortFunc(keys, func(a, b rk) int {
+		if a.r != b.r {
+			return a.r - b.r
+		}
+		return strings.Compare(a.k, b.k)
+	})
+	msg := make(Message, 0, len(keys))
+	for _, k := range keys {
+		key := k.k
+		if key == "RealOutput" {
+			key = "Output"
+		}
+		msg = append(msg, Field{key, m[k.k]})
+	}
+	return msg, received
+}
+
+// keyRank orders the keys of a block rebuilt from amigo's map (see 1. above).
+func keyRank(k string) int {
+	switch {
+	case strings.EqualFold(k, "Event"), strings.EqualFold(k, "Response"):
+		return 0
+	case strings.EqualFold(k, "Privilege"):
+		return 1
+	case strings.EqualFold(k, "Timestamp"):
+		return 2
+	case k == "RealOutput":
+		return 3
+	case strings.EqualFold(k, "Output"):
+		return 4
+	case strings.EqualFold(k, "ActionID"):
+		return 6
+	}
+	return 5
+}
+
+// readLine reads one line (CRLF or LF) of at most 4 KiB, for the greeting and the
+// login reply, which we read before amigo does.
+func readLine(br *bufio.Reader) (string, error) {
+	line, err := br.ReadSlice('\n')
+	if err != nil {
+		if errors.Is(err, bufio.ErrBufferFull) || len(line) > 4096 {
+			return "", errors.New("line too long")
+		}
+		return "", err
+	}
+	if len(line) > 4096 {
+		return "", errors.New("line too long")
+	}
+	return strings.TrimRight(string(line), "\r\n"), nil
+}
+
+// readBlock reads one block up to its blank line and returns its bytes (to forward)
+// and its fields.
+func readBlock(br *bufio.Reader) ([]byte, Message, error) {
+	var raw []byte
+	var msg Message
+	for len(msg) < 256 {
+		line, err := readLine(br)
+		if err != nil {
+			return nil, nil, err
+		}
+		raw = append(raw, line...)
+		raw = append(raw, '\r', '\n')
+		if line == "" {
+			if len(msg) == 0 {
+				raw = raw[:0]
+				continue
+			}
+			return raw, msg, nil
+		}
+		// Own split (not frame.go's helpers, which are the events code's to change):
+		// key up to the first colon, value after it without leading blanks.
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) != "" {
+			msg = append(msg, Field{strings.TrimSpace(k), strings.TrimLeft(v, " \t")})
+		}
+	}
+	return nil, nil, errors.New("login reply too long")
+}
