@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -408,29 +407,3 @@ func (c *Conn) requestResync() {
 	}
 }
 
-// parseStamp reads Asterisk's "1795705160.299134" without float rounding.
-func parseStamp(v string) (time.Time, bool) {
-	if v == "" {
-		return time.Time{}, false
-	}
-	secStr, frac, _ := strings.Cut(v, ".")
-	sec, err := strconv.ParseInt(secStr, 10, 64)
-	if err != nil {
-		return time.Time{}, false
-	}
-	var nsec int64
-	if frac != "" {
-		if len(frac) > 9 {
-			frac = frac[:9]
-		}
-		n, err := strconv.ParseInt(frac, 10, 64)
-		if err != nil {
-			return time.Time{}, false
-		}
-		for i := len(frac); i < 9; i++ {
-			n *= 10
-		}
-		nsec = n
-	}
-	return time.Unix(sec, nsec).UTC(), true
-}

@@ -526,10 +526,8 @@ func (s *session) routeLocked(p *pendingAction, msg Message, isResponse bool, re
 }
 
 func toEvent(name string, msg Message, received time.Time) Event {
-	ev := Event{Received: received, Time: received, Name: name, Fields: msg}
-	if t, ok := parseStamp(msg.Get("Timestamp")); ok {
-		ev.Time, ev.Stamped = t, true
-	}
+	ev := Event{Name: name, Fields: msg}
+	ev.Stamp(received)
 	return ev
 }
 

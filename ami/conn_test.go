@@ -7,26 +7,6 @@ import (
 	"time"
 )
 
-func TestParseStamp(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want time.Time
-		ok   bool
-	}{
-		{"1795705160.299134", time.Unix(1795705160, 299134000).UTC(), true},
-		{"1795705160", time.Unix(1795705160, 0).UTC(), true},
-		{"1795705160.5", time.Unix(1795705160, 500000000).UTC(), true},
-		{"1795705160.1234567891", time.Unix(1795705160, 123456789).UTC(), true},
-		{"", time.Time{}, false},
-		{"abc.def", time.Time{}, false},
-		{"12.x", time.Time{}, false},
-	} {
-		got, ok := parseStamp(tc.in)
-		if ok != tc.ok || !got.Equal(tc.want) {
-			t.Errorf("parseStamp(%q) = %v, %v; want %v, %v", tc.in, got, ok, tc.want, tc.ok)
-		}
-	}
-}
 
 func TestFromAmigo(t *testing.T) {
 	m, rec := fromAmigo(map[string]string{
