@@ -406,4 +406,3 @@ func (c *Conn) requestResync() {
 	default:
 	}
 }
-

@@ -7,7 +7,6 @@ import (
 	"time"
 )
 
-
 func TestFromAmigo(t *testing.T) {
 	m, rec := fromAmigo(map[string]string{
 		"#": "7", "TimeReceived": "2026-11-26T15:00:00.123456789Z",
