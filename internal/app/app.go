@@ -85,12 +85,35 @@ func (a *App) Start(ctx context.Context) (err error) {
 	return a.startHTTP()
 }
 
-// OpenDatabase starts (or connects to) the database without serving anything, for
-// commands such as `linkage migrate`.
-func (a *App) OpenDatabase(ctx context.Context) error { return a.openDatabase(ctx) }
-
-func (a *App) openDatabase(ctx context.Context) error {
+// OpenAdmin connects to the database for an administrative command (`linkage
+// server add`, `user add`, ...): to DATABASE_URL, else to the private cluster of a
+// running `linkage serve` on the same data directory, else it starts the private
+// cluster itself for the duration of the command. Migrations are applied, and
+// Client is ready to use; Stop closes everything.
+func (a *App) OpenAdmin(ctx context.Context) error {
 	url := a.opts.DatabaseURL
+	if url == "" {
+		u, err := pgcluster.AttachURL(filepath.Join(a.opts.DataDir, "postgres"), "linkage")
+		if err == nil {
+			url = u
+		} else if !errors.Is(err, pgcluster.ErrNotRunning) {
+			return fmt.Errorf("app: %w", err)
+		}
+	}
+	if err := a.openDatabaseURL(ctx, url); err != nil {
+		return err
+	}
+	if _, err := dbschema.Apply(ctx, a.DB); err != nil {
+		return fmt.Errorf("app: migrate: %w", err)
+	}
+	a.Client = ent.NewClient(ent.Driver(entsql.OpenDB("postgres", a.DB)))
+	return nil
+}
+
+func (a *App) openDatabase(ctx context.Context) error { return a.openDatabaseURL(ctx, a.opts.DatabaseURL) }
+
+// openDatabaseURL connects to url, or starts the private cluster when url is empty.
+func (a *App) openDatabaseURL(ctx context.Context, url string) error {
 	if url == "" {
 		cluster, err := pgcluster.Start(ctx, pgcluster.Options{
 			Dir:    filepath.Join(a.opts.DataDir, "postgres"),

@@ -31,6 +31,7 @@ func commands() []command {
 		{"serve", "run the server: AMI collectors, GraphQL API, web app", runServe},
 		{"migrate", "apply database migrations and exit", runMigrate},
 		{"assemble", "print the calls assembled from AMI capture files as JSON lines", runAssemble},
+		{"server", "add, list, disable or remove the Asterisk servers Linkage listens to", runServer},
 		{"sim", "run simulated Asterisk servers (AMI over TCP) with a call-center model", runSim},
 		{"version", "print the version", runVersion},
 	}

@@ -92,8 +92,8 @@ func TestEnvironmentFeedsOptions(t *testing.T) {
 	}
 }
 
-// server is a `linkage serve` child process.
-type server struct {
+// serverProc is a `linkage serve` child process.
+type serverProc struct {
 	cmd  *exec.Cmd
 	logs *bytes.Buffer
 	addr string
@@ -109,7 +109,7 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-func startServer(t *testing.T, dataDir string) *server {
+func startServer(t *testing.T, dataDir string) *serverProc {
 	t.Helper()
 	addr := freeAddr(t)
 	args, _ := json.Marshal([]string{"serve", "--data-dir", dataDir, "--listen", addr, "--log-level", "debug"})
@@ -120,7 +120,7 @@ func startServer(t *testing.T, dataDir string) *server {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	s := &server{cmd: cmd, logs: &logs, addr: addr}
+	s := &serverProc{cmd: cmd, logs: &logs, addr: addr}
 	t.Cleanup(func() { s.kill() })
 	deadline := time.Now().Add(90 * time.Second)
 	for time.Now().Before(deadline) {
@@ -136,7 +136,7 @@ func startServer(t *testing.T, dataDir string) *server {
 	return nil
 }
 
-func (s *server) get(path string) (int, string) {
+func (s *serverProc) get(path string) (int, string) {
 	resp, err := http.Get("http://" + s.addr + path)
 	if err != nil {
 		return 0, err.Error()
@@ -146,14 +146,14 @@ func (s *server) get(path string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
-func (s *server) kill() {
+func (s *serverProc) kill() {
 	if s.cmd.ProcessState == nil {
 		_ = s.cmd.Process.Kill()
 		_ = s.cmd.Wait()
 	}
 }
 
-func (s *server) stop(t *testing.T) {
+func (s *serverProc) stop(t *testing.T) {
 	t.Helper()
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)
@@ -168,7 +168,7 @@ func (s *server) stop(t *testing.T) {
 	}
 }
 
-func (s *server) query(t *testing.T, q string) string {
+func (s *serverProc) query(t *testing.T, q string) string {
 	t.Helper()
 	body := fmt.Sprintf(`{"query":%q}`, q)
 	resp, err := http.Post("http://"+s.addr+"/graphql", "application/json", strings.NewReader(body))
@@ -244,4 +244,50 @@ func TestAssembleCommand(t *testing.T) {
 	if code, _, _ := runCLI(t, "assemble"); code != 2 {
 		t.Fatalf("no files: exit %d, want 2", code)
 	}
+}
+
+// TestServerCommands manages servers while `linkage serve` runs on the same data
+// directory: the commands attach to its private cluster instead of failing.
+func TestServerCommands(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a real PostgreSQL cluster")
+	}
+	dataDir := filepath.Join(t.TempDir(), "data")
+	s := startServer(t, dataDir)
+	env := map[string]string{"LINKAGE_DATA_DIR": dataDir, "LINKAGE_AMI_SECRET": "from-env-secret"}
+	run := func(args ...string) (int, string, string) {
+		var out, errb bytes.Buffer
+		code := MainEnv(context.Background(), args, &Env{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] }})
+		return code, out.String(), errb.String()
+	}
+	if code, out, errs := run("server", "add", "--name", "pbx-1", "--ami", "127.0.0.1:5038", "--username", "admin", "--timezone", "Europe/Moscow"); code != 0 || !strings.Contains(out, "server pbx-1 added") {
+		t.Fatalf("add: %d %s %s", code, out, errs)
+	}
+	if code, _, errs := run("server", "add", "--name", "pbx-1", "--ami", "127.0.0.1:5039", "--username", "admin"); code != 1 || !strings.Contains(errs, "exists already") {
+		t.Fatalf("duplicate add: %d %s", code, errs)
+	}
+	code, _, errs := run("server", "add", "--name", "", "--ami", "nope", "--username", "", "--timezone", "Mars/Olympus")
+	if code != 1 || !strings.Contains(errs, "--name is required") || !strings.Contains(errs, "HOST:PORT") || !strings.Contains(errs, "Mars/Olympus") {
+		t.Fatalf("invalid add: %d %s", code, errs)
+	}
+	if code, out, _ := run("server", "list"); code != 0 || !strings.Contains(out, "pbx-1") || !strings.Contains(out, "Europe/Moscow") || strings.Contains(out, "from-env-secret") {
+		t.Fatalf("list: %d %s", code, out)
+	}
+	// The running server sees the row through its own API.
+	if got := s.query(t, `{ servers { totalCount edges { node { name enabled } } } }`); !strings.Contains(got, `"pbx-1"`) {
+		t.Fatalf("graphql after add: %s", got)
+	}
+	if code, _, errs := run("server", "disable", "--name", "pbx-1"); code != 0 {
+		t.Fatalf("disable: %s", errs)
+	}
+	if got := s.query(t, `{ servers { edges { node { enabled } } } }`); !strings.Contains(got, `"enabled":false`) {
+		t.Fatalf("after disable: %s", got)
+	}
+	if code, _, errs := run("server", "remove", "--name", "nope"); code != 1 || !strings.Contains(errs, `no server named "nope"`) {
+		t.Fatalf("remove unknown: %d %s", code, errs)
+	}
+	if code, out, errs := run("server", "remove", "--name", "pbx-1"); code != 0 || !strings.Contains(out, "removed") {
+		t.Fatalf("remove: %d %s %s", code, out, errs)
+	}
+	s.stop(t)
 }

@@ -1,0 +1,210 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/linkage/linkage/ent"
+	"github.com/linkage/linkage/ent/call"
+	"github.com/linkage/linkage/ent/operator"
+	"github.com/linkage/linkage/ent/queue"
+	"github.com/linkage/linkage/ent/server"
+	"github.com/linkage/linkage/ent/trunk"
+	"github.com/linkage/linkage/internal/app"
+	"github.com/linkage/linkage/internal/config"
+)
+
+const serverUsage = `Manages the Asterisk servers Linkage listens to. A running server picks up changes
+within seconds, without a restart.
+
+  linkage server add --name N --ami HOST:PORT --username U --secret S [--timezone Z]
+  linkage server list
+  linkage server disable --name N     stop listening, keep the statistics
+  linkage server enable --name N
+  linkage server remove --name N      only a server with no stored calls
+
+The secret may also come from LINKAGE_AMI_SECRET, so it does not show in the process list.
+Database flags (--data-dir, --database-url) work as for 'linkage serve'.`
+
+func runServer(ctx context.Context, env *Env, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprintln(env.Stderr, serverUsage)
+		if len(args) == 0 {
+			return errUsage
+		}
+		return flag.ErrHelp
+	}
+	sub, rest := args[0], args[1:]
+	switch sub {
+	case "add":
+		return serverAdd(ctx, env, rest)
+	case "list":
+		return withAdmin(ctx, env, "server list", rest, nil, func(ctx context.Context, c *ent.Client) error {
+			return serverList(ctx, env, c)
+		})
+	case "enable", "disable":
+		var name string
+		return withAdmin(ctx, env, "server "+sub, rest, func(fs *flag.FlagSet) {
+			fs.StringVar(&name, "name", "", "server name")
+		}, func(ctx context.Context, c *ent.Client) error {
+			n, err := c.Server.Update().Where(server.Name(name)).SetEnabled(sub == "enable").Save(ctx)
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				return fmt.Errorf("no server named %q", name)
+			}
+			fmt.Fprintf(env.Stdout, "server %s %sd\n", name, sub)
+			return nil
+		})
+	case "remove":
+		var name string
+		return withAdmin(ctx, env, "server remove", rest, func(fs *flag.FlagSet) {
+			fs.StringVar(&name, "name", "", "server name")
+		}, func(ctx context.Context, c *ent.Client) error {
+			s, err := c.Server.Query().Where(server.Name(name)).Only(ctx)
+			if ent.IsNotFound(err) {
+				return fmt.Errorf("no server named %q", name)
+			} else if err != nil {
+				return err
+			}
+			if n, err := c.Call.Query().Where(call.ServerID(s.ID)).Limit(1).Count(ctx); err != nil {
+				return err
+			} else if n > 0 {
+				return fmt.Errorf("server %q has stored calls; 'linkage server disable --name %s' stops listening and keeps them", name, name)
+			}
+			if err := removeServer(ctx, c, s.ID); err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "server %s removed\n", name)
+			return nil
+		})
+	default:
+		fmt.Fprintf(env.Stderr, "linkage server: unknown subcommand %q\n\n%s\n", sub, serverUsage)
+		return errUsage
+	}
+}
+
+// removeServer deletes a server and the configuration discovered on it, in one transaction.
+func removeServer(ctx context.Context, c *ent.Client, id int) error {
+	tx, err := c.Tx(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after commit
+	if _, err := tx.Queue.Delete().Where(queue.ServerID(id)).Exec(ctx); err != nil {
+		return err
+	}
+	if _, err := tx.Operator.Delete().Where(operator.ServerID(id)).Exec(ctx); err != nil {
+		return err
+	}
+	if _, err := tx.Trunk.Delete().Where(trunk.ServerID(id)).Exec(ctx); err != nil {
+		return err
+	}
+	if err := tx.Server.DeleteOneID(id).Exec(ctx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func serverAdd(ctx context.Context, env *Env, args []string) error {
+	var name, addr, user, secret, tz, trunkPrefixes, trunkContexts string
+	var disabled bool
+	return withAdmin(ctx, env, "server add", args, func(fs *flag.FlagSet) {
+		fs.StringVar(&name, "name", "", "unique server name (required)")
+		fs.StringVar(&addr, "ami", "", "AMI address HOST:PORT (required)")
+		fs.StringVar(&user, "username", "", "manager.conf user (required)")
+		fs.StringVar(&secret, "secret", "", "manager.conf secret (or LINKAGE_AMI_SECRET)")
+		fs.StringVar(&tz, "timezone", "UTC", "IANA time zone of the server, e.g. Europe/Moscow")
+		fs.StringVar(&trunkPrefixes, "trunk-prefixes", "", "comma-separated channel prefixes of trunks, e.g. PJSIP/trunk")
+		fs.StringVar(&trunkContexts, "trunk-contexts", "", "comma-separated dialplan contexts of inbound trunk calls, e.g. from-trunk")
+		fs.BoolVar(&disabled, "disabled", false, "add the server without connecting to it")
+	}, func(ctx context.Context, c *ent.Client) error {
+		if secret == "" {
+			secret = env.Getenv("LINKAGE_AMI_SECRET")
+		}
+		if err := validateServer(name, addr, user, secret, tz); err != nil {
+			return err
+		}
+		s, err := c.Server.Create().SetName(name).SetAmiAddress(addr).SetAmiUsername(user).SetAmiSecret(secret).
+			SetTimezone(tz).SetEnabled(!disabled).
+			SetTrunkPrefixes(splitComma(trunkPrefixes)).SetTrunkContexts(splitComma(trunkContexts)).Save(ctx)
+		if ent.IsConstraintError(err) {
+			return fmt.Errorf("a server named %q exists already", name)
+		} else if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "server %s added (id %d)\n", s.Name, s.ID)
+		return nil
+	})
+}
+
+func validateServer(name, addr, user, secret, tz string) error {
+	var errs []error
+	if strings.TrimSpace(name) == "" {
+		errs = append(errs, errors.New("--name is required"))
+	}
+	if _, port, err := net.SplitHostPort(addr); err != nil || port == "" {
+		errs = append(errs, fmt.Errorf("--ami %q: want HOST:PORT, e.g. 10.0.0.5:5038", addr))
+	}
+	if user == "" {
+		errs = append(errs, errors.New("--username is required"))
+	}
+	if secret == "" {
+		errs = append(errs, errors.New("--secret (or LINKAGE_AMI_SECRET) is required"))
+	}
+	if _, err := time.LoadLocation(tz); err != nil || tz == "" {
+		errs = append(errs, fmt.Errorf("--timezone %q: not an IANA time zone", tz))
+	}
+	return errors.Join(errs...)
+}
+
+func serverList(ctx context.Context, env *Env, c *ent.Client) error {
+	servers, err := c.Server.Query().Order(ent.Asc(server.FieldName)).All(ctx)
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "ID\tNAME\tAMI\tUSERNAME\tTIMEZONE\tENABLED")
+	for _, s := range servers {
+		// The secret is never printed.
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%v\n", s.ID, s.Name, s.AmiAddress, s.AmiUsername, s.Timezone, s.Enabled)
+	}
+	return w.Flush()
+}
+
+// withAdmin parses the database flags plus the command's own, opens the database
+// for administration and runs fn with a client.
+func withAdmin(ctx context.Context, env *Env, name string, args []string, flags func(*flag.FlagSet), fn func(context.Context, *ent.Client) error) error {
+	opts := config.Defaults()
+	if err := opts.ApplyEnv(env.Getenv); err != nil {
+		return err
+	}
+	fs := newFlagSet(env, name, serverUsage)
+	fs.StringVar(&opts.DataDir, "data-dir", opts.DataDir, "data directory of the private PostgreSQL cluster (env LINKAGE_DATA_DIR)")
+	fs.StringVar(&opts.DatabaseURL, "database-url", opts.DatabaseURL, "PostgreSQL URL (env DATABASE_URL)")
+	if flags != nil {
+		flags(fs)
+	}
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	log := opts.NewLogger(os.Stderr)
+	a := app.New(opts, log)
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opts.ShutdownTimeout)
+		defer cancel()
+		_ = a.Stop(stopCtx)
+	}()
+	if err := a.OpenAdmin(ctx); err != nil {
+		return err
+	}
+	return fn(ctx, a.Client)
+}
