@@ -110,7 +110,9 @@ func (a *App) OpenAdmin(ctx context.Context) error {
 	return nil
 }
 
-func (a *App) openDatabase(ctx context.Context) error { return a.openDatabaseURL(ctx, a.opts.DatabaseURL) }
+func (a *App) openDatabase(ctx context.Context) error {
+	return a.openDatabaseURL(ctx, a.opts.DatabaseURL)
+}
 
 // openDatabaseURL connects to url, or starts the private cluster when url is empty.
 func (a *App) openDatabaseURL(ctx context.Context, url string) error {
