@@ -1,4 +1,4 @@
-# Linkage. `make run` starts the demo; `make test` runs every test.
+# Linkage. `make run` starts the demo (server + simulated call center); `make test` runs every test.
 GO        ?= go
 BIN       ?= bin/linkage
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
@@ -14,7 +14,7 @@ build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) .
 
 run: deps build
-	$(BIN) serve $(RUN_ARGS)
+	$(BIN) demo $(RUN_ARGS)
 
 # Every test: generated code must be current, then the whole module against real
 # PostgreSQL (each test binary starts its own throwaway cluster).

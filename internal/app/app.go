@@ -212,6 +212,12 @@ func (a *App) Run(ctx context.Context) error {
 	if err := a.Start(ctx); err != nil {
 		return err
 	}
+	return a.Wait(ctx)
+}
+
+// Wait blocks until ctx ends or the HTTP server fails, then stops the app within the
+// shutdown timeout.
+func (a *App) Wait(ctx context.Context) error {
 	var runErr error
 	select {
 	case <-ctx.Done():

@@ -29,6 +29,7 @@ type Env struct {
 func commands() []command {
 	return []command{
 		{"serve", "run the server: AMI collectors, GraphQL API, web app", runServe},
+		{"demo", "run the server with a simulated call center feeding it (what make run starts)", runDemo},
 		{"migrate", "apply database migrations and exit", runMigrate},
 		{"assemble", "print the calls assembled from AMI capture files as JSON lines", runAssemble},
 		{"server", "add, list, disable or remove the Asterisk servers Linkage listens to", runServer},
