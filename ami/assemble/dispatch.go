@@ -172,38 +172,43 @@ var keys = func() [nPrefixes]snapKeys {
 	return k
 }()
 
-// dedupRing remembers hashes of the last events to drop exact duplicates (reference
-// §4.4: a collector that retries, a journal replayed twice). Legitimate repeats such
-// as app_queue's double DialEnd CANCEL are harmless to drop: handling is idempotent.
+// dedupRing drops exact duplicates (reference §4.4: a collector that retries, a journal
+// replayed twice) among the last 32 events. Events from the collector carry Seq, unique
+// per server across reconnects: the same Seq is the same event, and nothing is hashed.
+// Events without Seq fall back to a hash of every value. Legitimate repeats such as app_queue's double DialEnd CANCEL are
+// harmless to drop: handling is idempotent.
+//
+// The hash covers every line: an earlier version hashed only the first and last eight
+// lines of long events, so without a Timestamp header (timestampevents=off, or the
+// simulator's raw events) app_queue's DialEnd CANCELs to different members (they differ
+// only in the middle, in DestChannel and DestUniqueid) were taken for repeats, and so
+// was a later Unhold of the same channel: holds then ran to the hangup.
 type dedupRing struct {
-	seed maphash.Seed
-	h    [32]uint64
-	n    int
+	seed   maphash.Seed
+	seeded bool
+	h      [32]uint64
+	n      int
 }
 
 func (d *dedupRing) seen(e *ami.Event) bool {
-	if d.n == 0 && d.h[0] == 0 {
-		d.seed = maphash.MakeSeed()
-	}
-	// maphash.String per value is several times cheaper than streaming every byte
-	// through a maphash.Hash; key lengths stand in for the keys (their order and
-	// values are what differ between events).
-	// Long events (two snapshots) are hashed on their first and last eight lines: the
-	// head holds Timestamp, Channel and caller ID, the tail the event's own fields
-	// (DialStatus, Queue, Interface, HoldTime, Cause...). Two different events that
-	// agree on all of those to the microsecond do not happen.
-	fs := e.Fields
-	h := maphash.String(d.seed, e.Name) + uint64(len(fs))
-	if len(fs) > 16 {
-		for _, f := range fs[:8] {
+	var h uint64
+	if e.Seq != 0 {
+		// Even numbers: never equal to a content hash (odd), and never zero.
+		h = e.Seq << 1
+	} else {
+		if !d.seeded {
+			d.seed, d.seeded = maphash.MakeSeed(), true
+		}
+		// maphash.String per value is several times cheaper than streaming every byte
+		// through a maphash.Hash; key lengths stand in for the keys (their order and
+		// values are what differ between events).
+		fs := e.Fields
+		h = maphash.String(d.seed, e.Name) + uint64(len(fs))
+		for _, f := range fs {
 			h = (h^maphash.String(d.seed, f.Value))*0x100000001b3 + uint64(len(f.Key))
 		}
-		fs = fs[len(fs)-8:]
+		h |= 1
 	}
-	for _, f := range fs {
-		h = (h^maphash.String(d.seed, f.Value))*0x100000001b3 + uint64(len(f.Key))
-	}
-	h |= 1
 	for _, x := range d.h {
 		if x == h {
 			return true
