@@ -419,6 +419,12 @@ func (a *Assembler) move(ch *channel, to *callState, ev *evCtx) {
 	// What ch brings (its leg, its answer) was learned from from's events: a replay must
 	// start early enough to see them.
 	to.firstSeq = min(to.firstSeq, from.firstSeq)
+	// Leaving a bridge to be moved into another call (the target of a SIP attended
+	// transfer leaves the consultation, then takes the customer's linkedid) is not
+	// hanging up on the call it leaves.
+	if from.leaver == ch {
+		from.leaver, from.leaverRole = nil, ""
+	}
 	from.removeLive(ch)
 	a.attach(ch, to, ev)
 	if leg != nil {
