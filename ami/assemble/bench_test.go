@@ -39,13 +39,17 @@ func rewrite(evs []ami.Event, k int) []ami.Event {
 			f[j] = ami.Field{Key: fl.Key, Value: v}
 		}
 		e.Fields = f
+		// Copies are different events: a copy's Seq must not repeat another's, or the
+		// duplicate check (by Seq) drops it.
+		e.Seq |= uint64(k) << 32
 		out[i] = e
 	}
 	return out
 }
 
 // interleave merges streams round-robin, one event at a time: many calls in flight at
-// once, each in its own order.
+// once, each in its own order. Seq is renumbered in the merged order, as the collector
+// numbers what it receives.
 func interleave(streams [][]ami.Event) []ami.Event {
 	var out []ami.Event
 	for idx := 0; ; idx++ {
@@ -53,6 +57,7 @@ func interleave(streams [][]ami.Event) []ami.Event {
 		for _, s := range streams {
 			if idx < len(s) {
 				out = append(out, s[idx])
+				out[len(out)-1].Seq = uint64(len(out))
 				more = true
 			}
 		}
