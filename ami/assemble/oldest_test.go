@@ -161,17 +161,41 @@ func TestOldestInFlightSeqAttendedTransfer(t *testing.T) {
 	if consult == "" {
 		t.Fatal("no consultation call in the scenario")
 	}
-	// Without the customer call's start the consultation call alone is the oldest.
-	b := New(simConfig(pc))
+	// The move itself lowers the receiving call's sequence. Feed from the consultation's
+	// first event on: the customer call is first seen later (its first event in this
+	// cut, after the consultation began); when 2000 moves into it, it takes the
+	// consultation's first sequence, because 2000's answer and leg were learned there.
+	// Once the consultation has finished, that is still the oldest sequence needed.
+	from := -1
 	for i := range evs {
-		if evs[i].Get("Linkedid") == consult || evs[i].Get("DestLinkedid") == consult {
-			b.Feed(&evs[i])
-			seq, ok := b.OldestInFlightSeq()
-			if !ok || seq < evs[i].Seq && seq == 0 {
-				t.Fatalf("consultation alone: %d %v", seq, ok)
-			}
+		if evs[i].Get("Linkedid") == consult {
+			from = i
 			break
 		}
+	}
+	b := New(simConfig(pc))
+	consultSeq := evs[from].Seq
+	customerFirst := uint64(0)
+	consultDone := false
+	for i := from; i < len(evs); i++ {
+		e := &evs[i]
+		if customerFirst == 0 && e.Get("Linkedid") == evs[0].Get("Linkedid") {
+			customerFirst = e.Seq
+		}
+		for _, o := range b.Feed(e) {
+			if o.Call != nil && o.Call.Linkedid == consult {
+				consultDone = true
+			}
+		}
+		if consultDone && b.InFlight() > 0 {
+			if seq, ok := b.OldestInFlightSeq(); !ok || seq != consultSeq {
+				t.Fatalf("after the consultation ended (seq %d): oldest %d %v, want the consultation's first event %d (the customer call's own first event in this cut is %d)",
+					e.Seq, seq, ok, consultSeq, customerFirst)
+			}
+		}
+	}
+	if !consultDone || customerFirst <= consultSeq {
+		t.Fatalf("cut does not test the move: consultation done %v, customer first seen at %d, consultation at %d", consultDone, customerFirst, consultSeq)
 	}
 }
 
@@ -273,5 +297,35 @@ func TestOldestInFlightSeqBusy(t *testing.T) {
 	checkReplayFrom(t, simConfig(pc), evs, at)
 	if testing.Verbose() {
 		fmt.Println(len(evs), "events")
+	}
+}
+
+// Asterisk 11 merges calls on Dial. When the call with the newer uniqueid was seen
+// first (the stream began mid-call), the merged call keeps the older of the two
+// sequences: the channel seen first brought its state along.
+func TestOldestInFlightSeqMerge(t *testing.T) {
+	a := New(cacoConfig())
+	feed := func(seq uint64, e ami.Event) {
+		e = stamped(e, 1500000000+float64(seq))
+		e.Seq = seq
+		a.Feed(&e)
+	}
+	// The callee's channel (uid .11) is seen first, at seq 10, in a state event.
+	feed(10, ev("Newstate", "Channel", "SIP/150010002-00000002", "Uniqueid", "1500000000.11", "ChannelStateDesc", "Ringing",
+		"Context", "osvpi_account", "Exten", "202"))
+	// The caller's channel (uid .10, older) at seq 20.
+	feed(20, ev("Newchannel", "Channel", "SIP/150010001-00000001", "Uniqueid", "1500000000.10", "ChannelStateDesc", "Ring",
+		"Context", "osvpi_account", "Exten", "202", "CallerIDNum", "201"))
+	if seq, ok := a.OldestInFlightSeq(); !ok || seq != 10 || a.InFlight() != 2 {
+		t.Fatalf("two groups: oldest %d %v, %d in flight", seq, ok, a.InFlight())
+	}
+	// Dial Begin .10 -> .11 merges them into the older uniqueid's call.
+	feed(30, ev("Dial", "SubEvent", "Begin", "Channel", "SIP/150010001-00000001", "UniqueID", "1500000000.10",
+		"Destination", "SIP/150010002-00000002", "DestUniqueID", "1500000000.11", "Dialstring", "150010002"))
+	if a.InFlight() != 1 {
+		t.Fatalf("%d calls in flight after the Dial, want 1", a.InFlight())
+	}
+	if seq, ok := a.OldestInFlightSeq(); !ok || seq != 10 {
+		t.Fatalf("merged call: oldest %d %v, want 10 (the callee's channel, seen first)", seq, ok)
 	}
 }
