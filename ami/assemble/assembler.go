@@ -63,19 +63,21 @@ func (a *Assembler) InFlight() int {
 }
 
 // OldestInFlightSeq returns the smallest ami.Event.Seq of the events that the calls
-// still in flight were built from (ok is false when nothing is in flight). Replaying
-// the journal from that sequence into a fresh Assembler (with the same Config) rebuilds
-// every call that is in flight now exactly as this one would finish it. When ok is
-// false no event fed so far is needed: replay would start after the last one.
+// still in flight were built from; ok is false when no event fed so far is needed
+// (replay would start after the last one). Replaying the journal from that sequence
+// into a fresh Assembler (with the same Config) rebuilds every call that is in flight
+// now exactly as this one would finish it.
 //
 // Each call keeps the Seq of the event that created it; when channels move between
 // calls (a SIP attended transfer, a pickup: linkedid change) or calls merge (Asterisk
 // 11 grouping), the receiving call takes the older of the two, because what the channel
-// brings was learned from the other call's events. A resync after a gap keeps the
-// sequences of the calls known before the gap (replay must include the LinkageGap and
-// the resync list, which follow them); a call first seen in the resync list starts at
-// its CoreShowChannel item. Events that belong to no call (member and device events)
-// do not hold it back.
+// brings was learned from the other call's events. After a gap, calls known before it
+// keep their sequences (the LinkageGap and the resync list follow them); a call listed
+// by the resync needs at least the LinkageGap's sequence (list items only count after
+// it), and so does a LinkageGap whose list is still being read, even with no call in
+// flight. Events that belong to no call (member and device events) do not hold it
+// back: operators learned from them (LearnOperators) before that point are not
+// replayed, so configure the operators, or replayed calls may name them less well.
 //
 // Replaying from that point also re-reads the tails of calls that had already finished
 // before it: those come out again as fragments (a call made only of its last events)
@@ -93,6 +95,11 @@ func (a *Assembler) OldestInFlightSeq() (seq uint64, ok bool) {
 		if !ok || c.firstSeq < seq {
 			seq, ok = c.firstSeq, true
 		}
+	}
+	// A LinkageGap whose resync list has not been closed yet is needed too: the list
+	// items only count after it.
+	if g := a.gap; g != nil && g.resyncing && (!ok || g.seq < seq) {
+		seq, ok = g.seq, true
 	}
 	return seq, ok
 }

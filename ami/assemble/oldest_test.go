@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/linkage/linkage/ami"
 	"github.com/linkage/linkage/ami/sim/pbx"
@@ -50,8 +51,8 @@ func checkReplayFrom(t *testing.T, cfg Config, evs []ami.Event, at []int) {
 		if next < len(at) && at[next] == i+1 {
 			next++
 			seq, ok := a.OldestInFlightSeq()
-			if ok != (a.InFlight() > 0) {
-				t.Fatalf("after %d events: OldestInFlightSeq ok=%v with %d calls in flight", i+1, ok, a.InFlight())
+			if pending := a.gap != nil && a.gap.resyncing; ok != (a.InFlight() > 0 || pending) {
+				t.Fatalf("after %d events: OldestInFlightSeq ok=%v with %d calls in flight (resync pending %v)", i+1, ok, a.InFlight(), pending)
 			}
 			done := make(map[string]bool, len(finished))
 			for id := range finished {
@@ -203,12 +204,13 @@ func TestOldestInFlightSeqAttendedTransfer(t *testing.T) {
 // feeds LinkageGap and a marked CoreShowChannels list. Calls known before the gap keep
 // their first sequence; a call first seen in the list starts at its list item; and
 // replays from any point rebuild what was in flight.
-func TestOldestInFlightSeqAfterGap(t *testing.T) {
-	pc := pbx.LabConfig()
-	p := pbx.New(pc, simStart)
-	// A: answered at ~4 s, talks 60 s. B: arrives at 20 s, during the gap, answered.
-	p.Inbound(0, pbx.Inbound{DID: "5551000", Caller: "0611111111", Answer: []pbx.Answer{{Member: "PJSIP/1002", After: 3e9}}, Talk: 60e9})
-	p.Inbound(20e9, pbx.Inbound{DID: "5551003", Caller: "0622222222", Answer: []pbx.Answer{{Member: "Local/1001@agents", After: 2e9}}, Talk: 30e9})
+// gapStream runs the lab model with setup, then loses the events of [gapStart, gapEnd)
+// the way a dropped connection does: at gapEnd the collector feeds LinkageGap, one
+// marked CoreShowChannel per channel alive then (from its last snapshot) and the
+// closing CoreShowChannelsComplete. Events are stamped and numbered in that order.
+func gapStream(setup func(p *pbx.PBX), gapStart, gapEnd time.Time) []ami.Event {
+	p := pbx.New(pbx.LabConfig(), simStart)
+	setup(p)
 	var evs []ami.Event
 	for {
 		next, ok := p.Next()
@@ -217,8 +219,6 @@ func TestOldestInFlightSeqAfterGap(t *testing.T) {
 		}
 		evs = append(evs, p.Advance(next)...)
 	}
-	gapStart, gapEnd := simStart.Add(15e9), simStart.Add(30e9)
-	// Lose [15 s, 30 s); list the channels alive at 30 s from their last snapshot.
 	var out []ami.Event
 	last := map[string]ami.Event{}
 	alive := map[string]bool{}
@@ -260,6 +260,16 @@ func TestOldestInFlightSeqAfterGap(t *testing.T) {
 	}
 	var seq uint64
 	stampSim(out, &seq)
+	return out
+}
+
+func TestOldestInFlightSeqAfterGap(t *testing.T) {
+	pc := pbx.LabConfig()
+	// A: answered at ~4 s, talks 60 s. B: arrives at 20 s, during the gap, answered.
+	out := gapStream(func(p *pbx.PBX) {
+		p.Inbound(0, pbx.Inbound{DID: "5551000", Caller: "0611111111", Answer: []pbx.Answer{{Member: "PJSIP/1002", After: 3e9}}, Talk: 60e9})
+		p.Inbound(20e9, pbx.Inbound{DID: "5551003", Caller: "0622222222", Answer: []pbx.Answer{{Member: "Local/1001@agents", After: 2e9}}, Talk: 30e9})
+	}, simStart.Add(15e9), simStart.Add(30e9))
 	cfg := simConfig(pc)
 
 	a := New(cfg)
@@ -328,4 +338,34 @@ func TestOldestInFlightSeqMerge(t *testing.T) {
 	if seq, ok := a.OldestInFlightSeq(); !ok || seq != 10 {
 		t.Fatalf("merged call: oldest %d %v, want 10 (the callee's channel, seen first)", seq, ok)
 	}
+}
+
+// Nothing in flight when the connection drops; a call starts during the gap. The resync
+// list is all there is of its beginning, and the list only counts after its LinkageGap:
+// the call's oldest sequence is the LinkageGap's.
+func TestOldestInFlightSeqStartedInGap(t *testing.T) {
+	pc := pbx.LabConfig()
+	out := gapStream(func(p *pbx.PBX) {
+		p.Inbound(0, pbx.Inbound{DID: "5551000", Caller: "0611111111", Answer: []pbx.Answer{{Member: "PJSIP/1002", After: 3e9}}, Talk: 5e9})
+		p.Inbound(20e9, pbx.Inbound{DID: "5551003", Caller: "0622222222", Answer: []pbx.Answer{{Member: "Local/1001@agents", After: 2e9}}, Talk: 30e9})
+	}, simStart.Add(15e9), simStart.Add(30e9))
+	cfg := simConfig(pc)
+	a := New(cfg)
+	var gapSeq uint64
+	for i := range out {
+		e := &out[i]
+		a.Feed(e)
+		if e.Name == "LinkageGap" {
+			gapSeq = e.Seq
+			if a.InFlight() != 0 {
+				t.Fatalf("%d calls in flight at the gap, want none", a.InFlight())
+			}
+		}
+		if e.Name == "CoreShowChannelsComplete" {
+			if s, ok := a.OldestInFlightSeq(); !ok || s != gapSeq {
+				t.Fatalf("after the resync: oldest %d %v, want the LinkageGap's %d", s, ok, gapSeq)
+			}
+		}
+	}
+	checkReplayFrom(t, cfg, out, nil)
 }
