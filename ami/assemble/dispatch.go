@@ -175,14 +175,16 @@ var keys = func() [nPrefixes]snapKeys {
 // dedupRing drops exact duplicates (reference §4.4: a collector that retries, a journal
 // replayed twice) among the last 32 events. Events from the collector carry Seq, unique
 // per server across reconnects: the same Seq is the same event, and nothing is hashed.
-// Events without Seq fall back to a hash of every value. Legitimate repeats such as app_queue's double DialEnd CANCEL are
-// harmless to drop: handling is idempotent.
+// Events without Seq fall back to a hash of every value. Legitimate repeats such as
+// app_queue's double DialEnd CANCEL are harmless to drop: handling is idempotent.
 //
-// The hash covers every line: an earlier version hashed only the first and last eight
-// lines of long events, so without a Timestamp header (timestampevents=off, or the
-// simulator's raw events) app_queue's DialEnd CANCELs to different members (they differ
-// only in the middle, in DestChannel and DestUniqueid) were taken for repeats, and so
-// was a later Unhold of the same channel: holds then ran to the hangup.
+// What the simulator's unstamped events showed about the previous hash: it covered only
+// the first and last eight lines of long events, so app_queue's DialEnd CANCELs to two
+// members (they differ in the middle, DestChannel and DestUniqueid) were taken for
+// repeats; and it mixed the event name in twice (as the name and as the Event line)
+// with XOR, which cancelled out for about one seed in four, so an Unhold was taken for
+// the same channel's earlier Newstate (identical snapshot without a Timestamp) and the
+// hold ran to the hangup. Both only need events without Timestamp; both are gone.
 type dedupRing struct {
 	seed   maphash.Seed
 	seeded bool
@@ -203,7 +205,9 @@ func (d *dedupRing) seen(e *ami.Event) bool {
 		// through a maphash.Hash; key lengths stand in for the keys (their order and
 		// values are what differ between events).
 		fs := e.Fields
-		h = maphash.String(d.seed, e.Name) + uint64(len(fs))
+		// The name is multiplied in before the lines are XORed in: the Event line
+		// repeats it, and XORing the same hash twice would cancel it out.
+		h = maphash.String(d.seed, e.Name)*0x100000001b3 + uint64(len(fs))
 		for _, f := range fs {
 			h = (h^maphash.String(d.seed, f.Value))*0x100000001b3 + uint64(len(f.Key))
 		}
