@@ -1,9 +1,11 @@
 package assemble
 
 import (
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/linkage/linkage/ami"
 	"github.com/linkage/linkage/ami/sim/pbx"
 )
 
@@ -28,6 +30,26 @@ func TestSimulatedDay(t *testing.T) {
 	}
 	pc := dayConfig()
 	evs := simulate(pc, dayStart, dayStart.Add(24*time.Hour))
+	var withSeq, without map[string]*Call
+	t.Run("seq", func(t *testing.T) { withSeq = checkDay(t, pc, evs) })
+	// The same day without Seq: duplicates are found by content, and the records must
+	// not change.
+	unnumbered := slices.Clone(evs)
+	for i := range unnumbered {
+		unnumbered[i].Seq = 0
+	}
+	t.Run("noseq", func(t *testing.T) { without = checkDay(t, pc, unnumbered) })
+	if len(withSeq) != len(without) {
+		t.Fatalf("%d records with Seq, %d without", len(withSeq), len(without))
+	}
+	for id, c := range withSeq {
+		if d := diffCall(richJSON(t, c), richJSON(t, without[id])); len(d) > 0 {
+			t.Errorf("%s differs without Seq: %v", id, d)
+		}
+	}
+}
+
+func checkDay(t *testing.T, pc pbx.Config, evs []ami.Event) map[string]*Call {
 
 	// What the model did, from its events.
 	trunkCtx := map[string]bool{}
@@ -151,6 +173,7 @@ func TestSimulatedDay(t *testing.T) {
 	}
 	t.Logf("%d events, %d calls (%d inbound, %d answered, %d missed overall, %d consultations)",
 		len(evs), len(recs), nIn, nAns, nMissed, nParent)
+	return recs
 }
 
 // checkSums checks what every record must satisfy.
