@@ -62,6 +62,48 @@ func (a *Assembler) InFlight() int {
 	return n
 }
 
+// OldestInFlightSeq returns the smallest ami.Event.Seq of the events that the calls
+// still in flight were built from; ok is false when no event fed so far is needed
+// (replay would start after the last one). Replaying the journal from that sequence
+// into a fresh Assembler (with the same Config) rebuilds every call that is in flight
+// now exactly as this one would finish it.
+//
+// Each call keeps the Seq of the event that created it; when channels move between
+// calls (a SIP attended transfer, a pickup: linkedid change) or calls merge (Asterisk
+// 11 grouping), the receiving call takes the older of the two, because what the channel
+// brings was learned from the other call's events. After a gap, calls known before it
+// keep their sequences (the LinkageGap and the resync list follow them); a call listed
+// by the resync needs at least the LinkageGap's sequence (list items only count after
+// it), and so does a LinkageGap whose list is still being read, even with no call in
+// flight. Events that belong to no call (member and device events) do not hold it
+// back: operators learned from them (LearnOperators) before that point are not
+// replayed, so configure the operators, or replayed calls may name them less well.
+//
+// Replaying from that point also re-reads the tails of calls that had already finished
+// before it: those come out again as fragments (a call made only of its last events)
+// under the same linkedid. A collector must therefore not let a replayed record
+// overwrite one it already wrote, or must only write replayed calls that were in
+// flight (not yet written) at the crash.
+//
+// The cost is one pass over the calls in flight (tens to hundreds); Feed only keeps
+// one number per call.
+func (a *Assembler) OldestInFlightSeq() (seq uint64, ok bool) {
+	for id, c := range a.calls {
+		if c.id() != id {
+			continue
+		}
+		if !ok || c.firstSeq < seq {
+			seq, ok = c.firstSeq, true
+		}
+	}
+	// A LinkageGap whose resync list has not been closed yet is needed too: the list
+	// items only count after it.
+	if g := a.gap; g != nil && g.resyncing && (!ok || g.seq < seq) {
+		seq, ok = g.seq, true
+	}
+	return seq, ok
+}
+
 // Feed processes one event and returns what it produced: finished calls and live
 // notifications. The returned slice is reused by the next call to Feed, Flush or Close.
 func (a *Assembler) Feed(e *ami.Event) []Output {
@@ -316,6 +358,7 @@ func (a *Assembler) newCall(lid string, ev *evCtx) *callState {
 	c.rec.Linkedid = lid
 	c.rec.Linkedids = []string{lid}
 	c.rec.Start = ev.t
+	c.firstSeq = ev.e.Seq
 	if ev.approx {
 		c.rec.ApproximateTimes = true
 		// Without a Timestamp the linkedid's creation second is the best start: always
@@ -380,6 +423,15 @@ func (a *Assembler) move(ch *channel, to *callState, ev *evCtx) {
 	}
 	ch.ring, ch.attempt, ch.leg = 0, 0, 0
 	// from.origin stays: the record of the call it leaves still describes its caller.
+	// What ch brings (its leg, its answer) was learned from from's events: a replay must
+	// start early enough to see them.
+	to.firstSeq = min(to.firstSeq, from.firstSeq)
+	// Leaving a bridge to be moved into another call (the target of a SIP attended
+	// transfer leaves the consultation, then takes the customer's linkedid) is not
+	// hanging up on the call it leaves.
+	if from.leaver == ch {
+		from.leaver, from.leaverRole = nil, ""
+	}
 	from.removeLive(ch)
 	a.attach(ch, to, ev)
 	if leg != nil {
@@ -413,6 +465,7 @@ func (a *Assembler) merge(src, dst *callState, ev *evCtx) {
 	if src.rec.Start.Before(dst.rec.Start) {
 		dst.rec.Start = src.rec.Start
 	}
+	dst.firstSeq = min(dst.firstSeq, src.firstSeq)
 	// src's lists go after dst's; the channels' indexes into them shift by as much.
 	nr, na, nl := int32(len(dst.rings)), int32(len(dst.rec.Attempts)), int32(len(dst.rec.Legs))
 	dst.rings = append(dst.rings, src.rings...)

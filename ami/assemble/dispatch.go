@@ -172,38 +172,47 @@ var keys = func() [nPrefixes]snapKeys {
 	return k
 }()
 
-// dedupRing remembers hashes of the last events to drop exact duplicates (reference
-// §4.4: a collector that retries, a journal replayed twice). Legitimate repeats such
-// as app_queue's double DialEnd CANCEL are harmless to drop: handling is idempotent.
+// dedupRing drops exact duplicates (reference §4.4: a collector that retries, a journal
+// replayed twice) among the last 32 events. Events from the collector carry Seq, unique
+// per server across reconnects: the same Seq is the same event, and nothing is hashed.
+// Events without Seq fall back to a hash of every value. Legitimate repeats such as
+// app_queue's double DialEnd CANCEL are harmless to drop: handling is idempotent.
+//
+// What the simulator's unstamped events showed about the previous hash: it covered only
+// the first and last eight lines of long events, so app_queue's DialEnd CANCELs to two
+// members (they differ in the middle, DestChannel and DestUniqueid) were taken for
+// repeats; and it mixed the event name in twice (as the name and as the Event line)
+// with XOR, which cancelled out for about one seed in four, so an Unhold was taken for
+// the same channel's earlier Newstate (identical snapshot without a Timestamp) and the
+// hold ran to the hangup. Both only need events without Timestamp; both are gone.
 type dedupRing struct {
-	seed maphash.Seed
-	h    [32]uint64
-	n    int
+	seed   maphash.Seed
+	seeded bool
+	h      [32]uint64
+	n      int
 }
 
 func (d *dedupRing) seen(e *ami.Event) bool {
-	if d.n == 0 && d.h[0] == 0 {
-		d.seed = maphash.MakeSeed()
-	}
-	// maphash.String per value is several times cheaper than streaming every byte
-	// through a maphash.Hash; key lengths stand in for the keys (their order and
-	// values are what differ between events).
-	// Long events (two snapshots) are hashed on their first and last eight lines: the
-	// head holds Timestamp, Channel and caller ID, the tail the event's own fields
-	// (DialStatus, Queue, Interface, HoldTime, Cause...). Two different events that
-	// agree on all of those to the microsecond do not happen.
-	fs := e.Fields
-	h := maphash.String(d.seed, e.Name) + uint64(len(fs))
-	if len(fs) > 16 {
-		for _, f := range fs[:8] {
+	var h uint64
+	if e.Seq != 0 {
+		// Even numbers: never equal to a content hash (odd), and never zero.
+		h = e.Seq << 1
+	} else {
+		if !d.seeded {
+			d.seed, d.seeded = maphash.MakeSeed(), true
+		}
+		// maphash.String per value is several times cheaper than streaming every byte
+		// through a maphash.Hash; key lengths stand in for the keys (their order and
+		// values are what differ between events).
+		fs := e.Fields
+		// The name is multiplied in before the lines are XORed in: the Event line
+		// repeats it, and XORing the same hash twice would cancel it out.
+		h = maphash.String(d.seed, e.Name)*0x100000001b3 + uint64(len(fs))
+		for _, f := range fs {
 			h = (h^maphash.String(d.seed, f.Value))*0x100000001b3 + uint64(len(f.Key))
 		}
-		fs = fs[len(fs)-8:]
+		h |= 1
 	}
-	for _, f := range fs {
-		h = (h^maphash.String(d.seed, f.Value))*0x100000001b3 + uint64(len(f.Key))
-	}
-	h |= 1
 	for _, x := range d.h {
 		if x == h {
 			return true

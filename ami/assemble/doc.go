@@ -62,4 +62,16 @@
 //
 // The collector reports lost connections with a LinkageGap event and a marked
 // CoreShowChannels resync; see the contract in resync.go (gapState).
+//
+// # Duplicates and replay
+//
+// An event whose Seq was already fed among the last 32 is dropped (a retry, a journal
+// read twice); events without Seq are compared by content instead. Two events with the
+// same content but different Seq are both handled: without a Timestamp header, distinct
+// events (app_queue's CANCELs to two members, a second Hold) can be identical.
+//
+// OldestInFlightSeq says where a journal replay must start so that a fresh assembler
+// rebuilds every call in flight: the smallest Seq any of them was built from. Records
+// of calls that had finished before that point can come out again as fragments (their
+// last events only); the collector must not let them overwrite what it wrote.
 package assemble

@@ -376,18 +376,19 @@ func (a *Assembler) onMember(ev *evCtx) {
 	status := atoi(ev.get("Status"))
 	paused := ev.get("Paused") == "1"
 	reason := ev.get("PausedReason")
-	key := q + "\x00" + iface
 	var packed uint64 = uint64(status) << 1
 	if paused {
 		packed |= 1
 	}
+	// The key is built in each expression so that the lookup of a repeat (the usual
+	// case: polling lists every member again) does not allocate it.
 	if ev.e.Name == "QueueMemberRemoved" {
-		delete(a.opState, key)
+		delete(a.opState, q+"\x00"+iface)
 		packed = 1 << 40
-	} else if old, ok := a.opState[key]; ok && old == packed && ev.e.Name != "QueueMemberPause" {
+	} else if old, ok := a.opState[q+"\x00"+iface]; ok && old == packed && ev.e.Name != "QueueMemberPause" {
 		return
 	} else {
-		a.opState[key] = packed
+		a.opState[q+"\x00"+iface] = packed
 	}
 	a.note(Notification{Kind: OperatorStatus, Time: ev.t, Queue: q, Interface: iface,
 		Party: a.operatorParty(iface, name, nil), Status: status, Paused: paused, Reason: reason})

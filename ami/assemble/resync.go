@@ -29,6 +29,7 @@ import (
 // hang up or Flush ends them.
 type gapState struct {
 	start, end time.Time
+	seq        uint64 // the LinkageGap event's Seq: resync items only count after it
 	why        string
 	resyncing  bool
 	listed     map[string]bool
@@ -60,6 +61,7 @@ func (a *Assembler) onGap(ev *evCtx) {
 		start:     parseGapTime(ev.get("GapStart")),
 		end:       parseGapTime(ev.get("GapEnd")),
 		why:       ev.get("Reason"),
+		seq:       ev.e.Seq,
 		resyncing: true,
 		listed:    map[string]bool{},
 	}
@@ -90,6 +92,9 @@ func (a *Assembler) onResyncItem(ev *evCtx) {
 		known := a.chans[uid] != nil
 		if ch := a.snapshot(ev, pNone); ch != nil && ch.call != nil {
 			ch.call.gapAffected = true
+			// A replay that starts at this item would ignore it (no gap pending): the
+			// call needs the LinkageGap too (OldestInFlightSeq).
+			ch.call.firstSeq = min(ch.call.firstSeq, a.gap.seq)
 			if !known {
 				// A channel we never saw: its call began while we were away.
 				ch.call.startedInGap = true

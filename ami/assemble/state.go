@@ -55,7 +55,11 @@ type callState struct {
 	rec    Call
 	origin *channel
 	live   int
-	chans  []*channel // live channels, for resync
+	// firstSeq is the smallest ami.Event.Seq whose event this call's state depends on:
+	// the event that created it, lowered by every call merged or moved into it
+	// (OldestInFlightSeq).
+	firstSeq uint64
+	chans    []*channel // live channels, for resync
 
 	answeredAt time.Time
 	answered   bool

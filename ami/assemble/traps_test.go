@@ -378,3 +378,41 @@ func TestReceivedTimesInternalCall(t *testing.T) {
 		t.Errorf("talk %d wait %d approx %v", c.TalkSeconds, c.WaitSeconds, c.ApproximateTimes)
 	}
 }
+
+// Without Seq and Timestamp, two events that differ only in their name (an Unhold and
+// the same channel's Newstate carry the same snapshot) are different events, whatever
+// the hash seed; and events that differ only in the middle of a long event (DialEnd
+// CANCEL to two members) too.
+func TestDedupDistinguishesNamesAndMiddles(t *testing.T) {
+	snap := []string{"Channel", "PJSIP/1002-00000001", "ChannelState", "6", "ChannelStateDesc", "Up", "CallerIDNum", "1002",
+		"CallerIDName", "Agent Two", "ConnectedLineNum", "0612345678", "ConnectedLineName", "Customer", "Language", "en",
+		"AccountCode", "", "Context", "from-internal", "Exten", "5551000", "Priority", "1", "Uniqueid", "1795683601.1",
+		"Linkedid", "1795683600.0"}
+	newstate, unhold := ev("Newstate", snap...), ev("Unhold", snap...)
+	dial := func(dest, uid string) ami.Event {
+		kv := append(append([]string{}, snap...), "DestChannel", dest, "DestChannelState", "5", "DestChannelStateDesc", "Ringing",
+			"DestCallerIDNum", "1001", "DestCallerIDName", "Agent One", "DestConnectedLineNum", "0612345678",
+			"DestConnectedLineName", "Customer", "DestLanguage", "en", "DestAccountCode", "", "DestContext", "agents",
+			"DestExten", "5551000", "DestPriority", "1", "DestUniqueid", uid, "DestLinkedid", "1795683600.0", "DialStatus", "CANCEL")
+		return ev("DialEnd", kv...)
+	}
+	c1, c2 := dial("Local/1001@agents-00000000;1", "1795683601.2"), dial("Local/1003@agents-00000001;1", "1795683601.5")
+	for i := 0; i < 256; i++ {
+		var d dedupRing
+		if d.seen(&newstate) || d.seen(&unhold) {
+			t.Fatalf("seed %d: an Unhold taken for the Newstate before it", i)
+		}
+		if d.seen(&c1) || d.seen(&c2) {
+			t.Fatalf("seed %d: DialEnd CANCEL to another member taken for a repeat", i)
+		}
+		if !d.seen(&unhold) || !d.seen(&c1) {
+			t.Fatalf("seed %d: a true repeat not recognised", i)
+		}
+		// With Seq, the Seq decides.
+		a, b := unhold, unhold
+		a.Seq, b.Seq = 7, 8
+		if d.seen(&a) || d.seen(&b) || !d.seen(&a) {
+			t.Fatalf("seed %d: Seq 7, 8, 7 should be new, new, repeat", i)
+		}
+	}
+}
