@@ -58,7 +58,13 @@ func (r *queryResolver) Users(ctx context.Context, after *entgql.Cursor[int], fi
 	return r.Client.User.Query().Paginate(ctx, after, first, before, last, ent.WithUserOrder(orderBy), ent.WithUserFilter(where.Filter))
 }
 
+// AuditLog returns generated.AuditLogResolver implementation.
+func (r *Resolver) AuditLog() generated.AuditLogResolver { return &auditLogResolver{r} }
+
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
-type queryResolver struct{ *Resolver }
+type (
+	auditLogResolver struct{ *Resolver }
+	queryResolver    struct{ *Resolver }
+)

@@ -17,22 +17,22 @@ import (
 // Actions are the permissions the built-in policy (auth/policy.csv) grants to roles.
 // A request names one of them; casbin decides whether the viewer's roles allow it.
 const (
-	QueuesRead       = "queues.read"        // queues in scope
-	OperatorsRead    = "operators.read"     // operators and operator groups in scope
-	ServersRead      = "servers.read"       // servers and trunks that host a queue in scope
-	CallsRead        = "calls.read"         // call history: calls, legs, queue visits and attempts (statistics)
-	StatusesRead     = "statuses.read"      // operator status history (statistics)
-	ReportsRead      = "reports.read"       // reports
-	ExportsCreate    = "exports.create"     // report and call-list exports
-	MonitorRead      = "monitor.read"       // live monitoring of queues, operators, calls
-	RecordingsListen = "recordings.listen"  // recordings, on queues whose grant has the listen flag
-	SelfStatus       = "self.status"        // an operator's own tools: pause, join/leave own queues, missed calls
-	QueuesMembership = "queues.membership"  // change which operators serve a queue
-	ConfigWrite      = "config.write"       // servers, queues, operators, groups, trunks
-	UsersRead        = "users.read"         // other users, their roles and scopes
-	UsersManage      = "users.manage"       // create/update/disable users, passwords, roles, scopes, sessions
-	TokensManage     = "tokens.manage"      // API tokens of any user
-	AuditRead        = "audit.read"         // the audit log
+	QueuesRead       = "queues.read"       // queues in scope
+	OperatorsRead    = "operators.read"    // operators and operator groups in scope
+	ServersRead      = "servers.read"      // servers and trunks that host a queue in scope
+	CallsRead        = "calls.read"        // call history: calls, legs, queue visits and attempts (statistics)
+	StatusesRead     = "statuses.read"     // operator status history (statistics)
+	ReportsRead      = "reports.read"      // reports
+	ExportsCreate    = "exports.create"    // report and call-list exports
+	MonitorRead      = "monitor.read"      // live monitoring of queues, operators, calls
+	RecordingsListen = "recordings.listen" // recordings, on queues whose grant has the listen flag
+	SelfStatus       = "self.status"       // an operator's own tools: pause, join/leave own queues, missed calls
+	QueuesMembership = "queues.membership" // change which operators serve a queue
+	ConfigWrite      = "config.write"      // servers, queues, operators, groups, trunks
+	UsersRead        = "users.read"        // other users, their roles and scopes
+	UsersManage      = "users.manage"      // create/update/disable users, passwords, roles, scopes, sessions
+	TokensManage     = "tokens.manage"     // API tokens of any user
+	AuditRead        = "audit.read"        // the audit log
 )
 
 // Actions lists every action, for the viewer's permission set and the truth table.

@@ -19,6 +19,7 @@ import (
 	entsql "entgo.io/ent/dialect/sql"
 	_ "github.com/lib/pq" // PostgreSQL driver for database/sql
 
+	"github.com/linkage/linkage/auth"
 	"github.com/linkage/linkage/ent"
 	"github.com/linkage/linkage/internal/config"
 	"github.com/linkage/linkage/internal/dbschema"
@@ -35,6 +36,9 @@ type App struct {
 
 	DB     *sql.DB
 	Client *ent.Client
+	// Auth is access control: sessions, tokens, roles and scopes, the audit log.
+	Auth  *auth.Service
+	dbURL string
 
 	listener net.Listener
 	http     *http.Server
@@ -82,6 +86,16 @@ func (a *App) Start(ctx context.Context) (err error) {
 		a.log.Info("migration applied", "migration", m)
 	}
 	a.Client = ent.NewClient(ent.Driver(entsql.OpenDB("postgres", a.DB)))
+	en, err := auth.NewEnforcer(a.Client, a.dbURL, a.log.With("component", "authz"))
+	if err != nil {
+		return err
+	}
+	a.onStop("authz", func(context.Context) error { return en.Close() })
+	a.Auth = auth.NewService(a.Client, en, auth.Options{
+		SessionIdle: a.opts.SessionIdle,
+		SessionMax:  a.opts.SessionMax,
+		Logger:      a.log.With("component", "auth"),
+	})
 	return a.startHTTP()
 }
 
@@ -117,6 +131,7 @@ func (a *App) openDatabase(ctx context.Context) error {
 		return fmt.Errorf("app: connect to database: %w", err)
 	}
 	a.DB = db
+	a.dbURL = url
 	return nil
 }
 
