@@ -16,11 +16,11 @@ import (
 	"github.com/casbin/casbin/v2/persist"
 	"github.com/lib/pq"
 
+	"entgo.io/ent/dialect/sql"
 	"github.com/linkage/linkage/auth/viewer"
 	"github.com/linkage/linkage/ent"
 	"github.com/linkage/linkage/ent/casbinrule"
 	"github.com/linkage/linkage/ent/predicate"
-	"entgo.io/ent/dialect/sql"
 )
 
 //go:embed model.conf

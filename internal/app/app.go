@@ -75,6 +75,15 @@ func (a *App) Start(ctx context.Context) (err error) {
 			_ = a.Stop(stopCtx)
 		}
 	}()
+	if err := a.openCore(ctx); err != nil {
+		return err
+	}
+	return a.startHTTP()
+}
+
+// openCore opens the database, applies migrations and builds the ent client and
+// access control: everything but HTTP.
+func (a *App) openCore(ctx context.Context) error {
 	if err := a.openDatabase(ctx); err != nil {
 		return err
 	}
@@ -96,7 +105,19 @@ func (a *App) Start(ctx context.Context) (err error) {
 		SessionMax:  a.opts.SessionMax,
 		Logger:      a.log.With("component", "auth"),
 	})
-	return a.startHTTP()
+	return nil
+}
+
+// OpenForCommand prepares the database, the ent client and access control without
+// serving anything, for commands such as `linkage user add`. Stop releases them.
+func (a *App) OpenForCommand(ctx context.Context) error {
+	if err := a.openCore(ctx); err != nil {
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.opts.ShutdownTimeout)
+		defer cancel()
+		_ = a.Stop(stopCtx)
+		return err
+	}
+	return nil
 }
 
 // OpenDatabase starts (or connects to) the database without serving anything, for

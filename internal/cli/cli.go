@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 )
@@ -22,6 +23,7 @@ type command struct {
 
 // Env is what a command may touch of the process.
 type Env struct {
+	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
 }
@@ -30,6 +32,7 @@ func commands() []command {
 	return []command{
 		{"serve", "run the server: AMI collectors, GraphQL API, web app", runServe},
 		{"migrate", "apply database migrations and exit", runMigrate},
+		{"user", "add a user or set a password (first admin, recovery)", runUser},
 		{"version", "print the version", runVersion},
 	}
 }
@@ -39,7 +42,7 @@ var errUsage = errors.New("usage")
 
 // Main runs the subcommand named by args[0] and returns the process exit code.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return MainEnv(ctx, args, &Env{Stdout: stdout, Stderr: stderr})
+	return MainEnv(ctx, args, &Env{Stdin: os.Stdin, Stdout: stdout, Stderr: stderr})
 }
 
 // MainEnv is Main with an explicit environment, for tests.
