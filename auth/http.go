@@ -171,6 +171,8 @@ func clearCookies(w http.ResponseWriter, secure bool) {
 // session cookie sent with the upgrade request (already checked by Middleware)
 // counts. A connection with neither is refused.
 func (s *Service) WebsocketInit(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+	// graphql-transport-ws closes an unauthorised connection with 4401.
+	deny := transport.WithWebsocketCloseCode(ctx, 4401)
 	h := p.Authorization()
 	if h == "" {
 		if a, ok := p["authorization"].(string); ok {
@@ -180,11 +182,11 @@ func (s *Service) WebsocketInit(ctx context.Context, p transport.InitPayload) (c
 	if h != "" {
 		secret, ok := bearer(h)
 		if !ok {
-			return ctx, nil, ErrUnauthenticated
+			return deny, nil, ErrUnauthenticated
 		}
 		v, err := s.tokenViewer(ctx, secret)
 		if err != nil {
-			return ctx, nil, ErrUnauthenticated
+			return deny, nil, ErrUnauthenticated
 		}
 		if ri := requestInfoFrom(ctx); ri != nil {
 			v.Address = ri.addr
@@ -194,5 +196,5 @@ func (s *Service) WebsocketInit(ctx context.Context, p transport.InitPayload) (c
 	if _, ok := viewer.FromContext(ctx); ok {
 		return ctx, nil, nil
 	}
-	return ctx, nil, ErrUnauthenticated
+	return deny, nil, ErrUnauthenticated
 }

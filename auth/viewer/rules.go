@@ -3,6 +3,7 @@ package viewer
 import (
 	"context"
 	"fmt"
+	"reflect"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
@@ -66,6 +67,37 @@ type wherer interface {
 	WhereP(...func(*sql.Selector))
 }
 
+// whererOf returns what adds storage-level predicates to q. Mutations have WhereP;
+// generated queries only have a typed Where(...predicate.T), and this package cannot
+// name those types (ent/schema imports it), so the predicate is converted to
+// predicate.T — a func(*sql.Selector) underneath — by reflection.
+func whererOf(q any) (wherer, bool) {
+	if w, ok := q.(wherer); ok {
+		return w, true
+	}
+	m := reflect.ValueOf(q).MethodByName("Where")
+	if !m.IsValid() || !m.Type().IsVariadic() || m.Type().NumIn() != 1 {
+		return nil, false
+	}
+	elem := m.Type().In(0).Elem()
+	var f func(*sql.Selector)
+	if !reflect.TypeOf(f).ConvertibleTo(elem) {
+		return nil, false
+	}
+	return reflectWherer{m, elem}, true
+}
+
+type reflectWherer struct {
+	where reflect.Value
+	elem  reflect.Type
+}
+
+func (r reflectWherer) WhereP(ps ...func(*sql.Selector)) {
+	for _, p := range ps {
+		r.where.Call([]reflect.Value{reflect.ValueOf(p).Convert(r.elem)})
+	}
+}
+
 // Filter returns the traverse interceptor that restricts every query of kind — a
 // list, a node lookup, an edge traversal, a count — to the viewer in its context.
 // Without a viewer (and without SystemContext) the query fails.
@@ -78,7 +110,7 @@ func Filter(kind Kind) ent.Interceptor {
 		if !ok {
 			return ErrUnauthenticated
 		}
-		w, ok := q.(wherer)
+		w, ok := whererOf(q)
 		if !ok {
 			return fmt.Errorf("viewer: %T cannot be filtered", q)
 		}
@@ -123,7 +155,7 @@ func Guard(kind Kind) ent.Hook {
 				return nil, &PermissionError{Subject: v.Actor(), Action: act, Object: string(kind)}
 			}
 			if !v.Scope.All && !m.Op().Is(ent.OpCreate) {
-				if w, ok := m.(wherer); ok {
+				if w, ok := whererOf(m); ok {
 					if p := scopePredicate(kind, v.Scope); p != nil {
 						w.WhereP(p)
 					}
