@@ -25,6 +25,7 @@ import (
 	"github.com/linkage/linkage/ent"
 	"github.com/linkage/linkage/ent/operator"
 	"github.com/linkage/linkage/ent/operatorgroup"
+	"github.com/linkage/linkage/ent/queue"
 	_ "github.com/linkage/linkage/ent/runtime" // installs the schema's rules (interceptors, hooks)
 )
 
@@ -219,6 +220,12 @@ func (s *Service) resolveScope(ctx context.Context, sub string) (Scope, error) {
 		ops.Where(operator.IDIn(g.OperatorIDs...))
 	}
 	if sc.OperatorIDs, err = ops.IDs(ctx); err != nil {
+		return sc, err
+	}
+	if sc.QueueNumbers, err = s.client.Queue.Query().Where(queue.IDIn(sc.QueueIDs...)).Unique(true).Select(queue.FieldNumber).Strings(ctx); err != nil {
+		return sc, err
+	}
+	if sc.OperatorNumbers, err = s.client.Operator.Query().Where(operator.IDIn(sc.OperatorIDs...)).Unique(true).Select(operator.FieldNumber).Strings(ctx); err != nil {
 		return sc, err
 	}
 	return sc, nil

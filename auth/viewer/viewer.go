@@ -152,6 +152,10 @@ type Scope struct {
 	// allowed groups (when the grant includes all of their operators) plus the extra
 	// operators granted outside the groups.
 	OperatorIDs []int
+	// QueueNumbers and OperatorNumbers are the numbers of the allowed queues and
+	// operators, for trimming denormalised lists of numbers (a call's queues).
+	QueueNumbers    []string
+	OperatorNumbers []string
 }
 
 // AllowsQueue reports whether the scope includes queue id.

@@ -214,7 +214,7 @@ func ValidColumn(column string) bool {
 //	import _ "github.com/linkage/linkage/ent/runtime"
 var (
 	Hooks        [1]ent.Hook
-	Interceptors [1]ent.Interceptor
+	Interceptors [2]ent.Interceptor
 	// LinkedidValidator is a validator for the "linkedid" field. It is called by the builders before save.
 	LinkedidValidator func(string) error
 	// DefaultWaitSeconds holds the default value on creation for the "wait_seconds" field.

@@ -63,6 +63,7 @@ func init() {
 	call.Hooks[0] = callHooks[0]
 	callInters := schema.Call{}.Interceptors()
 	call.Interceptors[0] = callInters[0]
+	call.Interceptors[1] = callInters[1]
 	callFields := schema.Call{}.Fields()
 	_ = callFields
 	// callDescLinkedid is the schema descriptor for linkedid field.

@@ -45,7 +45,10 @@ func (Trunk) Interceptors() []ent.Interceptor { return inters(viewer.KindTrunk) 
 func (Trunk) Hooks() []ent.Hook { return hooks(viewer.KindTrunk) }
 
 // Interceptors of Call.
-func (Call) Interceptors() []ent.Interceptor { return inters(viewer.KindCall) }
+// The call's own lists of queue and operator numbers are trimmed to the scope too.
+func (Call) Interceptors() []ent.Interceptor {
+	return []ent.Interceptor{viewer.Filter(viewer.KindCall), viewer.RedactCall()}
+}
 
 // Hooks of Call.
 func (Call) Hooks() []ent.Hook { return hooks(viewer.KindCall) }

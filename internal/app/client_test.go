@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"sync"
 	"testing"
 
@@ -124,4 +125,23 @@ func logsOf(a *App) string {
 		return b.(*bytes.Buffer).String()
 	}
 	return ""
+}
+
+// cookie returns the client's session cookie.
+func (c *client) cookie(t *testing.T) *http.Cookie {
+	t.Helper()
+	u, _ := url.Parse("http://" + c.a.Addr() + "/graphql")
+	for _, ck := range c.http.Jar.Cookies(u) {
+		if ck.Name == auth.SessionCookie {
+			return ck
+		}
+	}
+	t.Fatal("no session cookie")
+	return nil
+}
+
+func (c *client) setCookie(t *testing.T, ck *http.Cookie) {
+	t.Helper()
+	u, _ := url.Parse("http://" + c.a.Addr() + "/graphql")
+	c.http.Jar.SetCookies(u, []*http.Cookie{ck})
 }
