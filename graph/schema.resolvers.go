@@ -7,11 +7,10 @@ package graph
 
 import (
 	"context"
-
-	"github.com/linkage/linkage/auth"
 	"runtime"
 	"time"
 
+	"github.com/linkage/linkage/auth"
 	"github.com/linkage/linkage/ent"
 	"github.com/linkage/linkage/ent/apitoken"
 	"github.com/linkage/linkage/graph/generated"
