@@ -27,7 +27,7 @@ type NewUser struct {
 // CreateUser creates a user with roles and a grant. It returns the password when it
 // generated one.
 func (s *Service) CreateUser(ctx context.Context, in NewUser) (*ent.User, string, error) {
-	if err := Can(ctx, viewer.UsersManage, "*"); err != nil {
+	if err := s.denied(ctx, "user.create", "", Can(ctx, viewer.UsersManage, "*")); err != nil {
 		return nil, "", err
 	}
 	in.Login = strings.TrimSpace(in.Login)
@@ -106,7 +106,7 @@ type UserPatch struct {
 // UpdateUser changes a user. Disabling a user ends their sessions; their tokens stop
 // working while they are disabled.
 func (s *Service) UpdateUser(ctx context.Context, id int, p UserPatch) (*ent.User, error) {
-	if err := s.canManageUser(ctx, id); err != nil {
+	if err := s.denied(ctx, "user.update", idOf("user", id), s.canManageUser(ctx, id)); err != nil {
 		return nil, err
 	}
 	u := s.client.User.UpdateOneID(id)
@@ -139,7 +139,7 @@ func (s *Service) UpdateUser(ctx context.Context, id int, p UserPatch) (*ent.Use
 // SetPassword sets (or, with an empty password, generates and returns) the password
 // of user id and ends their sessions.
 func (s *Service) SetPassword(ctx context.Context, id int, password string) (string, error) {
-	if err := s.canManageUser(ctx, id); err != nil {
+	if err := s.denied(ctx, "user.password", idOf("user", id), s.canManageUser(ctx, id)); err != nil {
 		return "", err
 	}
 	generated := ""
@@ -171,10 +171,10 @@ const tokenPrefix = "lkg_"
 // CreateToken creates an API token for user id and returns it with its secret,
 // which is never shown again.
 func (s *Service) CreateToken(ctx context.Context, userID int, name, scope string, expiresAt *time.Time) (*ent.APIToken, string, error) {
-	if err := Can(ctx, viewer.TokensManage, "*"); err != nil {
+	if err := s.denied(ctx, "token.create", idOf("user", userID), Can(ctx, viewer.TokensManage, "*")); err != nil {
 		return nil, "", err
 	}
-	if err := s.canManageUser(ctx, userID); err != nil {
+	if err := s.denied(ctx, "token.create", idOf("user", userID), s.canManageUser(ctx, userID)); err != nil {
 		return nil, "", err
 	}
 	if err := apitoken.ScopeValidator(apitoken.Scope(scope)); err != nil {
@@ -199,7 +199,7 @@ func (s *Service) CreateToken(ctx context.Context, userID int, name, scope strin
 
 // RevokeToken revokes API token id.
 func (s *Service) RevokeToken(ctx context.Context, id int) (*ent.APIToken, error) {
-	if err := Can(ctx, viewer.TokensManage, "*"); err != nil {
+	if err := s.denied(ctx, "token.revoke", idOf("token", id), Can(ctx, viewer.TokensManage, "*")); err != nil {
 		return nil, err
 	}
 	t, err := s.client.APIToken.UpdateOneID(id).SetRevokedAt(s.opts.Now()).Save(ctx)

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"strconv"
 
 	"github.com/linkage/linkage/auth/viewer"
@@ -60,4 +61,14 @@ func (s *Service) write(ctx context.Context, action, target string, success bool
 		c.SetDetails(details)
 	}
 	return c.Exec(viewer.SystemContext(ctx))
+}
+
+// denied audits a refused administrative request (and passes err on), so that
+// attempts to go beyond one's permissions show in the audit log.
+func (s *Service) denied(ctx context.Context, action, target string, err error) error {
+	var pe *PermissionError
+	if errors.As(err, &pe) {
+		s.audit(ctx, action, target, false, map[string]any{"denied": pe.Error()})
+	}
+	return err
 }

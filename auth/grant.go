@@ -172,7 +172,7 @@ func (s *Service) setRules(ctx context.Context, ptype, sub string, rules [][]str
 // SetRoles replaces the roles of user id. Only an admin may grant or take away the
 // Admin role.
 func (s *Service) SetRoles(ctx context.Context, userID int, roles []string) error {
-	if err := Can(ctx, viewer.UsersManage, "*"); err != nil {
+	if err := s.denied(ctx, "user.roles", idOf("user", userID), s.canManageUser(ctx, userID)); err != nil {
 		return err
 	}
 	sub := subject(userID)
@@ -185,7 +185,7 @@ func (s *Service) SetRoles(ctx context.Context, userID int, roles []string) erro
 	}
 	old := s.en.Roles(sub)
 	if slices.Contains(roles, RoleAdmin) != slices.Contains(old, RoleAdmin) && !ScopeFromContext(ctx).All {
-		return &PermissionError{Subject: actor(ctx), Action: viewer.UsersManage, Object: "role/admin"}
+		return s.denied(ctx, "user.roles", idOf("user", userID), &PermissionError{Subject: actor(ctx), Action: viewer.UsersManage, Object: "role/admin"})
 	}
 	if _, err := s.user(ctx, userID); err != nil {
 		return err
@@ -197,7 +197,7 @@ func (s *Service) SetRoles(ctx context.Context, userID int, roles []string) erro
 
 // SetGrant replaces the scope of user id.
 func (s *Service) SetGrant(ctx context.Context, userID int, g Grant) error {
-	if err := Can(ctx, viewer.UsersManage, "*"); err != nil {
+	if err := s.denied(ctx, "user.scope", idOf("user", userID), s.canManageUser(ctx, userID)); err != nil {
 		return err
 	}
 	if _, err := s.user(ctx, userID); err != nil {

@@ -129,7 +129,7 @@ func (s *Service) Logout(ctx context.Context) error {
 
 // RevokeSessions ends every session of user id and returns how many were open.
 func (s *Service) RevokeSessions(ctx context.Context, userID int) (int, error) {
-	if err := s.canManageUser(ctx, userID); err != nil {
+	if err := s.denied(ctx, "user.sessions.revoke", idOf("user", userID), s.canManageUser(ctx, userID)); err != nil {
 		return 0, err
 	}
 	n, err := s.revokeSessions(ctx, userID)

@@ -270,6 +270,19 @@ func TestTokenScopesAndRevocation(t *testing.T) {
 	if _, r := tokenClient(a, read).gql(t, `{ queues { totalCount } viewer { tokenID } }`, nil); len(r.Errors) > 0 || !strings.Contains(string(r.Data), readID) {
 		t.Fatalf("read token query: %s %+v", r.Data, r.Errors)
 	}
+	_, r = admin.gql(t, `{ apiTokens { id lastUsedAt } }`, nil)
+	var toks struct {
+		APITokens []struct {
+			ID         string
+			LastUsedAt *string
+		}
+	}
+	json.Unmarshal(r.Data, &toks)
+	for _, tk := range toks.APITokens {
+		if (tk.ID == readID) != (tk.LastUsedAt != nil) {
+			t.Errorf("last use of token %s = %v (only the read token was used)", tk.ID, tk.LastUsedAt)
+		}
+	}
 	for name, tok := range map[string]string{"read": read, "write": write} {
 		if _, r := tokenClient(a, tok).gql(t, mutation, map[string]any{"l": "by-" + name}); errCode(r) != "FORBIDDEN" {
 			t.Errorf("%s token created a user: %s %+v", name, r.Data, r.Errors)

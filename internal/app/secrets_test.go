@@ -57,6 +57,14 @@ func TestSecretsNeverShow(t *testing.T) {
 	if r := run(sup, `{ auditLog { totalCount } }`, nil); !strings.Contains(string(r.Data), `"totalCount":0`) {
 		t.Errorf("a user manager read the audit log: %s", r.Data)
 	}
+	// A user manager may not make anyone an admin; the attempt is refused and audited.
+	if r := run(sup, `mutation($id: ID!) { setUserRoles(id: $id, roles: [ADMIN]) { roles } }`, map[string]any{"id": created.CreateUser.User.ID}); errCode(r) != "FORBIDDEN" {
+		t.Errorf("user manager granted admin: %s %+v", r.Data, r.Errors)
+	}
+	r = run(admin, `{ auditLog(where: {action: "user.roles", success: false}) { edges { node { actor details } } } }`, nil)
+	if !strings.Contains(string(r.Data), `"actor":"sup500"`) || !strings.Contains(string(r.Data), "role/admin") {
+		t.Errorf("the refused role change is not in the audit log: %s %+v", r.Data, r.Errors)
+	}
 
 	secrets := map[string]string{
 		"admin password":     adminPassword,
