@@ -144,12 +144,16 @@ type Service struct {
 	opts   Options
 	log    *slog.Logger
 	limit  *loginLimiter
+	// hashing bounds concurrent argon2id checks: each takes 64 MiB, and a burst of
+	// logins from many addresses must not exhaust memory.
+	hashing chan struct{}
 }
 
 // NewService returns the service over client and enforcer.
 func NewService(client *ent.Client, en *Enforcer, opts Options) *Service {
 	opts.defaults()
-	return &Service{client: client, en: en, opts: opts, log: opts.Logger, limit: newLoginLimiter(opts.LoginRate, opts.Now)}
+	return &Service{client: client, en: en, opts: opts, log: opts.Logger, limit: newLoginLimiter(opts.LoginRate, opts.Now),
+		hashing: make(chan struct{}, 4)}
 }
 
 // Enforcer returns the service's enforcer.

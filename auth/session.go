@@ -57,7 +57,13 @@ func (s *Service) Login(ctx context.Context, login, password string) (*LoginResu
 	if u != nil && u.PasswordHash != "" {
 		hash = u.PasswordHash
 	}
+	select {
+	case s.hashing <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	ok, _ := CheckPassword(hash, password) // always pay for one argon2id
+	<-s.hashing
 	if u == nil || !ok || !u.Enabled || u.PasswordHash == "" {
 		reason := "bad credentials"
 		if u != nil && ok && !u.Enabled {
