@@ -317,3 +317,43 @@ func TestNoViewerIsDenied(t *testing.T) {
 		t.Fatalf("system sees %d queues", n)
 	}
 }
+
+// TestScopeSQLFilters: the helpers raw-SQL readers use select exactly the scope.
+func TestScopeSQLFilters(t *testing.T) {
+	f := newFixture(t)
+	db, err := sql.Open("postgres", f.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	count := func(sc Scope) int {
+		t.Helper()
+		cond, args := sc.SQLQueueFilter("q.id", 2)
+		var n int
+		err := db.QueryRow("SELECT count(*) FROM queues q WHERE q.number <> $1 AND "+cond, append([]any{"none"}, args...)...).Scan(&n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count(Scope{All: true}); n != 2 {
+		t.Errorf("all: %d", n)
+	}
+	if n := count(Scope{}); n != 0 {
+		t.Errorf("empty scope: %d", n)
+	}
+	if n := count(Scope{QueueIDs: []int{f.q500}}); n != 1 {
+		t.Errorf("queue 500 only: %d", n)
+	}
+	v := f.viewer(t, "sup", []string{RoleSupervisor}, Grant{Queues: []QueueGrant{{QueueID: f.q502, Listen: true}}}, viewer.LevelAdmin)
+	sc := ScopeFromContext(WithViewer(context.Background(), v))
+	if !sc.AllowsQueue(f.q502) || sc.AllowsQueue(f.q500) || !sc.MayListen(f.q502) || count(sc) != 1 {
+		t.Errorf("viewer scope = %+v", sc)
+	}
+	if sc := ScopeFromContext(context.Background()); sc.All || len(sc.QueueIDs) > 0 {
+		t.Errorf("no viewer has scope %+v", sc)
+	}
+	if !ScopeFromContext(f.sys).All {
+		t.Error("the system is unrestricted")
+	}
+}

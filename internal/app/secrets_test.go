@@ -2,6 +2,7 @@ package app
 
 import (
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -90,5 +91,34 @@ func TestSecretsNeverShow(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "argon2id") || strings.Contains(all, "argon2id") {
 		t.Error("a password hash leaked")
+	}
+}
+
+// TestSessionCookieAttributes: HttpOnly and SameSite=Lax always; Secure when the
+// request came over TLS (here: through a proxy that says so).
+func TestSessionCookieAttributes(t *testing.T) {
+	a, _ := startApp(t)
+	createUser(t, a, "sup", "sup-password", []string{auth.RoleSupervisor}, auth.Grant{})
+	for _, tls := range []bool{false, true} {
+		body := `{"query":"mutation { login(login: \"sup\", password: \"sup-password\") { csrfToken } }"}`
+		req, _ := http.NewRequest(http.MethodPost, "http://"+a.Addr()+"/graphql", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if tls {
+			req.Header.Set("X-Forwarded-Proto", "https")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		var session *http.Cookie
+		for _, c := range resp.Cookies() {
+			if c.Name == auth.SessionCookie {
+				session = c
+			}
+		}
+		if session == nil || !session.HttpOnly || session.SameSite != http.SameSiteLaxMode || session.Secure != tls || session.Path != "/" {
+			t.Errorf("tls=%v: session cookie %+v", tls, session)
+		}
 	}
 }
