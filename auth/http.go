@@ -36,8 +36,8 @@ func requestInfoFrom(ctx context.Context) *requestInfo {
 	return ri
 }
 
-// WithRequest returns ctx as the middleware prepares it for r, without a viewer; for
-// tests and for callers that authenticate differently.
+// withRequest returns ctx carrying what the audit log and Login need to know of r
+// (address, user agent, TLS, the response writer for cookies) and the service.
 func (s *Service) withRequest(ctx context.Context, w http.ResponseWriter, r *http.Request) context.Context {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
