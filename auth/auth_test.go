@@ -357,3 +357,37 @@ func TestScopeSQLFilters(t *testing.T) {
 		t.Error("the system is unrestricted")
 	}
 }
+
+// TestAuditHelpers: what reports and the recordings player call to leave a trace.
+func TestAuditHelpers(t *testing.T) {
+	f := newFixture(t)
+	v := f.viewer(t, "listener", []string{RoleSupervisor, RoleListenRecordings}, Grant{Queues: []QueueGrant{{QueueID: f.q500, Listen: true}}}, viewer.LevelAdmin)
+	ctx := WithViewer(context.Background(), v)
+	if err := Can(ctx, "recordings.listen", idOf("queue", f.q500)); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.RecordListen(ctx, 42, "2026/11/26/1.1.wav"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.RecordExport(ctx, "report/calls", map[string]any{"from": "2026-11-01"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Audit(ctx, "x", "", nil); !errors.Is(err, ErrUnauthenticated) {
+		t.Fatalf("Audit without the middleware's service: %v", err)
+	}
+	rows := f.client.AuditLog.Query().AllX(f.sys)
+	var got []string
+	for _, r := range rows {
+		if r.ActorID != nil && *r.ActorID == v.UserID {
+			got = append(got, r.Action+" "+r.Target+" "+r.Actor)
+		}
+	}
+	want := "recording.listen call/42 listener|export.create report/calls listener"
+	if strings.Join(got, "|") != want {
+		t.Fatalf("audit = %q, want %q", strings.Join(got, "|"), want)
+	}
+	// Only admins read it through ent.
+	if n, err := f.client.AuditLog.Query().Count(ctx); err != nil || n != 0 {
+		t.Fatalf("a supervisor counts %d audit rows (%v)", n, err)
+	}
+}
