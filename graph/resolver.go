@@ -4,10 +4,12 @@ package graph
 
 import (
 	"github.com/linkage/linkage/ent"
+	"github.com/linkage/linkage/internal/report"
 )
 
 // Resolver is the root resolver; it holds the dependencies every resolver may use.
 type Resolver struct {
 	Client  *ent.Client
 	Version string
+	Reports *report.Reports
 }

@@ -9,10 +9,56 @@ import (
 	"context"
 	"runtime"
 
+	"entgo.io/contrib/entgql"
 	"github.com/linkage/linkage/graph/model"
+	"github.com/linkage/linkage/internal/report"
 )
 
 // BuildInfo is the resolver for the buildInfo field.
 func (r *queryResolver) BuildInfo(ctx context.Context) (*model.BuildInfo, error) {
 	return &model.BuildInfo{Version: r.Version, GoVersion: runtime.Version()}, nil
 }
+
+// SummaryReport is the resolver for the summaryReport field.
+func (r *queryResolver) SummaryReport(ctx context.Context, input report.SummaryInput) (*report.SummaryReport, error) {
+	return r.Reports.Summary(ctx, r.scope(ctx), input)
+}
+
+// Calls is the resolver for the calls field.
+func (r *queryResolver) Calls(ctx context.Context, input report.CallsInput, first *int, after *entgql.Cursor[int]) (*report.CallList, error) {
+	return r.Reports.Calls(ctx, r.scope(ctx), input, first, after)
+}
+
+// CallsCompact is the resolver for the callsCompact field.
+func (r *queryResolver) CallsCompact(ctx context.Context, input report.CallsInput, first *int, after *entgql.Cursor[int]) (*report.CompactCalls, error) {
+	return r.Reports.CallsCompact(ctx, r.scope(ctx), input, first, after)
+}
+
+// Call is the resolver for the call field.
+func (r *queryResolver) Call(ctx context.Context, id int) (*report.CallJourney, error) {
+	return r.Reports.Call(ctx, r.scope(ctx), id)
+}
+
+// OperatorReport is the resolver for the operatorReport field.
+func (r *queryResolver) OperatorReport(ctx context.Context, input report.OperatorReportInput) (*report.OperatorReport, error) {
+	return r.Reports.Operators(ctx, r.scope(ctx), input)
+}
+
+// QueueReport is the resolver for the queueReport field.
+func (r *queryResolver) QueueReport(ctx context.Context, input report.QueueReportInput) (*report.QueueReport, error) {
+	return r.Reports.Queues(ctx, r.scope(ctx), input)
+}
+
+// !!! WARNING !!!
+// The code below was going to be deleted when updating resolvers. It has been copied here so you have
+// one last chance to move it out of harms way if you want. There are two reasons this happens:
+//  - When renaming or deleting a resolver the old code will be put in here. You can safely delete
+//    it when you're done.
+//  - You have helper methods in this file. Move them out to keep these resolver files clean.
+/*
+	func (r *reportFilterResolver) Types(ctx context.Context, obj *report.ReportFilter, data []call.Type) error {
+	panic(fmt.Errorf("not implemented: Types - types"))
+}
+func (r *Resolver) ReportFilter() generated.ReportFilterResolver { return &reportFilterResolver{r} }
+type reportFilterResolver struct{ *Resolver }
+*/

@@ -20,6 +20,7 @@ import (
 
 	"github.com/linkage/linkage/ent"
 	"github.com/linkage/linkage/graph/generated"
+	"github.com/linkage/linkage/internal/report"
 )
 
 // ServerOptions tunes the GraphQL endpoint.
@@ -108,6 +109,9 @@ func presentError(ctx context.Context, err error, log *slog.Logger) *gqlerror.Er
 	case ent.IsConstraintError(err):
 		e.Message = "conflicts with existing data"
 		setCode(e, CodeConflict)
+	case report.IsInputError(err):
+		e.Message = err.Error()
+		setCode(e, CodeBadInput)
 	case errors.As(err, new(*UserError)):
 		var ue *UserError
 		errors.As(err, &ue)

@@ -12,6 +12,8 @@ import (
 
 	"github.com/linkage/linkage/graph"
 	"github.com/linkage/linkage/internal/dbschema"
+	"github.com/linkage/linkage/internal/httpgzip"
+	"github.com/linkage/linkage/internal/report"
 )
 
 // routes builds the HTTP surface. Every route is instrumented under its own name.
@@ -20,13 +22,16 @@ func (a *App) routes() http.Handler {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := newHTTPMetrics(reg)
 
-	gql := graph.NewHandler(&graph.Resolver{Client: a.Client, Version: Version}, graph.ServerOptions{
+	reports := report.New(a.DB, a.Client)
+	gql := graph.NewHandler(&graph.Resolver{Client: a.Client, Version: Version, Reports: reports}, graph.ServerOptions{
 		OriginPatterns: a.opts.AllowedOrigins,
 		Logger:         a.log.With("component", "graphql"),
 	})
 	mux := http.NewServeMux()
 	handle := func(pattern, name string, h http.Handler) { mux.Handle(pattern, m.instrument(name, h)) }
-	handle("/graphql", "graphql", gql)
+	handle("/graphql", "graphql", httpgzip.Handler(gql))
+	report.Register(func(p, name string, h http.Handler) { handle(p, name, httpgzip.Handler(h)) }, reports,
+		func(*http.Request) report.Scope { return report.AllScope() }, a.log.With("component", "export"))
 	handle("GET /graphiql", "graphiql", graph.GraphiQL("/graphql"))
 	handle("GET /healthz", "healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
