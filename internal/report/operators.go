@@ -70,12 +70,10 @@ func (r *Reports) Operators(ctx context.Context, scope Scope, in OperatorReportI
 	if len(f.ServerIDs) > 0 {
 		c.and("o.server_id = ANY(?)", intsArg(f.ServerIDs))
 	}
-	queueFilter := ""
-	if len(f.QueueIDs) > 0 {
-		queueFilter = " AND queue_id = ANY($3)"
-	}
+	// Legs and rings count only in the filtered queues, when there are any.
+	const queueFilter = " AND (cardinality($3::bigint[]) = 0 OR queue_id = ANY($3::bigint[]))"
 	where, cargs := c.render(3)
-	// $1, $2: the period; $3: the queue filter (always bound, used when set).
+	// $1, $2: the period; $3: the queue filter.
 	q := fmt.Sprintf(`
 WITH ops AS (SELECT o.id, o.number, coalesce(o.name, '') AS name FROM operators o WHERE %[1]s),
 legs AS (
@@ -99,7 +97,7 @@ SELECT ops.id, ops.number, ops.name, coalesce(legs.answered, 0), coalesce(att.mi
 FROM ops LEFT JOIN legs ON legs.operator_id = ops.id LEFT JOIN att ON att.operator_id = ops.id
   LEFT JOIN st ON st.operator_id = ops.id
 ORDER BY ops.number, ops.id, st.status, st.reason`, where, queueFilter)
-	args := append([]any{sp.from, sp.to, intsArg(f.QueueIDs)}, cargs...)
+	args := append([]any{sp.from, sp.to, intsArg(append([]int{}, f.QueueIDs...))}, cargs...)
 	rows, err := r.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("report: operators: %w", err)
