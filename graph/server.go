@@ -109,8 +109,10 @@ func presentError(ctx context.Context, err error, log *slog.Logger) *gqlerror.Er
 	case ent.IsConstraintError(err):
 		e.Message = "conflicts with existing data"
 		setCode(e, CodeConflict)
-	case report.IsInputError(err):
-		e.Message = err.Error()
+	case errors.As(err, new(*report.InputError)):
+		var ie *report.InputError
+		errors.As(err, &ie)
+		e.Message = ie.Msg
 		setCode(e, CodeBadInput)
 	case errors.As(err, new(*UserError)):
 		var ue *UserError

@@ -141,7 +141,9 @@ func TestGraphQLConnectionsAndNodes(t *testing.T) {
 				HasNextPage bool
 				EndCursor   string
 			}
-			Edges []struct{ Node struct{ Name, Timezone string } }
+			Edges []struct {
+				Node struct{ Name, Timezone string }
+			}
 		}
 	}
 	json.Unmarshal(r.Data, &page)
