@@ -25,6 +25,9 @@ type ScopeFunc func(*http.Request) Scope
 // Register adds the export routes (GET /export/{report}.csv and .xlsx; report is
 // summary, calls, operators or queues) through handle, the app's route helper.
 func Register(handle func(pattern, name string, h http.Handler), r *Reports, scope ScopeFunc, log *slog.Logger) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	handle("GET /export/{file}", "export", &exporter{r: r, scope: scope, log: log})
 }
 
