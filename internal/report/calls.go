@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -293,7 +294,7 @@ func (r *Reports) eachCall(ctx context.Context, scope Scope, in CallsInput, afte
 		exprs = append(exprs, col.expr)
 	}
 	exprs = append(exprs, "calls."+o.col)
-	q := fmt.Sprintf("SELECT %s FROM calls WHERE %s ORDER BY %s", strings.Join(exprs, ", "), where, o.sql())
+	q := fmt.Sprintf("SELECT %s FROM calls%s WHERE %s ORDER BY %s", strings.Join(exprs, ", "), callJoins, where, o.sql())
 	if limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", limit)
 	}
@@ -312,7 +313,17 @@ func (r *Reports) eachCall(ctx context.Context, scope Scope, in CallsInput, afte
 			return sp, fmt.Errorf("report: calls: %w", err)
 		}
 		for i, v := range vals {
-			if b, ok := v.([]byte); ok {
+			b, ok := v.([]byte)
+			switch {
+			case i < len(callColumns) && callColumns[i].list:
+				var l []string
+				if ok {
+					if err := json.Unmarshal(b, &l); err != nil {
+						return sp, fmt.Errorf("report: calls: %s: %w", callColumns[i].key, err)
+					}
+				}
+				vals[i] = l
+			case ok:
 				vals[i] = string(b)
 			}
 		}

@@ -4,47 +4,49 @@ package report
 type column struct {
 	key  string
 	expr string
+	list bool // a JSON array of strings, decoded in Go (cheaper than unnesting per row)
 }
 
-func jsonList(col string) string {
-	return "coalesce((SELECT string_agg(x, ',') FROM jsonb_array_elements_text(calls." + col + ") x), '')"
-}
+func jsonList(col string) string { return "calls." + col }
+
+// callJoins supply the server and trunk columns.
+const callJoins = " LEFT JOIN servers srv ON srv.id = calls.server_id LEFT JOIN trunks trk ON trk.id = calls.trunk_id"
 
 // callColumns are the call list's columns, in the order the field knows them
 // (date, type, caller, queue, dialed, callee, who hung up, times, status, missed by,
 // linkedid), then the rest of the call record. The first must stay the id.
 var callColumns = []column{
-	{"id", "calls.id"},
-	{"start", "calls.start"},
-	{"answered", "calls.answered"},
-	{"end", `calls."end"`},
-	{"type", "calls.type"},
-	{"caller_number", "coalesce(calls.caller_number, '')"},
-	{"caller_name", "coalesce(calls.caller_name, '')"},
-	{"queues", jsonList("queues")},
-	{"dialed", "coalesce(calls.dialed, '')"},
-	{"callee_number", "coalesce(calls.callee_number, '')"},
-	{"callee_name", "coalesce(calls.callee_name, '')"},
-	{"answered_by_number", "coalesce(calls.answered_by_number, '')"},
-	{"answered_by_name", "coalesce(calls.answered_by_name, '')"},
-	{"hangup_by", "calls.hangup_by"},
-	{"wait_seconds", "calls.wait_seconds"},
-	{"talk_seconds", "calls.talk_seconds"},
-	{"talk_without_hold_seconds", "calls.talk_without_hold_seconds"},
-	{"hold_seconds", "calls.hold_seconds"},
-	{"status", "calls.status"},
-	{"missed_reason", "coalesce(calls.missed_reason, '')"},
-	{"missed_by_operators", jsonList("missed_by_operators")},
-	{"missed_in_queues", jsonList("missed_in_queues")},
-	{"transferred", "calls.transferred"},
-	{"recordings", jsonList("recordings")},
-	{"linkedid", "calls.linkedid"},
-	{"parent_linkedid", "coalesce(calls.parent_linkedid, '')"},
-	{"server", "(SELECT name FROM servers WHERE id = calls.server_id)"},
-	{"trunk", "coalesce((SELECT number FROM trunks WHERE id = calls.trunk_id), '')"},
-	{"answered_by_device", "coalesce(calls.answered_by_device, '')"},
-	{"incomplete", "calls.incomplete"},
-	{"approximate_times", "calls.approximate_times"},
+	{key: "id", expr: "calls.id"},
+	{key: "start", expr: "calls.start"},
+	{key: "answered", expr: "calls.answered"},
+	{key: "end", expr: `calls."end"`},
+	{key: "type", expr: "calls.type"},
+	{key: "caller_number", expr: "coalesce(calls.caller_number, '')"},
+	{key: "caller_name", expr: "coalesce(calls.caller_name, '')"},
+	{key: "queues", expr: jsonList("queues"), list: true},
+	{key: "dialed", expr: "coalesce(calls.dialed, '')"},
+	{key: "callee_number", expr: "coalesce(calls.callee_number, '')"},
+	{key: "callee_name", expr: "coalesce(calls.callee_name, '')"},
+	{key: "answered_by_number", expr: "coalesce(calls.answered_by_number, '')"},
+	{key: "answered_by_name", expr: "coalesce(calls.answered_by_name, '')"},
+	{key: "hangup_by", expr: "calls.hangup_by"},
+	{key: "wait_seconds", expr: "calls.wait_seconds"},
+	{key: "talk_seconds", expr: "calls.talk_seconds"},
+	{key: "talk_without_hold_seconds", expr: "calls.talk_without_hold_seconds"},
+	{key: "hold_seconds", expr: "calls.hold_seconds"},
+	{key: "status", expr: "calls.status"},
+	{key: "missed_reason", expr: "coalesce(calls.missed_reason, '')"},
+	{key: "missed_by_operators", expr: jsonList("missed_by_operators"), list: true},
+	{key: "missed_in_queues", expr: jsonList("missed_in_queues"), list: true},
+	{key: "transferred", expr: "calls.transferred"},
+	{key: "recordings", expr: jsonList("recordings"), list: true},
+	{key: "linkedid", expr: "calls.linkedid"},
+	{key: "parent_linkedid", expr: "coalesce(calls.parent_linkedid, '')"},
+	{key: "server", expr: "srv.name"},
+	{key: "trunk", expr: "coalesce(trk.number, '')"},
+	{key: "answered_by_device", expr: "coalesce(calls.answered_by_device, '')"},
+	{key: "incomplete", expr: "calls.incomplete"},
+	{key: "approximate_times", expr: "calls.approximate_times"},
 }
 
 func callColumnKeys() []string {

@@ -143,6 +143,8 @@ func formatRow(v []any, lang Lang) []any {
 			}
 		case float64:
 			out[i] = roundFloat(x)
+		case []string:
+			out[i] = strings.Join(x, ", ")
 		case bool:
 			if x {
 				out[i] = T(lang, "yes")
