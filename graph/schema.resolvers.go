@@ -48,17 +48,3 @@ func (r *queryResolver) OperatorReport(ctx context.Context, input report.Operato
 func (r *queryResolver) QueueReport(ctx context.Context, input report.QueueReportInput) (*report.QueueReport, error) {
 	return r.Reports.Queues(ctx, r.scope(ctx), input)
 }
-
-// !!! WARNING !!!
-// The code below was going to be deleted when updating resolvers. It has been copied here so you have
-// one last chance to move it out of harms way if you want. There are two reasons this happens:
-//  - When renaming or deleting a resolver the old code will be put in here. You can safely delete
-//    it when you're done.
-//  - You have helper methods in this file. Move them out to keep these resolver files clean.
-/*
-	func (r *reportFilterResolver) Types(ctx context.Context, obj *report.ReportFilter, data []call.Type) error {
-	panic(fmt.Errorf("not implemented: Types - types"))
-}
-func (r *Resolver) ReportFilter() generated.ReportFilterResolver { return &reportFilterResolver{r} }
-type reportFilterResolver struct{ *Resolver }
-*/
