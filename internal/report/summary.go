@@ -215,15 +215,23 @@ func (r *Reports) summaryQuery(ctx context.Context, scope Scope, f ReportFilter,
 		c.and("s.type = ANY(?)", stringsArg(enumStrings(f.Types)))
 	}
 	where, cargs := c.render(5)
+	// The queue rollup has no operator or trunk: it serves whatever does not need them.
+	rollup := `SELECT h.hour AS ts, h.server_id, h.queue_id, h.operator_id, h.trunk_id, h.type, h.calls, h.answered, h.missed,
+         h.abandoned, h.sl_answered, h.wait_sum, h.wait_max, h.talk_sum, h.transferred
+  FROM report_call_hours h WHERE h.hour >= $4 AND h.hour < $5`
+	if (split == SplitNone || split == SplitQueue || split == SplitType || split == SplitServer) &&
+		len(f.OperatorIDs) == 0 && len(f.GroupIDs) == 0 && len(f.TrunkIDs) == 0 && (scope.All || len(scope.OperatorIDs) == 0) {
+		rollup = `SELECT h.hour AS ts, h.server_id, h.queue_id, 0::bigint AS operator_id, 0::bigint AS trunk_id, h.type, h.calls,
+         h.answered, h.missed, h.abandoned, h.sl_answered, h.wait_sum, h.wait_max, h.talk_sum, h.transferred
+  FROM report_queue_hours h WHERE h.hour >= $4 AND h.hour < $5`
+	}
 	typeKey := "NULL::text"
 	if split == SplitType {
 		typeKey = "s.type"
 	}
 	q := fmt.Sprintf(`
 WITH s AS (
-  SELECT h.hour AS ts, h.server_id, h.queue_id, h.operator_id, h.trunk_id, h.type, h.calls, h.answered, h.missed,
-         h.abandoned, h.sl_answered, h.wait_sum, h.wait_max, h.talk_sum, h.transferred
-  FROM report_call_hours h WHERE h.hour >= $4 AND h.hour < $5
+  %[8]s
   UNION ALL
   SELECT c.start, f.server_id, f.queue_id, f.operator_id, f.trunk_id, f.type, f.calls, f.answered, f.missed,
          f.abandoned, f.sl_answered, f.wait_sum, f.wait_max, f.talk_sum, f.transferred
@@ -248,7 +256,7 @@ WITH s AS (
 )
 SELECT a.total, a.label, a.bstart, nullif(a.k, 0), %[7]s, a.in_answered, a.in_missed, a.abandoned, a.outbound,
        a.internal, a.transferred, a.sl, a.wait_sum, a.wait_max, a.talk_sum
-FROM a ORDER BY a.total, a.bstart NULLS LAST, a.label, 5`, label, start, key, join, where, typeKey, name)
+FROM a ORDER BY a.total, a.bstart NULLS LAST, a.label, 5`, label, start, key, join, where, typeKey, name, rollup)
 	args := append([]any{sp.loc.String(), sp.from, sp.to, r1, r2}, cargs...)
 	rows, err := r.db.QueryContext(ctx, q, args...)
 	if err != nil {

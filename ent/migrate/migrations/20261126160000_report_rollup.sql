@@ -104,7 +104,68 @@ END $$;
 CREATE TRIGGER report_call_hours_maintain AFTER INSERT OR UPDATE OR DELETE ON calls
   FOR EACH ROW EXECUTE FUNCTION report_rollup_trigger();
 
--- report_rollup_rebuild recomputes the rollup for [p_from, p_to) (whole hours) from
+-- report_queue_hours is the same rollup without the operator and trunk: a few dozen
+-- rows per hour instead of one per busy (queue, operator, trunk), which is what a
+-- summary by queue, type or server over months reads. A trigger on the fine rollup
+-- keeps it, so it follows every change of the calls.
+CREATE TABLE report_queue_hours (
+  hour        timestamptz NOT NULL,
+  server_id   bigint NOT NULL,
+  queue_id    bigint NOT NULL,
+  type        varchar NOT NULL,
+  calls       bigint NOT NULL,
+  answered    bigint NOT NULL,
+  missed      bigint NOT NULL,
+  abandoned   bigint NOT NULL,
+  sl_answered bigint NOT NULL,
+  wait_sum    bigint NOT NULL,
+  wait_max    bigint NOT NULL,
+  talk_sum    bigint NOT NULL,
+  hold_sum    bigint NOT NULL,
+  transferred bigint NOT NULL,
+  PRIMARY KEY (hour, server_id, queue_id, type)
+);
+
+CREATE FUNCTION report_queue_hours_trigger() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF current_setting('linkage.report_rollup', true) = 'off' THEN
+    RETURN NULL;
+  END IF;
+  IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    UPDATE report_queue_hours q SET
+      calls = q.calls - OLD.calls, answered = q.answered - OLD.answered, missed = q.missed - OLD.missed,
+      abandoned = q.abandoned - OLD.abandoned, sl_answered = q.sl_answered - OLD.sl_answered,
+      wait_sum = q.wait_sum - OLD.wait_sum, talk_sum = q.talk_sum - OLD.talk_sum,
+      hold_sum = q.hold_sum - OLD.hold_sum, transferred = q.transferred - OLD.transferred
+    WHERE q.hour = OLD.hour AND q.server_id = OLD.server_id AND q.queue_id = OLD.queue_id AND q.type = OLD.type;
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    INSERT INTO report_queue_hours AS q VALUES (NEW.hour, NEW.server_id, NEW.queue_id, NEW.type, NEW.calls, NEW.answered,
+      NEW.missed, NEW.abandoned, NEW.sl_answered, NEW.wait_sum, NEW.wait_max, NEW.talk_sum, NEW.hold_sum, NEW.transferred)
+    ON CONFLICT (hour, server_id, queue_id, type) DO UPDATE SET
+      calls = q.calls + EXCLUDED.calls, answered = q.answered + EXCLUDED.answered, missed = q.missed + EXCLUDED.missed,
+      abandoned = q.abandoned + EXCLUDED.abandoned, sl_answered = q.sl_answered + EXCLUDED.sl_answered,
+      wait_sum = q.wait_sum + EXCLUDED.wait_sum, wait_max = greatest(q.wait_max, EXCLUDED.wait_max),
+      talk_sum = q.talk_sum + EXCLUDED.talk_sum, hold_sum = q.hold_sum + EXCLUDED.hold_sum,
+      transferred = q.transferred + EXCLUDED.transferred;
+  END IF;
+  IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    -- The longest wait may have gone down: take it again from the fine rows of the key.
+    UPDATE report_queue_hours q SET wait_max = coalesce((SELECT max(h.wait_max) FROM report_call_hours h
+        WHERE h.hour = OLD.hour AND h.server_id = OLD.server_id AND h.queue_id = OLD.queue_id AND h.type = OLD.type), 0)
+    WHERE q.hour = OLD.hour AND q.server_id = OLD.server_id AND q.queue_id = OLD.queue_id AND q.type = OLD.type
+      AND q.wait_max <= OLD.wait_max;
+    DELETE FROM report_queue_hours q
+    WHERE q.hour = OLD.hour AND q.server_id = OLD.server_id AND q.queue_id = OLD.queue_id AND q.type = OLD.type AND q.calls = 0;
+  END IF;
+  RETURN NULL;
+END $$;
+
+CREATE TRIGGER report_queue_hours_maintain AFTER INSERT OR UPDATE OR DELETE ON report_call_hours
+  FOR EACH ROW EXECUTE FUNCTION report_queue_hours_trigger();
+
+-- report_rollup_rebuild recomputes both rollups for [p_from, p_to) (whole hours) from
 -- the calls: after a bulk load, or after a queue's service-level threshold changed
 -- (the rollup keeps the threshold that held when the call was written).
 CREATE FUNCTION report_rollup_rebuild(p_from timestamptz, p_to timestamptz) RETURNS bigint
@@ -113,11 +174,14 @@ DECLARE
   n bigint;
   v_from timestamptz := date_trunc('hour', p_from);
   v_to timestamptz := date_trunc('hour', p_to);
+  v_setting text := current_setting('linkage.report_rollup', true);
 BEGIN
   IF v_to < p_to THEN
     v_to := v_to + interval '1 hour';
   END IF;
+  PERFORM set_config('linkage.report_rollup', 'off', true);
   DELETE FROM report_call_hours WHERE hour >= v_from AND hour < v_to;
+  DELETE FROM report_queue_hours WHERE hour >= v_from AND hour < v_to;
   INSERT INTO report_call_hours
   SELECT f.hour, f.server_id, f.queue_id, f.operator_id, f.trunk_id, f.type,
          sum(f.calls), sum(f.answered), sum(f.missed), sum(f.abandoned), sum(f.sl_answered),
@@ -127,5 +191,11 @@ BEGIN
   WHERE c.start >= v_from AND c.start < v_to
   GROUP BY 1, 2, 3, 4, 5, 6;
   GET DIAGNOSTICS n = ROW_COUNT;
+  INSERT INTO report_queue_hours
+  SELECT hour, server_id, queue_id, type, sum(calls), sum(answered), sum(missed), sum(abandoned), sum(sl_answered),
+         sum(wait_sum), max(wait_max), sum(talk_sum), sum(hold_sum), sum(transferred)
+  FROM report_call_hours WHERE hour >= v_from AND hour < v_to
+  GROUP BY 1, 2, 3, 4;
+  PERFORM set_config('linkage.report_rollup', coalesce(v_setting, ''), true);
   RETURN n;
 END $$;
