@@ -20,6 +20,7 @@ import (
 	"os"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -134,8 +135,8 @@ func BenchmarkSummaryMonthWorkingHoursByOperator(b *testing.B) {
 }
 
 // A year by day and queue. With LINKAGE_BENCH_YEAR=1 the benchmark first copies the
-// seeded month's rollup rows into the eleven months before it (inside a transaction
-// it rolls back), so the summary reads a year's worth of rollup rows.
+// seeded month's queue-rollup rows into the eleven months before it (and deletes them
+// afterwards), so the summary reads a year's worth of rollup rows.
 func BenchmarkSummaryYearByDayAndQueue(b *testing.B) {
 	e := benchSetup(b)
 	if os.Getenv("LINKAGE_BENCH_YEAR") == "" {
@@ -143,18 +144,18 @@ func BenchmarkSummaryYearByDayAndQueue(b *testing.B) {
 	}
 	ctx := context.Background()
 	from := e.month.From.AddDate(0, 0, -30*11)
-	res, err := e.db.ExecContext(ctx, `INSERT INTO report_call_hours
-		SELECT h.hour - make_interval(days => 30 * n), h.server_id, h.queue_id, h.operator_id, h.trunk_id, h.type, h.calls, h.answered,
-		       h.missed, h.abandoned, h.sl_answered, h.wait_sum, h.wait_max, h.talk_sum, h.hold_sum, h.transferred
-		FROM report_call_hours h, generate_series(1, 11) n WHERE h.hour >= $1 AND h.hour < $2`, *e.month.From, *e.month.To)
+	res, err := e.db.ExecContext(ctx, `INSERT INTO report_queue_hours
+		SELECT h.hour - make_interval(days => 30 * n), h.server_id, h.queue_id, h.type, h.calls, h.answered, h.missed, h.abandoned,
+		       h.sl_answered, h.wait_sum, h.wait_max, h.talk_sum, h.hold_sum, h.transferred
+		FROM report_queue_hours h, generate_series(1, 11) n WHERE h.hour >= $1 AND h.hour < $2`, *e.month.From, *e.month.To)
 	if err != nil {
 		b.Fatal(err)
 	}
 	added, _ := res.RowsAffected()
 	b.Cleanup(func() {
-		e.db.Exec(`DELETE FROM report_call_hours WHERE hour >= $1 AND hour < $2`, from, *e.month.From)
+		e.db.Exec(`DELETE FROM report_queue_hours WHERE hour >= $1 AND hour < $2`, from, *e.month.From)
 	})
-	e.db.ExecContext(ctx, `ANALYZE report_call_hours`)
+	e.db.ExecContext(ctx, `ANALYZE report_queue_hours`)
 	split := report.SplitQueue
 	in := report.SummaryInput{Period: report.PeriodInput{From: &from, To: e.month.To}, TimeZone: ptr("Europe/Moscow"), SplitBy: &split}
 	timeIt(b, func() error {
@@ -162,7 +163,7 @@ func BenchmarkSummaryYearByDayAndQueue(b *testing.B) {
 		return err
 	})
 	var n int64
-	e.db.QueryRow(`SELECT count(*) FROM report_call_hours`).Scan(&n)
+	e.db.QueryRow(`SELECT count(*) FROM report_queue_hours`).Scan(&n)
 	b.ReportMetric(float64(n), "rollup-rows")
 	b.ReportMetric(float64(added), "added-rows")
 }
@@ -229,7 +230,12 @@ func BenchmarkExportCallsCSVMonth(b *testing.B) {
 	e := benchSetup(b)
 	mux := http.NewServeMux()
 	report.Register(func(p, _ string, h http.Handler) { mux.Handle(p, h) }, e.r, func(*http.Request) report.Scope { return report.AllScope() }, nil)
-	url := "/export/calls.csv?lang=en&timeZone=Europe/Moscow&from=" + neturl.QueryEscape(e.month.From.Format(time.RFC3339)) +
+	from := *e.month.From
+	if d := os.Getenv("LINKAGE_BENCH_EXPORT_DAYS"); d != "" { // a shorter export, for profiling
+		n, _ := strconv.Atoi(d)
+		from = e.month.To.AddDate(0, 0, -n)
+	}
+	url := "/export/calls.csv?lang=en&timeZone=Europe/Moscow&from=" + neturl.QueryEscape(from.Format(time.RFC3339)) +
 		"&to=" + neturl.QueryEscape(e.month.To.Format(time.RFC3339))
 	for i := 0; i < b.N; i++ {
 		runtime.GC()
