@@ -43,7 +43,7 @@ func Defaults() Options {
 // Stats counts what was written.
 type Stats struct {
 	Calls, Legs, Visits, Attempts, StatusChanges int64
-	From, To                                     time.Time
+	From, To                                     time.Time // first call's start, just after the last call's start (UTC)
 	Took                                         time.Duration
 }
 
@@ -152,7 +152,12 @@ feed:
 	if _, err := db.ExecContext(ctx, `SELECT setval(pg_get_serial_sequence('calls', 'id'), (SELECT max(id) FROM calls))`); err != nil {
 		return st, fmt.Errorf("seed: %w", err)
 	}
-	if _, err := db.ExecContext(ctx, `SELECT report_rollup_rebuild($1, $2)`, start, end); err != nil {
+	// Days are local to each server, so the calls spill over the UTC days at both ends.
+	if err := db.QueryRowContext(ctx, `SELECT min(start), max(start) + interval '1 second' FROM calls WHERE id >= $1`, base).Scan(&st.From, &st.To); err != nil {
+		return st, fmt.Errorf("seed: %w", err)
+	}
+	st.From, st.To = st.From.UTC(), st.To.UTC()
+	if _, err := db.ExecContext(ctx, `SELECT report_rollup_rebuild($1, $2)`, st.From, st.To); err != nil {
 		return st, fmt.Errorf("seed: rollup: %w", err)
 	}
 	if _, err := db.ExecContext(ctx, `ANALYZE`); err != nil {
