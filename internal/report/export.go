@@ -3,7 +3,6 @@ package report
 import (
 	"bufio"
 	"context"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"log/slog"
@@ -88,6 +87,19 @@ func (e *exporter) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	if format == "csv" {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		out = newCSVSheet(w, lang)
+		// CSV formats values itself, without allocating per field.
+		err = out.row(stringsAny(header))
+		if err == nil {
+			err = rows(out.row)
+		}
+		if err == nil {
+			err = out.close()
+		}
+		if err != nil {
+			e.log.ErrorContext(ctx, "export aborted", "report", name, "err", err)
+			panic(http.ErrAbortHandler)
+		}
+		return
 	} else {
 		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 		if out, err = newXLSXSheet(w); err != nil {
@@ -170,49 +182,97 @@ func roundFloat(f float64) float64 {
 }
 
 type csvSheet struct {
-	bw  *bufio.Writer
-	w   *csv.Writer
-	rec []string
+	bw      *bufio.Writer
+	comma   byte
+	lang    Lang
+	scratch []byte
 }
 
 // newCSVSheet writes UTF-8 with a byte-order mark (so Excel reads Cyrillic right);
-// Russian files use ";" as Excel in a Russian locale expects.
+// Russian files use ";" as Excel in a Russian locale expects. Quoting follows RFC 4180.
 func newCSVSheet(w io.Writer, lang Lang) *csvSheet {
-	bw := bufio.NewWriterSize(w, 32<<10)
+	bw := bufio.NewWriterSize(w, 64<<10)
 	bw.WriteString("\uFEFF")
-	cw := csv.NewWriter(bw)
+	s := &csvSheet{bw: bw, comma: ',', lang: lang}
 	if lang == LangRU {
-		cw.Comma = ';'
+		s.comma = ';'
 	}
-	return &csvSheet{bw: bw, w: cw}
+	return s
 }
 
+// row writes raw values (see formatRow for what each becomes).
 func (s *csvSheet) row(vals []any) error {
-	s.rec = s.rec[:0]
-	for _, v := range vals {
+	for i, v := range vals {
+		if i > 0 {
+			s.bw.WriteByte(s.comma)
+		}
+		b := s.scratch[:0]
 		switch v := v.(type) {
+		case nil:
 		case string:
-			s.rec = append(s.rec, v)
-		case float64:
-			s.rec = append(s.rec, strconv.FormatFloat(v, 'f', -1, 64))
+			b = append(b, v...)
 		case int64:
-			s.rec = append(s.rec, strconv.FormatInt(v, 10))
+			b = strconv.AppendInt(b, v, 10)
 		case int:
-			s.rec = append(s.rec, strconv.Itoa(v))
+			b = strconv.AppendInt(b, int64(v), 10)
+		case float64:
+			b = strconv.AppendFloat(b, roundFloat(v), 'f', -1, 64)
+		case *float64:
+			if v != nil {
+				b = strconv.AppendFloat(b, roundFloat(*v), 'f', -1, 64)
+			}
+		case *int:
+			if v != nil {
+				b = strconv.AppendInt(b, int64(*v), 10)
+			}
+		case bool:
+			if v {
+				b = append(b, T(s.lang, "yes")...)
+			} else {
+				b = append(b, T(s.lang, "no")...)
+			}
+		case localTime:
+			b = v.t.In(v.loc).AppendFormat(b, "2006-01-02 15:04:05")
+		case []string:
+			for j, x := range v {
+				if j > 0 {
+					b = append(b, ", "...)
+				}
+				b = append(b, x...)
+			}
 		default:
-			s.rec = append(s.rec, fmt.Sprint(v))
+			b = fmt.Append(b, v)
+		}
+		s.field(b)
+		s.scratch = b
+	}
+	_, err := s.bw.WriteString("\r\n")
+	return err
+}
+
+func (s *csvSheet) field(b []byte) {
+	quote := len(b) > 0 && (b[0] == ' ' || b[0] == '\t')
+	for _, c := range b {
+		if c == s.comma || c == '"' || c == '\n' || c == '\r' {
+			quote = true
+			break
 		}
 	}
-	return s.w.Write(s.rec)
+	if !quote {
+		s.bw.Write(b)
+		return
+	}
+	s.bw.WriteByte('"')
+	for _, c := range b {
+		if c == '"' {
+			s.bw.WriteByte('"')
+		}
+		s.bw.WriteByte(c)
+	}
+	s.bw.WriteByte('"')
 }
 
-func (s *csvSheet) close() error {
-	s.w.Flush()
-	if err := s.w.Error(); err != nil {
-		return err
-	}
-	return s.bw.Flush()
-}
+func (s *csvSheet) close() error { return s.bw.Flush() }
 
 // xlsxSheet streams rows through excelize's StreamWriter, which keeps at most a
 // small buffer in memory and spills the rest to a temporary file until Write.
