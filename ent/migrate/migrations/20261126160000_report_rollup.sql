@@ -4,7 +4,7 @@
 -- the trigger below and the report's raw-row path both use it, so rollup hours and the
 -- raw edges of a period can never disagree.
 --
--- A call is attributed to the hour of its start (UTC), to the last queue it visited
+-- A call is attributed to the hour of its start (UTC, whatever the session's TimeZone), to the last queue it visited
 -- (where it was answered or lost; calls.queues holds the queue numbers in visit order),
 -- and to the operator who answered it or placed it.
 
@@ -20,7 +20,7 @@ RETURNS TABLE (
   wait_sum bigint, wait_max bigint, talk_sum bigint, hold_sum bigint, transferred bigint
 )
 LANGUAGE sql STABLE AS $$
-  SELECT date_trunc('hour', p_start), p_server, coalesce(q.id, 0),
+  SELECT date_trunc('hour', p_start, 'UTC'), p_server, coalesce(q.id, 0),
          coalesce(p_answered_by, p_caller_operator, 0), coalesce(p_trunk, 0), p_type,
          1::bigint, (p_status = 'answered')::int::bigint, (p_status = 'missed')::int::bigint,
          (p_status = 'missed' AND p_missed_reason = 'abandoned')::int::bigint,
@@ -172,8 +172,8 @@ CREATE FUNCTION report_rollup_rebuild(p_from timestamptz, p_to timestamptz) RETU
 LANGUAGE plpgsql AS $$
 DECLARE
   n bigint;
-  v_from timestamptz := date_trunc('hour', p_from);
-  v_to timestamptz := date_trunc('hour', p_to);
+  v_from timestamptz := date_trunc('hour', p_from, 'UTC');
+  v_to timestamptz := date_trunc('hour', p_to, 'UTC');
   v_setting text := current_setting('linkage.report_rollup', true);
 BEGIN
   IF v_to < p_to THEN
