@@ -298,7 +298,7 @@ func (r *Reports) eachCall(ctx context.Context, scope Scope, in CallsInput, afte
 	if limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", limit)
 	}
-	rows, err := r.db.QueryContext(ctx, q, args...)
+	rows, err := r.query(ctx, q, args...)
 	if err != nil {
 		return sp, fmt.Errorf("report: calls: %w", err)
 	}

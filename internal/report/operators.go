@@ -98,7 +98,7 @@ FROM ops LEFT JOIN legs ON legs.operator_id = ops.id LEFT JOIN att ON att.operat
   LEFT JOIN st ON st.operator_id = ops.id
 ORDER BY ops.number, ops.id, st.status, st.reason`, where, queueFilter)
 	args := append([]any{sp.from, sp.to, intsArg(append([]int{}, f.QueueIDs...))}, cargs...)
-	rows, err := r.db.QueryContext(ctx, q, args...)
+	rows, err := r.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("report: operators: %w", err)
 	}

@@ -102,7 +102,7 @@ WHERE v.joined_at >= $1 AND v.joined_at < $2 AND %s
 GROUP BY GROUPING SETS ((v.queue_id, b), (v.queue_id), (b), ())
 ORDER BY total, 4, v.queue_id, whole DESC, b`, where)
 	args := append([]any{sp.from, sp.to, intsArg(edges)}, cargs...)
-	rows, err := r.db.QueryContext(ctx, q, args...)
+	rows, err := r.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("report: queues: %w", err)
 	}

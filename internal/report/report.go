@@ -9,6 +9,7 @@
 package report
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -185,4 +186,40 @@ func ratio(num, den int64, scale float64) *float64 {
 	}
 	v := float64(num) / float64(den) * scale
 	return &v
+}
+
+// rowsTx is a result set read inside its own read-only transaction.
+type rowsTx struct {
+	*sql.Rows
+	tx *sql.Tx
+}
+
+// Close closes the rows and ends the transaction.
+func (r *rowsTx) Close() error {
+	err := r.Rows.Close()
+	if cerr := r.tx.Commit(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// query runs a report query in a read-only transaction with JIT compilation off
+// (it triggers on the estimated cost of a year's aggregation and can spend longer
+// compiling than the query runs) and more sort/hash memory than the 4 MB default, so
+// a year of rollup rows is joined and grouped in memory instead of merge-sorted on disk.
+func (r *Reports) query(ctx context.Context, q string, args ...any) (*rowsTx, error) {
+	tx, err := r.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, "SET LOCAL jit = off; SET LOCAL work_mem = '64MB'"); err != nil {
+		tx.Rollback()
+		return nil, err
+	}
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		tx.Rollback()
+		return nil, err
+	}
+	return &rowsTx{Rows: rows, tx: tx}, nil
 }

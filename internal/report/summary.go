@@ -282,7 +282,7 @@ SELECT a.total, a.label, a.bstart, nullif(a.k, 0), %[7]s, a.in_answered, a.in_mi
        a.internal, a.transferred, a.sl, a.wait_sum, a.wait_max, a.talk_sum
 FROM a ORDER BY a.total, a.bstart NULLS LAST, a.label, 5`, label, start, key, join, where, typeKey, name, rollup, hours, hoursJoin)
 	args := append(append([]any{sp.loc.String(), sp.from, sp.to, r1, r2}, hargs...), cargs...)
-	rows, err := r.db.QueryContext(ctx, q, args...)
+	rows, err := r.query(ctx, q, args...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("report: summary: %w", err)
 	}
