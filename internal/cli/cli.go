@@ -30,8 +30,8 @@ func commands() []command {
 	return []command{
 		{"serve", "run the server: AMI collectors, GraphQL API, web app", runServe},
 		{"migrate", "apply database migrations and exit", runMigrate},
-		{"seed", "generate a realistic dataset in bulk (benchmarks, demos)", runSeed},
 		{"version", "print the version", runVersion},
+		{"seed", "generate a realistic dataset in bulk (benchmarks, demos)", runSeed},
 	}
 }
 

@@ -113,10 +113,7 @@ func Run(ctx context.Context, db *sql.DB, o Options) (Stats, error) {
 			for d := range days {
 				day := start.AddDate(0, 0, d)
 				g := &gen{o: o, rng: rand.New(rand.NewPCG(o.Seed, uint64(d)+1)), servers: servers, nextID: base + int64(d)*stride}
-				if err := g.day(day); err != nil {
-					errs <- err
-					return
-				}
+				g.day(day)
 				if err := g.write(ctx, db, &st); err != nil {
 					errs <- fmt.Errorf("seed: day %s: %w", day.Format("2006-01-02"), err)
 					return
@@ -284,7 +281,7 @@ func jsonList(v []string) any {
 	return string(b)
 }
 
-func (g *gen) day(day time.Time) error {
+func (g *gen) day(day time.Time) {
 	for _, s := range g.servers {
 		local := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, s.loc)
 		weekend := local.Weekday() == time.Saturday || local.Weekday() == time.Sunday
@@ -295,14 +292,13 @@ func (g *gen) day(day time.Time) error {
 		n := int(float64(g.o.CallsPerDay) * factor / float64(len(g.servers)))
 		for i := 0; i < n; i++ {
 			at := local.Add(time.Duration(g.pickHour())*time.Hour + time.Duration(g.rng.IntN(3600_000))*time.Millisecond)
-			g.call(s, at, i)
+			g.call(s, at)
 		}
 		g.statuses(s, local, weekend)
 	}
-	return nil
 }
 
-func (g *gen) call(s *server, at time.Time, i int) {
+func (g *gen) call(s *server, at time.Time) {
 	id := g.nextID
 	g.nextID++
 	linkedid := fmt.Sprintf("%d.%d", at.Unix(), id)
@@ -442,7 +438,6 @@ func (g *gen) call(s *server, at time.Time, i int) {
 				end, min(wait, 8), talk, hold, talk - hold, nil, nil})
 		}
 	}
-	_ = i
 	g.calls = append(g.calls, []any{id, linkedid, at, answeredAt, end, typ, status, nullStr(missedReason), caller, nil, callerOp, dialed,
 		nullStr(callee), nil, answeredBy, nullStr(byNumber), nullStr(byName), trunkID, jsonList(queues), jsonList(missedOps),
 		jsonList(missedQueues), hangup, wait, talk, hold, talk - hold, transferred, transfers, s.id})
