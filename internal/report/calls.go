@@ -251,31 +251,29 @@ func (r *Reports) CallsCompact(ctx context.Context, scope Scope, in CallsInput, 
 		return nil, err
 	}
 	out := &CompactCalls{Columns: callColumnKeys(), Rows: [][]any{}}
-	var last []any
+	// The scan buffer is reused for the next row, so keep the cursor's values, not v.
+	var last *ent.Cursor
 	_, err = r.eachCall(ctx, scope, in, after, n+1, func(v []any) error {
 		if len(out.Rows) == n {
 			out.PageInfo.HasNextPage = true
 			return nil
 		}
-		row := make([]any, len(v))
-		for i, x := range v {
+		row := make([]any, len(callColumns)) // v ends with the sort key, not a column
+		for i, x := range v[:len(callColumns)] {
 			if t, ok := x.(time.Time); ok {
 				x = t.Unix()
 			}
 			row[i] = x
 		}
 		out.Rows = append(out.Rows, row)
-		last = v
+		last = &ent.Cursor{ID: int(v[0].(int64)), Value: v[len(v)-1]}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	out.PageInfo.HasPreviousPage = after != nil
-	if last != nil {
-		cur := ent.Cursor{ID: int(last[0].(int64)), Value: last[len(last)-1]}
-		out.PageInfo.EndCursor = &cur
-	}
+	out.PageInfo.EndCursor = last
 	return out, nil
 }
 

@@ -419,11 +419,11 @@ func TestCallList(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Rows) != 4 || !c.PageInfo.HasNextPage || c.Columns[0] != "id" || c.Rows[0][0] != int64(f.Calls["c8"]) {
+	if len(c.Rows) != 4 || !c.PageInfo.HasNextPage || c.Columns[0] != "id" || c.Rows[0][0] != int64(f.Calls["c8"]) || len(c.Rows[0]) != len(c.Columns) {
 		t.Fatalf("compact page 1: %+v", c)
 	}
 	c, err = r.CallsCompact(ctx, report.AllScope(), all, ptr(4), c.PageInfo.EndCursor)
-	if err != nil || len(c.Rows) != 4 || c.Rows[0][0] != int64(f.Calls["v1"]) {
+	if err != nil || len(c.Rows) != 4 || c.Rows[0][0] != int64(f.Calls["v2"]) || c.Rows[3][0] != int64(f.Calls["c3"]) {
 		t.Fatalf("compact page 2: %v %+v", err, c)
 	}
 }
