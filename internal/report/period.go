@@ -187,7 +187,7 @@ func (r *Reports) zone(ctx context.Context, explicit *string, queueIDs []int) (*
 		name = "UTC"
 	}
 	loc, err := time.LoadLocation(name)
-	if err != nil {
+	if err != nil || name == "Local" { // "Local" is Go's, not an IANA name PostgreSQL knows
 		return nil, inputErrorf("unknown time zone %q", name)
 	}
 	return loc, nil
