@@ -34,7 +34,9 @@ func (a *App) routes() http.Handler {
 	mux := http.NewServeMux()
 	handle := func(pattern, name string, h http.Handler) { mux.Handle(pattern, m.instrument(name, h)) }
 	handle("/graphql", "graphql", httpgzip.Handler(gql))
-	report.Register(func(p, name string, h http.Handler) { handle(p, name, a.Auth.Middleware(exportGate(httpgzip.Handler(h)))) }, reports,
+	report.Register(func(p, name string, h http.Handler) {
+		handle(p, name, a.Auth.Middleware(exportGate(httpgzip.Handler(h))))
+	}, reports,
 		func(r *http.Request) report.Scope { return graph.ReportScope(auth.ScopeFromContext(r.Context())) }, a.log.With("component", "export"))
 	handle("GET /graphiql", "graphiql", graph.GraphiQL("/graphql"))
 	handle("GET /healthz", "healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
