@@ -10,4 +10,7 @@ import (
 type Resolver struct {
 	Client  *ent.Client
 	Version string
+	// Live serves the live-monitoring queries and subscriptions (graph/live.go);
+	// nil answers them with an error.
+	Live *Live
 }

@@ -9,6 +9,8 @@ import (
 	"context"
 	"runtime"
 
+	"github.com/linkage/linkage/ami/live"
+	"github.com/linkage/linkage/graph/generated"
 	"github.com/linkage/linkage/graph/model"
 )
 
@@ -16,3 +18,71 @@ import (
 func (r *queryResolver) BuildInfo(ctx context.Context) (*model.BuildInfo, error) {
 	return &model.BuildInfo{Version: r.Version, GoVersion: runtime.Version()}, nil
 }
+
+// QueueStatsNow is the resolver for the queueStatsNow field.
+func (r *queryResolver) QueueStatsNow(ctx context.Context, queueIds []int) ([]*live.QueueStats, error) {
+	h, sc, err := r.live(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return live.Items(h.Snapshot(live.TopicQueue, live.QueueFilter(sc, queueIds)), func(c *live.Change) *live.QueueStats { return c.Queue }), nil
+}
+
+// OperatorBoardNow is the resolver for the operatorBoardNow field.
+func (r *queryResolver) OperatorBoardNow(ctx context.Context, filter *live.OperatorFilter) ([]*live.OperatorState, error) {
+	h, sc, err := r.live(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return live.Items(h.Snapshot(live.TopicOperator, live.OperatorBoardFilter(sc, filter)), func(c *live.Change) *live.OperatorState { return c.Operator }), nil
+}
+
+// ActiveCallsNow is the resolver for the activeCallsNow field.
+func (r *queryResolver) ActiveCallsNow(ctx context.Context, filter *live.CallFilter) ([]*live.ActiveCall, error) {
+	h, sc, err := r.live(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return live.Items(h.Snapshot(live.TopicCall, live.CallsFilter(sc, filter)), func(c *live.Change) *live.ActiveCall { return c.Call }), nil
+}
+
+// QueueStats is the resolver for the queueStats field.
+func (r *subscriptionResolver) QueueStats(ctx context.Context, queueIds []int) (<-chan *live.QueuesUpdate, error) {
+	h, sc, err := r.live(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return live.Watch(ctx, h, live.TopicQueue, live.QueueFilter(sc, queueIds), live.ToQueues), nil
+}
+
+// OperatorBoard is the resolver for the operatorBoard field.
+func (r *subscriptionResolver) OperatorBoard(ctx context.Context, filter *live.OperatorFilter) (<-chan *live.OperatorsUpdate, error) {
+	h, sc, err := r.live(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return live.Watch(ctx, h, live.TopicOperator, live.OperatorBoardFilter(sc, filter), live.ToOperators), nil
+}
+
+// ActiveCalls is the resolver for the activeCalls field.
+func (r *subscriptionResolver) ActiveCalls(ctx context.Context, filter *live.CallFilter) (<-chan *live.CallsUpdate, error) {
+	h, sc, err := r.live(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return live.Watch(ctx, h, live.TopicCall, live.CallsFilter(sc, filter), live.ToCalls), nil
+}
+
+// CallEvents is the resolver for the callEvents field.
+func (r *subscriptionResolver) CallEvents(ctx context.Context, filter *live.CallFilter) (<-chan *live.CallEvent, error) {
+	h, sc, err := r.live(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return live.Watch(ctx, h, live.TopicEvent, live.CallsFilter(sc, filter), live.ToEvents), nil
+}
+
+// Subscription returns generated.SubscriptionResolver implementation.
+func (r *Resolver) Subscription() generated.SubscriptionResolver { return &subscriptionResolver{r} }
+
+type subscriptionResolver struct{ *Resolver }

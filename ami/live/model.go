@@ -241,8 +241,17 @@ type CallEvent struct {
 	OperatorID     int       `json:"oi,omitempty"`
 	OperatorNumber string    `json:"on,omitempty"`
 	OperatorName   string    `json:"om,omitempty"`
-	// CallID is the stored Call's id (Stored events only).
-	CallID int `json:"ci,omitempty"`
+	// StoredID is the stored Call's id (Stored events only).
+	StoredID int `json:"ci,omitempty"`
 	// TransferType is blind, attended or blonde (Transferred events only).
 	TransferType string `json:"tt,omitempty"`
+}
+
+// CallID is the stored Call's id on Stored events, nil otherwise.
+func (e *CallEvent) CallID() *int {
+	if e.StoredID == 0 {
+		return nil
+	}
+	id := e.StoredID
+	return &id
 }

@@ -50,6 +50,8 @@ type State struct {
 	opts    Options
 	servers map[int]*server
 	scratch []Change
+	seedQ   map[QueueName]DayCounters
+	seedOp  map[int]OperatorDay
 }
 
 type server struct {
@@ -161,7 +163,7 @@ func (s *State) CallStored(serverID int, linkedid string, callID int, at time.Ti
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sv := s.server(serverID)
-	ev := CallEvent{Kind: EventStored, Server: serverID, Time: at, Linkedid: linkedid, CallID: callID}
+	ev := CallEvent{Kind: EventStored, Server: serverID, Time: at, Linkedid: linkedid, StoredID: callID}
 	if c, ok := sv.ended[linkedid]; ok {
 		fillEvent(&ev, &c)
 	}
@@ -184,6 +186,7 @@ func (s *State) queue(sv *server, name string) *queueState {
 		if q.ref.SLThreshold <= 0 {
 			q.ref.SLThreshold = 20 * time.Second
 		}
+		s.seedQueue(sv.id, q, name)
 		sv.queues[name] = q
 	}
 	return q
@@ -224,6 +227,7 @@ func (s *State) operator(sv *server, stateIface, iface, name string) *opState {
 				}
 			}
 		}
+		s.seedOperator(op)
 		sv.ops[key] = op
 	}
 	if name != "" {
@@ -815,6 +819,9 @@ func (s *State) flush(sv *server) {
 		if c := sv.calls[lid]; c != nil {
 			ac := c.ActiveCall
 			ch.Call = &ac
+		} else if last, ok := sv.ended[lid]; ok {
+			// the last value goes with the removal so scope filters can judge it
+			ch.Removed, ch.Call = true, &last
 		} else {
 			ch.Removed = true
 		}

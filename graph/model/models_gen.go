@@ -7,3 +7,6 @@ type BuildInfo struct {
 	Version   string `json:"version"`
 	GoVersion string `json:"goVersion"`
 }
+
+type Subscription struct {
+}
