@@ -285,3 +285,118 @@ func inOrder(got []string, want ...string) bool {
 	}
 	return i == len(want)
 }
+
+// The npm graphql-ws client, run with Node, subscribes while the simulator plays one
+// queue call: it must see the caller join queue 600, an operator ring, the answer,
+// the end, and the counters move.
+func TestGraphQLWSNodeClient(t *testing.T) {
+	livetest.CheckLeaks(t)
+	ctx := guard(t, 90*time.Second)
+	hub := live.NewHub(live.HubOptions{})
+	t.Cleanup(hub.Close)
+	srv := serveGraphQL(t, hub, nil)
+	nc := livetest.StartNodeClient(t, ctx, srv.URL, []livetest.NodeSub{
+		{Name: "queues", Query: `subscription { queueStats(queueIds: ["600"]) { snapshot queues { queueId received answered waiting { number } members { interface status } } } }`},
+		{Name: "events", Query: `subscription { callEvents { kind linkedid callerNumber queueId operatorId operatorNumber did } }`},
+		{Name: "calls", Query: `subscription { activeCalls { snapshot calls { linkedid state queueId } ended { linkedid } } }`},
+	}, map[string]any{})
+	var snapshots int
+	for snapshots < 2 { // connected and the (empty) snapshots arrived: start the PBX
+		select {
+		case m, ok := <-nc.Msgs:
+			if !ok {
+				t.Fatal("node client exited")
+			}
+			if m.Error != "" {
+				t.Fatalf("%s: %s", m.Sub, m.Error)
+			}
+			if m.Sub == "queues" || m.Sub == "calls" {
+				snapshots++
+			}
+		case <-ctx.Done():
+			t.Fatal("node client never got its snapshots")
+		}
+	}
+	startPipeline(t, ctx, pipeOpts{speed: 2, script: oneCall, hub: hub})
+
+	// steps, in the order a supervisor's board shows them
+	var steps []string
+	step := func(s string) {
+		if len(steps) == 0 || steps[len(steps)-1] != s {
+			steps = append(steps, s)
+		}
+	}
+	var received, answered int
+	for answered < 1 || !contains(steps, "ENDED") {
+		var m livetest.NodeMsg
+		select {
+		case mm, ok := <-nc.Msgs:
+			if !ok {
+				t.Fatalf("node client exited; steps %v", steps)
+			}
+			m = mm
+		case <-ctx.Done():
+			t.Fatalf("timed out; steps %v", steps)
+		}
+		if m.Error != "" {
+			t.Fatalf("%s: %s", m.Sub, m.Error)
+		}
+		switch m.Sub {
+		case "queues":
+			var p struct {
+				Data struct {
+					QueueStats struct {
+						Queues []struct {
+							Received, Answered int
+							Waiting            []struct{ Number string }
+							Members            []struct{ Interface, Status string }
+						}
+					}
+				}
+			}
+			_ = json.Unmarshal(m.Payload, &p)
+			for _, q := range p.Data.QueueStats.Queues {
+				if len(q.Waiting) > 0 && q.Waiting[0].Number == "0612345678" {
+					step("caller waiting in 600")
+				}
+				for _, mb := range q.Members {
+					if mb.Status == "RINGING" {
+						step("member ringing")
+					}
+				}
+				received, answered = q.Received, q.Answered
+			}
+		case "events":
+			var p struct {
+				Data struct {
+					CallEvents struct{ Kind, OperatorNumber, QueueID string }
+				}
+			}
+			_ = json.Unmarshal(m.Payload, &p)
+			e := p.Data.CallEvents
+			if e.QueueID != "600" {
+				t.Errorf("event outside queue 600: %s", m.Payload)
+			}
+			if e.Kind == "ANSWERED" && e.OperatorNumber != "1002" {
+				t.Errorf("answered by %s", m.Payload)
+			}
+			step(e.Kind)
+		}
+	}
+	t.Logf("steps seen by graphql-ws: %v", steps)
+	if !inOrder(steps, "caller waiting in 600", "RINGING", "ANSWERED", "ENDED") || !contains(steps, "member ringing") {
+		t.Errorf("steps %v", steps)
+	}
+	if received != 1 || answered != 1 {
+		t.Errorf("counters: received %d answered %d", received, answered)
+	}
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
