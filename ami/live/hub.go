@@ -19,9 +19,13 @@ const (
 	TopicOperator
 	TopicCall
 	TopicEvent
+	// TopicReset (Key: the server id) says a new State took the server over: its
+	// calls are removed (subscribers see them end) and its queues and operators
+	// dropped until the resync publishes them again.
+	TopicReset
 )
 
-var topicNames = [...]string{"", "queue", "operator", "call", "event"}
+var topicNames = [...]string{"", "queue", "operator", "call", "event", "reset"}
 
 func (t Topic) String() string {
 	if int(t) < len(topicNames) {
@@ -40,6 +44,9 @@ type Change struct {
 	Operator *OperatorState `json:"o,omitempty"`
 	Call     *ActiveCall    `json:"c,omitempty"`
 	Event    *CallEvent     `json:"e,omitempty"`
+	// Remote marks changes that came from another process (PGBridge), so they are
+	// not sent back.
+	Remote bool `json:"-"`
 }
 
 // Server is the server the change belongs to.
@@ -128,6 +135,10 @@ func (h *Hub) Publish(chs ...Change) {
 	for i := range chs {
 		ch := &chs[i]
 		h.published.WithLabelValues(ch.Topic.String()).Inc()
+		if ch.Topic == TopicReset {
+			h.resetLocked(ch)
+			continue
+		}
 		if ch.Topic < TopicQueue || ch.Topic > TopicEvent {
 			continue
 		}
@@ -144,6 +155,27 @@ func (h *Hub) Publish(chs ...Change) {
 		for s := range h.subs[0] { // every topic (bridges)
 			s.offer(h, ch)
 		}
+	}
+}
+
+func (h *Hub) resetLocked(ch *Change) {
+	server := atoi(ch.Key)
+	for t := TopicQueue; t < TopicEvent; t++ {
+		for k, it := range h.items[t-1] {
+			if it.Server() != server {
+				continue
+			}
+			delete(h.items[t-1], k)
+			if t == TopicCall {
+				rm := Change{Topic: TopicCall, Key: k, Removed: true, Call: it.Call, Remote: ch.Remote}
+				for s := range h.subs[TopicCall] {
+					s.offer(h, &rm)
+				}
+			}
+		}
+	}
+	for s := range h.subs[0] {
+		s.offer(h, ch)
 	}
 }
 

@@ -71,6 +71,7 @@ type server struct {
 	dirtyOp   map[*opState]bool
 	dirtyCall map[string]bool
 	events    []CallEvent
+	reset     bool // publish TopicReset first: this State takes the server over
 }
 
 type queueState struct {
@@ -133,7 +134,7 @@ func (s *State) server(id int) *server {
 	if sv == nil {
 		sv = &server{id: id, queues: map[string]*queueState{}, ops: map[string]*opState{}, byDev: map[string]*opState{},
 			calls: map[string]*callState{}, ended: map[string]ActiveCall{},
-			dirtyQ: map[*queueState]bool{}, dirtyOp: map[*opState]bool{}, dirtyCall: map[string]bool{}}
+			dirtyQ: map[*queueState]bool{}, dirtyOp: map[*opState]bool{}, dirtyCall: map[string]bool{}, reset: true}
 		s.servers[id] = sv
 	}
 	return sv
@@ -804,6 +805,10 @@ func (q *queueState) caller(uid string) int {
 // flush publishes what changed in this Apply, one change per item.
 func (s *State) flush(sv *server) {
 	out := s.scratch[:0]
+	if sv.reset {
+		sv.reset = false
+		out = append(out, Change{Topic: TopicReset, Key: strconv.Itoa(sv.id)})
+	}
 	for q := range sv.dirtyQ {
 		qs := q.snapshot(sv.id)
 		out = append(out, Change{Topic: TopicQueue, Key: queueKey(sv.id, q.name), Queue: &qs})
