@@ -61,12 +61,15 @@ type pipeline struct {
 }
 
 type pipeOpts struct {
-	speed    float64
-	script   func(p *pbx.PBX)
-	pbx      func() pbx.Config
-	hub      *live.Hub
-	state    live.Options
-	noWorker bool
+	speed  float64
+	script func(p *pbx.PBX)
+	pbx    func() pbx.Config
+	hub    *live.Hub
+	state  live.Options
+	seed   *live.Today
+	// connectAfter delays the AMI login: what happened before is known only
+	// through the resync (a restart).
+	connectAfter time.Duration
 }
 
 func startPipeline(t testing.TB, ctx context.Context, o pipeOpts) *pipeline {
@@ -97,6 +100,15 @@ func startPipeline(t testing.TB, ctx context.Context, o pipeOpts) *pipeline {
 		o.state.Directory = labDirectory()
 	}
 	p.State = live.NewState(o.state)
+	if o.seed != nil {
+		p.State.Seed(o.seed)
+	}
+	if o.connectAfter > 0 {
+		select {
+		case <-time.After(o.connectAfter):
+		case <-ctx.Done():
+		}
+	}
 	c, err := ami.Connect(ctx, ami.Config{ServerID: 1, Addr: s.Addr(), Username: "admin", Secret: "s3cret"})
 	if err != nil {
 		t.Fatal(err)

@@ -281,6 +281,10 @@ func (s *State) event(sv *server, e *ami.Event) {
 			c.Since = q.waiting[i].Since
 			q.waiting[i] = c
 		} else {
+			// A caller we did not see join (it happened in a gap or before a
+			// restart): count it now, as today's stored calls do not hold it yet.
+			q.rollDay(t)
+			q.c.Received++
 			q.waiting = append(q.waiting, c)
 			slices.SortStableFunc(q.waiting, func(a, b Caller) int { return a.Position - b.Position })
 		}
