@@ -102,6 +102,9 @@ type Caller struct {
 	Name     string    `json:"nm,omitempty"`
 	Since    time.Time `json:"s"`
 	Position int       `json:"p"`
+	// hungUp: the caller's HangupRequest came while waiting, so a QueueCallerAbandon
+	// is a real abandon and not the queue's timeout (reference §3.c.1).
+	hungUp bool
 }
 
 // Member is one queue membership and what the member is doing.

@@ -241,12 +241,21 @@ func (s *State) operator(sv *server, stateIface, iface, name string) *opState {
 	return op
 }
 
-// opOfDevice finds the operator of a device ("PJSIP/1001") or member interface.
-func (sv *server) opOfDevice(dev string) *opState {
+// opOfDevice finds the operator of a device ("PJSIP/1001") or member interface; an
+// operator in no queue yet is created when the directory knows the device.
+func (s *State) opOfDevice(sv *server, dev string) *opState {
 	if dev == "" {
 		return nil
 	}
-	return sv.byDev[dev]
+	if op := sv.byDev[dev]; op != nil {
+		return op
+	}
+	if s.opts.Directory != nil {
+		if _, ok := s.opts.Directory.OperatorID(sv.id, dev); ok {
+			return s.operator(sv, dev, dev, "")
+		}
+	}
+	return nil
 }
 
 func (s *State) event(sv *server, e *ami.Event) {
@@ -331,9 +340,18 @@ func (s *State) event(sv *server, e *ami.Event) {
 		s.touchQ(sv, q, t)
 	case "QueueCallerAbandon":
 		q := s.queue(sv, e.Get("Queue"))
-		q.rollDay(t)
-		q.c.Abandoned++
-		s.touchQ(sv, q, t)
+		if i := q.caller(e.Get("Uniqueid")); i >= 0 && q.waiting[i].hungUp {
+			q.rollDay(t)
+			q.c.Abandoned++
+			s.touchQ(sv, q, t)
+		}
+	case "HangupRequest":
+		uid := e.Get("Uniqueid")
+		for _, q := range sv.queues {
+			if i := q.caller(uid); i >= 0 {
+				q.waiting[i].hungUp = true
+			}
+		}
 	case "AgentConnect":
 		q := s.queue(sv, e.Get("Queue"))
 		q.rollDay(t)
@@ -349,7 +367,7 @@ func (s *State) event(sv *server, e *ami.Event) {
 		q.c.TalkCount++
 		s.touchQ(sv, q, t)
 	case "AgentRingNoAnswer":
-		if op := sv.opOfDevice(e.Get("Interface")); op != nil {
+		if op := s.opOfDevice(sv, e.Get("Interface")); op != nil {
 			s.rollOpDay(op, t)
 			op.missed++
 			if op.ringLid != "" && op.ringLid == e.Get("Linkedid") {
@@ -358,7 +376,7 @@ func (s *State) event(sv *server, e *ami.Event) {
 			s.refreshOp(sv, op, t, true)
 		}
 	case "DialEnd":
-		if op := sv.opOfDevice(deviceOf(e.Get("DestChannel"))); op != nil && op.ringLid != "" && e.Get("DialStatus") != "ANSWER" {
+		if op := s.opOfDevice(sv, deviceOf(e.Get("DestChannel"))); op != nil && op.ringLid != "" && e.Get("DialStatus") != "ANSWER" {
 			op.ringLid = ""
 			s.refreshOp(sv, op, t, false)
 		}
@@ -488,7 +506,7 @@ func (s *State) resyncChannel(sv *server, e *ami.Event, t time.Time) {
 			}
 		}
 	}
-	if op := sv.opOfDevice(deviceOf(e.Get("Channel"))); op != nil {
+	if op := s.opOfDevice(sv, deviceOf(e.Get("Channel"))); op != nil {
 		switch e.Get("ChannelState") {
 		case "6": // Up
 			op.callLid = lid
@@ -541,7 +559,7 @@ func (s *State) note(sv *server, n *assemble.Notification) {
 		c := s.call(sv, n.Linkedid, t)
 		c.CallerNumber, c.CallerName = n.Caller.Number, n.Caller.Name
 		c.Started = t
-		if op := sv.opOfDevice(n.Caller.Device); op != nil {
+		if op := s.opOfDevice(sv, n.Caller.Device); op != nil {
 			s.rollOpDay(op, t)
 			op.out++
 			if op.callLid == "" {
@@ -557,7 +575,7 @@ func (s *State) note(sv *server, n *assemble.Notification) {
 			s.setCallState(c, CallRinging, t)
 		}
 		ev := CallEvent{Kind: EventRinging, Server: sv.id, Time: t, Linkedid: n.Linkedid}
-		if op := sv.opOfDevice(n.Party.Device); op != nil {
+		if op := s.opOfDevice(sv, n.Party.Device); op != nil {
 			op.ringLid = n.Linkedid
 			if c.State != CallTalking {
 				s.setOperator(c, op)
@@ -586,7 +604,7 @@ func (s *State) note(sv *server, n *assemble.Notification) {
 			}
 		}
 		c.OperatorID, c.OperatorNumber, c.OperatorName = 0, n.Party.Number, n.Party.Name
-		if op := sv.opOfDevice(n.Party.Device); op != nil {
+		if op := s.opOfDevice(sv, n.Party.Device); op != nil {
 			s.rollOpDay(op, t)
 			op.in++
 			op.callLid, op.callDir = n.Linkedid, StatusOnCallIn
@@ -612,7 +630,7 @@ func (s *State) note(sv *server, n *assemble.Notification) {
 			s.refreshOp(sv, old, t, false)
 		}
 		c.OperatorID, c.OperatorNumber, c.OperatorName, c.opKey = 0, n.Party.Number, n.Party.Name, ""
-		if op := sv.opOfDevice(n.Party.Device); op != nil {
+		if op := s.opOfDevice(sv, n.Party.Device); op != nil {
 			s.setOperator(c, op)
 		}
 		fillEvent(&ev, &c.ActiveCall)
@@ -724,7 +742,12 @@ func memberStatus(m *Member, op *opState) (Status, string) {
 // opStatus aggregates an operator over their queues: paused in any queue shows as
 // paused (with the first reason given).
 func opStatus(op *opState) (Status, string) {
-	if len(op.members) == 0 {
+	switch {
+	case op.callLid != "":
+		return op.callDir, ""
+	case op.ringLid != "":
+		return StatusRinging, ""
+	case len(op.members) == 0:
 		return StatusLoggedOut, ""
 	}
 	best, reason := StatusFree, ""
