@@ -72,6 +72,9 @@ type HubOptions struct {
 	// MaxEvents bounds the call events waiting for one subscriber (default 1024);
 	// beyond it new events are dropped for that subscriber and counted.
 	MaxEvents int
+	// MaxBacklog bounds the call events waiting for the fan-out goroutine (default
+	// 65536); beyond it they are dropped and counted.
+	MaxBacklog int
 }
 
 // Hub keeps the latest value of every live item and fans changes out to
@@ -81,6 +84,18 @@ type HubOptions struct {
 type Hub struct {
 	opts HubOptions
 
+	// Input side: Publish only appends here (coalescing keyed items), so its cost
+	// does not grow with the number of subscribers.
+	inMu    sync.Mutex
+	in      []Change
+	inKeys  map[string]int // topic+key -> index in in
+	inEv    int
+	pubGen  uint64
+	doneGen uint64
+	synced  *sync.Cond // on inMu: doneGen moved
+	wake    chan struct{}
+
+	// Fan-out side, owned by the fan-out goroutine: the store and the subscribers.
 	mu     sync.Mutex
 	items  [TopicEvent]map[string]Change // by topic-1; events are not kept
 	subs   [TopicEvent + 1]map[*Subscription]struct{}
@@ -99,7 +114,10 @@ func NewHub(o HubOptions) *Hub {
 	if o.MaxEvents <= 0 {
 		o.MaxEvents = 1024
 	}
-	h := &Hub{opts: o, done: make(chan struct{}),
+	if o.MaxBacklog <= 0 {
+		o.MaxBacklog = 65536
+	}
+	h := &Hub{opts: o, done: make(chan struct{}), wake: make(chan struct{}, 1), inKeys: map[string]int{},
 		published: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "linkage_live_changes_published_total",
 			Help: "Live changes published to the hub, by topic."}, []string{"topic"}),
 		coalesced: prometheus.NewCounter(prometheus.CounterOpts{Name: "linkage_live_changes_coalesced_total",
@@ -121,40 +139,123 @@ func NewHub(o HubOptions) *Hub {
 			_ = o.Registerer.Register(c)
 		}
 	}
+	h.synced = sync.NewCond(&h.inMu)
+	h.wg.Add(1)
+	go h.fanout()
 	return h
 }
 
-// Publish records changes and offers them to the subscribers of their topics. It
-// never blocks on subscribers. After Close it does nothing.
+// Publish hands changes to the hub. It never blocks on subscribers and its cost
+// does not depend on how many there are: a fan-out goroutine records the changes
+// and offers them to the subscribers, and a newer value of an item waiting for it
+// replaces the older one. After Close it does nothing.
 func (h *Hub) Publish(chs ...Change) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.closed {
+	h.inMu.Lock()
+	defer h.inMu.Unlock()
+	if h.closedIn() {
 		return
 	}
 	for i := range chs {
-		ch := &chs[i]
+		ch := chs[i]
 		h.published.WithLabelValues(ch.Topic.String()).Inc()
-		if ch.Topic == TopicReset {
-			h.resetLocked(ch)
-			continue
-		}
-		if ch.Topic < TopicQueue || ch.Topic > TopicEvent {
-			continue
-		}
-		if ch.Topic != TopicEvent {
-			if ch.Removed {
-				delete(h.items[ch.Topic-1], ch.Key)
-			} else {
-				h.items[ch.Topic-1][ch.Key] = *ch
+		switch {
+		case ch.Topic == TopicEvent:
+			if h.inEv >= h.opts.MaxBacklog {
+				h.dropped.Inc()
+				continue
 			}
+			h.inEv++
+			h.in = append(h.in, ch)
+		case ch.Topic == TopicReset:
+			h.in = append(h.in, ch)
+			clear(h.inKeys) // later values must follow the reset
+		default:
+			k := string(rune('0'+ch.Topic)) + ch.Key
+			if j, ok := h.inKeys[k]; ok {
+				h.in[j] = ch
+				h.coalesced.Inc()
+				continue
+			}
+			h.inKeys[k] = len(h.in)
+			h.in = append(h.in, ch)
 		}
-		for s := range h.subs[ch.Topic] {
-			s.offer(h, ch)
+	}
+	h.pubGen++
+	select {
+	case h.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (h *Hub) closedIn() bool {
+	select {
+	case <-h.done:
+		return true
+	default:
+		return false
+	}
+}
+
+func (h *Hub) fanout() {
+	defer h.wg.Done()
+	for {
+		select {
+		case <-h.done:
+			h.inMu.Lock()
+			h.doneGen = h.pubGen
+			h.synced.Broadcast()
+			h.inMu.Unlock()
+			return
+		case <-h.wake:
 		}
-		for s := range h.subs[0] { // every topic (bridges)
-			s.offer(h, ch)
+		h.inMu.Lock()
+		batch, gen := h.in, h.pubGen
+		h.in, h.inEv = nil, 0
+		clear(h.inKeys)
+		h.inMu.Unlock()
+		h.mu.Lock()
+		for i := range batch {
+			h.applyLocked(&batch[i])
 		}
+		h.mu.Unlock()
+		h.inMu.Lock()
+		h.doneGen = gen
+		h.synced.Broadcast()
+		h.inMu.Unlock()
+	}
+}
+
+// Sync waits until everything published before the call is in the store and
+// offered to the subscribers.
+func (h *Hub) Sync() {
+	h.inMu.Lock()
+	defer h.inMu.Unlock()
+	want := h.pubGen
+	for h.doneGen < want && !h.closedIn() {
+		h.synced.Wait()
+	}
+}
+
+func (h *Hub) applyLocked(ch *Change) {
+	if ch.Topic == TopicReset {
+		h.resetLocked(ch)
+		return
+	}
+	if ch.Topic < TopicQueue || ch.Topic > TopicEvent {
+		return
+	}
+	if ch.Topic != TopicEvent {
+		if ch.Removed {
+			delete(h.items[ch.Topic-1], ch.Key)
+		} else {
+			h.items[ch.Topic-1][ch.Key] = *ch
+		}
+	}
+	for s := range h.subs[ch.Topic] {
+		s.offer(h, ch)
+	}
+	for s := range h.subs[0] { // every topic (bridges)
+		s.offer(h, ch)
 	}
 }
 
@@ -179,8 +280,10 @@ func (h *Hub) resetLocked(ch *Change) {
 	}
 }
 
-// Snapshot returns the current items of topic that pass filter (nil: all), by key.
+// Snapshot returns the current items of topic that pass filter (nil: all), by key,
+// including everything published before the call.
 func (h *Hub) Snapshot(topic Topic, filter func(*Change) bool) []Change {
+	h.Sync()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.snapshotLocked(topic, filter)
@@ -218,6 +321,7 @@ type Subscription struct {
 // or seen twice. The caller must Unsubscribe. It returns nil after Close.
 func (h *Hub) Subscribe(topic Topic, filter func(*Change) bool) (*Subscription, []Change) {
 	s := &Subscription{topic: topic, filter: filter, signal: make(chan struct{}, 1), pending: map[string]int{}}
+	h.Sync() // what was published before is in the snapshot, not in the first change
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
@@ -305,12 +409,15 @@ func (h *Hub) Done() <-chan struct{} { return h.done }
 // Close stops every Watch goroutine and waits for them; Publish and Subscribe do
 // nothing afterwards. Safe to call twice.
 func (h *Hub) Close() {
+	h.inMu.Lock()
 	h.mu.Lock()
 	if !h.closed {
 		h.closed = true
 		close(h.done)
 	}
 	h.mu.Unlock()
+	h.synced.Broadcast()
+	h.inMu.Unlock()
 	h.wg.Wait()
 }
 

@@ -218,6 +218,7 @@ func TestScopeFilters(t *testing.T) {
 	defer h.Unsubscribe(s)
 	h.Publish(Change{Topic: TopicEvent, Event: &CallEvent{Linkedid: "in", QueueID: 600}},
 		Change{Topic: TopicEvent, Event: &CallEvent{Linkedid: "out", QueueID: 601}})
+	h.Sync()
 	if b := s.Take(); len(b) != 1 || b[0].Event.Linkedid != "in" {
 		t.Errorf("events through scope: %+v", b)
 	}

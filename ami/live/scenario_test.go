@@ -30,6 +30,7 @@ func playScenario(t *testing.T, name string) (*recorder, []Change) {
 		}
 		st.Apply(1, e, a.Feed(e))
 	}
+	r.hub.Sync()
 	return r, evSub.Take()
 }
 

@@ -123,6 +123,7 @@ func TestCaptureA1Answered(t *testing.T) {
 	for i := range evs {
 		outs := a.Feed(&evs[i])
 		st.Apply(1, &evs[i], outs)
+		r.hub.Sync()
 		for _, c := range qSub.Take() {
 			if c.Queue.Name == "support" && len(c.Queue.Waiting) == 1 && c.Queue.Waiting[0].Number == "0612345678" {
 				sawWaiting = true
@@ -147,6 +148,7 @@ func TestCaptureA1Answered(t *testing.T) {
 	if q.AvgWaitSeconds() < 2 || q.AvgWaitSeconds() > 4 || q.AvgTalkSeconds() < 10 {
 		t.Errorf("wait %d talk %d", q.AvgWaitSeconds(), q.AvgTalkSeconds())
 	}
+	r.hub.Sync()
 	evk := kinds(evSub.Take())
 	want := []EventKind{EventRinging, EventAnswered, EventEnded}
 	if !containsInOrder(evk, want) {
@@ -210,6 +212,7 @@ func TestCaptureJ1PauseLunch(t *testing.T) {
 	evs := loadCapture(t, "j1")
 	for i := range evs {
 		st.Apply(1, &evs[i], a.Feed(&evs[i]))
+		r.hub.Sync()
 		for _, c := range sub.Take() {
 			if c.Operator.Interface == "PJSIP/1003" && c.Operator.Status == StatusPaused && c.Operator.Reason == "Lunch" {
 				sawLunch = true
