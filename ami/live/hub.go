@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -75,6 +76,11 @@ type HubOptions struct {
 	// MaxBacklog bounds the call events waiting for the fan-out goroutine (default
 	// 65536); beyond it they are dropped and counted.
 	MaxBacklog int
+	// BoardInterval is the least time between two updates of one board
+	// subscription (queues, operators, calls; default 100 ms; negative: none).
+	// Changes in between coalesce, so a busy queue costs each subscriber at most
+	// 1/BoardInterval messages a second. Call events are never held back.
+	BoardInterval time.Duration
 }
 
 // Hub keeps the latest value of every live item and fans changes out to
@@ -116,6 +122,9 @@ func NewHub(o HubOptions) *Hub {
 	}
 	if o.MaxBacklog <= 0 {
 		o.MaxBacklog = 65536
+	}
+	if o.BoardInterval == 0 {
+		o.BoardInterval = 100 * time.Millisecond
 	}
 	h := &Hub{opts: o, done: make(chan struct{}), wake: make(chan struct{}, 1), inKeys: map[string]int{},
 		published: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "linkage_live_changes_published_total",
@@ -463,6 +472,11 @@ func Watch[T any](ctx context.Context, h *Hub, topic Topic, filter func(*Change)
 		if !send(snap, true) {
 			return
 		}
+		var hold *time.Timer
+		if topic != TopicEvent && h.opts.BoardInterval > 0 {
+			hold = time.NewTimer(h.opts.BoardInterval)
+			defer hold.Stop()
+		}
 		for {
 			select {
 			case <-s.C():
@@ -473,6 +487,16 @@ func Watch[T any](ctx context.Context, h *Hub, topic Topic, filter func(*Change)
 			}
 			if b := s.Take(); len(b) > 0 && !send(b, false) {
 				return
+			}
+			if hold != nil { // let the next changes coalesce
+				hold.Reset(h.opts.BoardInterval)
+				select {
+				case <-hold.C:
+				case <-ctx.Done():
+					return
+				case <-h.done:
+					return
+				}
 			}
 		}
 	}()
