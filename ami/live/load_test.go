@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -94,6 +95,12 @@ func TestLoadSubscribers(t *testing.T) {
 	if os.Getenv("LINKAGE_LIVE_LOAD") != "" {
 		n, dur = 1000, 10*time.Second
 	}
+	// LINKAGE_LIVE_MIX=events: every subscriber on callEvents (the CRM case);
+	// default: half on callEvents, half on queueStats boards.
+	boards := os.Getenv("LINKAGE_LIVE_MIX") != "events"
+	if v, err := strconv.Atoi(os.Getenv("LINKAGE_LIVE_CALLS")); err == nil && v > 0 && v <= 100 {
+		callRate = v // calls rung per second (each also ends: two events per call)
+	}
 	if testing.Short() {
 		t.Skip("load test")
 	}
@@ -121,8 +128,9 @@ func TestLoadSubscribers(t *testing.T) {
 			t.Fatalf("client %d: %v", i, err)
 		}
 		clients = append(clients, cl)
+		board := boards && i%2 == 1
 		q := callEventsQuery
-		if i%2 == 1 {
+		if board {
 			q = `subscription { queueStats { snapshot queues { name received members { interface status since } } } }`
 		}
 		ch, err := cl.Subscribe(cctx, q, nil, 16)
@@ -139,7 +147,7 @@ func TestLoadSubscribers(t *testing.T) {
 						return
 					}
 					now := time.Now()
-					if i%2 == 1 {
+					if board {
 						queueMsgs.Add(1)
 						continue
 					}
@@ -163,6 +171,7 @@ func TestLoadSubscribers(t *testing.T) {
 	}
 	time.Sleep(500 * time.Millisecond) // let every subscription register
 
+	cpu0 := cpuTime()
 	// Flow: background member changes at bgRate/s and a ringing call at callRate/s.
 	stop := make(chan struct{})
 	var iwg sync.WaitGroup
@@ -197,21 +206,29 @@ func TestLoadSubscribers(t *testing.T) {
 	close(stop)
 	iwg.Wait()
 	time.Sleep(time.Second)
+	cpu := cpuTime() - cpu0
 	latMu.Lock()
-	ls = slices.Clone(ls)
+	sorted := slices.Clone(ls)
 	latMu.Unlock()
-	slices.Sort(ls)
+	slices.Sort(sorted)
 	pct := func(p float64) time.Duration {
-		if len(ls) == 0 {
+		if len(sorted) == 0 {
 			return 0
 		}
-		return ls[min(len(ls)-1, int(float64(len(ls))*p))]
+		return sorted[min(len(sorted)-1, int(float64(len(sorted))*p))]
 	}
-	want := seq.Load() * int64(n/2)
-	t.Logf("%d subscribers (%d callEvents, %d queueStats), %v: %d calls rung, %d/%d RINGING deliveries, %d queue messages",
-		n, n/2, n-n/2, dur, seq.Load(), received.Load(), want, queueMsgs.Load())
+	evSubs := n
+	if boards {
+		evSubs = n / 2
+	}
+	want := seq.Load() * int64(evSubs)
+	t.Logf("%d subscribers (%d callEvents, %d queueStats), %v, %d member changes/s, %d calls/s: %d calls rung, %d/%d RINGING deliveries, %d queue messages",
+		n, evSubs, n-evSubs, dur, bgRate, callRate, seq.Load(), received.Load(), want, queueMsgs.Load())
 	t.Logf("Apply -> client latency: p50 %v  p99 %v  max %v", pct(0.50), pct(0.99), pct(1))
-	if len(ls) == 0 || received.Load() < want*95/100 {
+	msgs := received.Load() + queueMsgs.Load()
+	t.Logf("process CPU (server and clients) %v for %d messages: %.0f µs per message; %.2f cores over the run",
+		cpu.Round(time.Millisecond), msgs, float64(cpu.Microseconds())/float64(max(msgs, 1)), cpu.Seconds()/(dur.Seconds()+1))
+	if len(sorted) == 0 || received.Load() < want*95/100 {
 		t.Errorf("only %d of %d call events arrived", received.Load(), want)
 	}
 	if p := pct(0.99); p > 100*time.Millisecond {
@@ -240,6 +257,12 @@ func TestLoadSubscribers(t *testing.T) {
 	cwg.Wait()
 	hub.Close()
 	t.Logf("Apply throughput: %.0f/s with %d clients reading, %.0f/s with them stalled", reading, n, stalledRate)
-	fmt.Fprintf(os.Stderr, "LOAD n=%d p50=%v p99=%v max=%v applies_reading=%.0f applies_stalled=%.0f delivered=%d/%d\n",
-		n, pct(0.5), pct(0.99), pct(1), reading, stalledRate, received.Load(), want)
+	fmt.Fprintf(os.Stderr, "LOAD boards=%v n=%d p50=%v p99=%v max=%v applies_reading=%.0f applies_stalled=%.0f delivered=%d/%d\n",
+		boards, n, pct(0.5), pct(0.99), pct(1), reading, stalledRate, received.Load(), want)
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
