@@ -110,6 +110,7 @@ type Hub struct {
 	wg     sync.WaitGroup
 
 	published   *prometheus.CounterVec
+	byTopic     [TopicReset + 1]prometheus.Counter
 	coalesced   prometheus.Counter
 	dropped     prometheus.Counter
 	subscribers prometheus.Gauge
@@ -148,6 +149,9 @@ func NewHub(o HubOptions) *Hub {
 			_ = o.Registerer.Register(c)
 		}
 	}
+	for t := range h.byTopic {
+		h.byTopic[t] = h.published.WithLabelValues(Topic(t).String())
+	}
 	h.synced = sync.NewCond(&h.inMu)
 	h.wg.Add(1)
 	go h.fanout()
@@ -166,7 +170,9 @@ func (h *Hub) Publish(chs ...Change) {
 	}
 	for i := range chs {
 		ch := chs[i]
-		h.published.WithLabelValues(ch.Topic.String()).Inc()
+		if int(ch.Topic) < len(h.byTopic) {
+			h.byTopic[ch.Topic].Inc()
+		}
 		switch {
 		case ch.Topic == TopicEvent:
 			if h.inEv >= h.opts.MaxBacklog {

@@ -158,6 +158,29 @@ func (s *State) Apply(serverID int, e *ami.Event, outs []assemble.Output) {
 	s.flush(sv)
 }
 
+// Tick rolls the day over for queues and operators that had no event since
+// midnight (in their zone) and publishes the reset counters. The collector calls it
+// every minute or so with the wall clock.
+func (s *State) Tick(now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, sv := range s.servers {
+		for _, q := range sv.queues {
+			if d := now.In(q.loc).Format(time.DateOnly); q.day != "" && d > q.day {
+				q.rollDay(now)
+				sv.dirtyQ[q] = true
+			}
+		}
+		for _, op := range sv.ops {
+			if d := now.In(s.opts.Location).Format(time.DateOnly); op.day != "" && d > op.day {
+				s.rollOpDay(op, now)
+				sv.dirtyOp[op] = true
+			}
+		}
+		s.flush(sv)
+	}
+}
+
 // CallStored publishes the Stored call event for a finished call once the collector
 // has written it, with the stored Call's id.
 func (s *State) CallStored(serverID int, linkedid string, callID int, at time.Time) {

@@ -247,3 +247,22 @@ func containsStr(got, want []string) bool {
 	}
 	return i == len(want)
 }
+
+// A queue with no event after midnight still starts the new day at zero.
+func TestTickRollsQuietQueues(t *testing.T) {
+	st, r := newRecorded(t)
+	feed(st, 1, loadCapture(t, "a1"))
+	q := queueNow(t, r.hub, "1/support")
+	if q.Received() != 1 {
+		t.Fatalf("received %d", q.Received())
+	}
+	day, _ := time.Parse(time.DateOnly, q.Day)
+	st.Tick(day.Add(36 * time.Hour))
+	q = queueNow(t, r.hub, "1/support")
+	if q.Received() != 0 || q.Day != day.AddDate(0, 0, 1).Format(time.DateOnly) {
+		t.Errorf("after midnight: day %s, %+v", q.Day, q.Counters)
+	}
+	if op := opNow(t, r.hub, "1/PJSIP/1001"); op.Incoming != 0 {
+		t.Errorf("1001 after midnight: %+v", op)
+	}
+}
