@@ -266,3 +266,54 @@ func TestTickRollsQuietQueues(t *testing.T) {
 		t.Errorf("1001 after midnight: %+v", op)
 	}
 }
+
+// A reconnect after a gap: what the resync does not list any more is gone (the call
+// ended in the gap, the caller left), what it lists stays.
+func TestResyncPrunesWhatEndedInTheGap(t *testing.T) {
+	st, r := newRecorded(t)
+	a := assemble.New(labConfig())
+	evs := loadCapture(t, "a1")
+	var joined bool
+	for i := range evs { // up to the caller waiting and both members ringing
+		st.Apply(1, &evs[i], a.Feed(&evs[i]))
+		if evs[i].Name == "AgentCalled" {
+			joined = true
+			break
+		}
+	}
+	if !joined || len(queueNow(t, r.hub, "1/support").Waiting) != 1 || len(r.hub.Snapshot(TopicCall, nil)) != 1 {
+		t.Fatal("the caller is not waiting before the gap")
+	}
+	at := evs[len(evs)-1].Time.Add(time.Minute)
+	ev := func(fields ...string) *ami.Event {
+		m := ami.Message{}
+		for i := 0; i < len(fields); i += 2 {
+			m = append(m, ami.Field{Key: fields[i], Value: fields[i+1]})
+		}
+		m = append(m, ami.Field{Key: ami.ResyncField, Value: "1"})
+		return &ami.Event{Name: m.Get("Event"), Time: at, Received: at, Fields: m}
+	}
+	for _, e := range []*ami.Event{
+		ev("Event", ami.EventConnected, "Reason", "EOF"),
+		ev("Event", "QueueParams", "Queue", "support", "ActionID", "r1"),
+		ev("Event", "QueueMember", "Queue", "support", "Name", "Agent Two", "Location", "PJSIP/1002", "StateInterface", "PJSIP/1002",
+			"Status", "1", "Paused", "1", "PausedReason", "Coffee", "InCall", "0", "ActionID", "r1"),
+		ev("Event", "QueueStatusComplete", "ActionID", "r1"),
+		ev("Event", "CoreShowChannelsComplete", "ActionID", "r2"),
+	} {
+		st.Apply(1, e, a.Feed(e))
+	}
+	q := queueNow(t, r.hub, "1/support")
+	if len(q.Waiting) != 0 || len(q.Members) != 1 || q.Members[0].Interface != "PJSIP/1002" ||
+		q.Members[0].Status != StatusPaused || q.Members[0].Reason != "Coffee" {
+		t.Errorf("after the resync: waiting %+v, members %+v", q.Waiting, q.Members)
+	}
+	if n := len(r.hub.Snapshot(TopicCall, nil)); n != 0 {
+		t.Errorf("%d calls survived a resync that lists none", n)
+	}
+	for _, c := range r.hub.Snapshot(TopicOperator, nil) {
+		if op := c.Operator; op.Interface != "PJSIP/1002" && op.Status != StatusLoggedOut {
+			t.Errorf("%s, in no queue after the resync: %+v", op.Interface, op)
+		}
+	}
+}
