@@ -7,6 +7,26 @@
 // of every item (the snapshot a new subscriber starts from) and coalesces per
 // subscriber, so a slow subscriber never slows ingestion. A PGBridge carries the
 // changes between processes over PostgreSQL LISTEN/NOTIFY.
+//
+// # Wiring
+//
+// Every process that serves the API:
+//
+//	hub := live.NewHub(live.HubOptions{Registerer: reg})          // Close last
+//	bridge := live.NewPGBridge(db, dsn, hub, live.BridgeOptions{}) // Start; Stop before hub.Close
+//	resolver.Live = &graph.Live{Hub: hub, Scope: scopeFromAuth}
+//
+// The process that ingests a server, additionally:
+//
+//	dir, _ := live.LoadDirectory(ctx, db)                 // refresh when queues/operators change
+//	sw := live.NewStatusWriter(db, live.StatusWriterOptions{Registerer: reg}); sw.Start()
+//	st := live.NewState(live.Options{Hub: hub, Directory: dir, Location: serverZone, OnStatus: sw.Record})
+//	today, _ := live.LoadToday(ctx, db, time.Now(), serverZone); st.Seed(today) // before the first event
+//	// per event, on the server's worker goroutine, after the assembler:
+//	st.Apply(serverID, &ev, outs)
+//	// after the finished call is stored:
+//	st.CallStored(serverID, call.Linkedid, storedID, time.Now())
+//	// every minute: st.Tick(time.Now())
 package live
 
 import (
