@@ -206,7 +206,14 @@ func TestLoadSubscribers(t *testing.T) {
 	time.Sleep(dur)
 	close(stop)
 	iwg.Wait()
-	time.Sleep(time.Second)
+	evSubs := n
+	if boards {
+		evSubs = n / 2
+	}
+	want := seq.Load() * int64(evSubs)
+	for deadline := time.Now().Add(10 * time.Second); received.Load() < want && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond) // let the last bursts arrive (slow under -race)
+	}
 	cpu := cpuTime() - cpu0
 	latMu.Lock()
 	sorted := slices.Clone(ls)
@@ -218,11 +225,6 @@ func TestLoadSubscribers(t *testing.T) {
 		}
 		return sorted[min(len(sorted)-1, int(float64(len(sorted))*p))]
 	}
-	evSubs := n
-	if boards {
-		evSubs = n / 2
-	}
-	want := seq.Load() * int64(evSubs)
 	t.Logf("%d subscribers (%d callEvents, %d queueStats), %v, %d member changes/s, %d calls/s: %d calls rung, %d/%d RINGING deliveries, %d queue messages",
 		n, evSubs, n-evSubs, dur, bgRate, callRate, seq.Load(), received.Load(), want, queueMsgs.Load())
 	t.Logf("Apply -> client latency: p50 %v  p99 %v  max %v", pct(0.50), pct(0.99), pct(1))
