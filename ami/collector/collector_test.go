@@ -171,9 +171,8 @@ func TestReconnectGap(t *testing.T) {
 		p.Inbound(0, pbx.Inbound{DID: "5551000", Caller: "0611111111", Answer: []pbx.Answer{{Member: "PJSIP/1002", After: time.Second}}, Talk: 4 * time.Second})
 		// Lives through the gap and ends after it.
 		p.Call(0, pbx.Direct{From: "1001", Number: "1003", Ring: time.Second, Talk: down + 8*time.Second})
-	}}, {at: down + 6*time.Second, run: func(p *pbx.PBX) {
 		// After the gap: whole.
-		p.Call(0, pbx.Direct{From: "1001", Number: "1002", Ring: time.Second, Talk: 2 * time.Second})
+		p.Call(down+6*time.Second, pbx.Direct{From: "2000", Number: "00611223344", Ring: time.Second, Talk: 2 * time.Second})
 	}}}
 	m.end = start.Add(time.Hour)
 	s := startSim(t, 1, start, m)
@@ -184,9 +183,14 @@ func TestReconnectGap(t *testing.T) {
 	time.Sleep(3 * time.Second)
 	s.Restart(down)
 	waitFor(t, down+15*time.Second, "reconnected", func() bool { h, _ := c.Health(srv.ID); return h.Connected && h.Reconnects > 0 })
-	waitFor(t, 30*time.Second, "3 calls", func() bool {
-		return count(t, e.db, `SELECT count(*) FROM calls WHERE server_id = $1`, srv.ID) >= 3
-	})
+	deadline := time.Now().Add(30 * time.Second)
+	for count(t, e.db, `SELECT count(*) FROM calls WHERE server_id = $1`, srv.ID) < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for 3 calls: %+v; journal: %d events", storedCalls(t, e.db, srv.ID),
+				count(t, e.db, `SELECT count(*) FROM ami_journal`))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	time.Sleep(500 * time.Millisecond)
 	rows, err := e.db.Query(`SELECT linkedid, type, incomplete, COALESCE(incomplete_reason, ''), talk_seconds FROM calls WHERE server_id = $1 ORDER BY start`, srv.ID)
 	if err != nil {

@@ -162,6 +162,7 @@ func (s *scripted) Advance(t time.Time) []ami.Event {
 		s.runs = s.runs[1:]
 	}
 	out = append(out, s.p.Advance(t)...)
+
 	s.emitted.Add(int64(len(out)))
 	return out
 }
