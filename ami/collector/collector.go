@@ -32,6 +32,7 @@ type Collector struct {
 	stopped   bool
 	cancel    context.CancelFunc
 	reloadReq chan chan error
+	done      chan struct{} // closed when the loop ends
 	wg        sync.WaitGroup
 }
 
@@ -45,6 +46,7 @@ func New(o Options) *Collector {
 		store:     callstore.New(o.DB),
 		pipes:     map[int]*pipeline{},
 		reloadReq: make(chan chan error),
+		done:      make(chan struct{}),
 	}
 }
 
@@ -136,11 +138,19 @@ func (c *Collector) abort() {
 // Reload re-reads the Server table now: added, changed, disabled and removed servers
 // take effect before it returns (a changed server's pipeline is restarted).
 func (c *Collector) Reload(ctx context.Context) error {
+	c.mu.Lock()
+	running := c.started && !c.stopped
+	c.mu.Unlock()
+	if !running {
+		return errors.New("collector: Reload on a collector that is not running")
+	}
 	reply := make(chan error, 1)
 	select {
 	case c.reloadReq <- reply:
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-c.done:
+		return errors.New("collector: stopped")
 	}
 	select {
 	case err := <-reply:
@@ -178,6 +188,7 @@ func (c *Collector) Conn(serverID int) (*ami.Conn, bool) {
 
 func (c *Collector) loop(ctx context.Context) {
 	defer c.wg.Done()
+	defer close(c.done)
 	poll := time.NewTicker(c.o.PollInterval)
 	defer poll.Stop()
 	maint := time.NewTicker(time.Hour)

@@ -42,14 +42,26 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "1 when this process holds the server's lock and ingests it, 0 on standby."}, l),
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.received, m.journaled, m.overflows, m.calls, m.lag, m.inFlight, m.sinkDropped, m.batchTime, m.active} {
+		// A second collector on one registry (tests) shares the registered vectors.
+		reuse := func(c prometheus.Collector) prometheus.Collector {
 			if err := reg.Register(c); err != nil {
 				var are prometheus.AlreadyRegisteredError
-				if !errors.As(err, &are) {
-					panic(err) // a programming error: two different metrics with one name
+				if errors.As(err, &are) {
+					return are.ExistingCollector
 				}
+				panic(err) // a programming error: two different metrics with one name
 			}
+			return c
 		}
+		m.received = reuse(m.received).(*prometheus.CounterVec)
+		m.journaled = reuse(m.journaled).(*prometheus.CounterVec)
+		m.overflows = reuse(m.overflows).(*prometheus.GaugeVec)
+		m.calls = reuse(m.calls).(*prometheus.CounterVec)
+		m.lag = reuse(m.lag).(*prometheus.GaugeVec)
+		m.inFlight = reuse(m.inFlight).(*prometheus.GaugeVec)
+		m.sinkDropped = reuse(m.sinkDropped).(*prometheus.CounterVec)
+		m.batchTime = reuse(m.batchTime).(*prometheus.HistogramVec)
+		m.active = reuse(m.active).(*prometheus.GaugeVec)
 	}
 	return m
 }
