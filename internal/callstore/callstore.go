@@ -540,7 +540,24 @@ func operatorNumber(n assemble.Notification) string {
 // WriteStatus records OperatorStatus notifications as intervals: the operator's open
 // interval for that queue is closed at the notification's time and a new one opened,
 // unless status and reason did not change. Other notification kinds are ignored.
+//
+// A batch costs three statements whatever its size: one read of the open intervals of
+// the operators involved, one UPDATE closing those that changed, one COPY of the new
+// intervals (all but the last of each operator and queue already closed).
 func (s *Store) WriteStatus(ctx context.Context, tx *sql.Tx, serverID int, notes []assemble.Notification) error {
+	type key struct {
+		op    int
+		queue string
+	}
+	type state struct{ status, reason string }
+	type change struct {
+		k            key
+		from         time.Time
+		status, reas string
+	}
+	var changes []change
+	var ops []int64
+	seenOp := map[int]bool{}
 	for _, n := range notes {
 		if n.Kind != assemble.OperatorStatus {
 			continue
@@ -549,40 +566,101 @@ func (s *Store) WriteStatus(ctx context.Context, tx *sql.Tx, serverID int, notes
 		if num == "" {
 			continue
 		}
-		key := objKey{serverID, kOperator, num}
+		k := objKey{serverID, kOperator, num}
 		s.mu.Lock()
-		id, ok := s.ids[key]
+		id, ok := s.ids[k]
 		s.mu.Unlock()
 		if !ok {
 			var err error
-			if id, err = s.ensure(ctx, key, n.Party.Name, n.Party.Device); err != nil {
+			if id, err = s.ensure(ctx, k, n.Party.Name, n.Party.Device); err != nil {
 				return err
 			}
 			s.mu.Lock()
-			s.ids[key] = id
+			s.ids[k] = id
 			s.mu.Unlock()
 		}
-		status := StatusName(n)
-		var openID int64
-		var openStatus, openReason string
-		err := tx.QueryRowContext(ctx, `SELECT id, status, COALESCE(reason, '') FROM operator_status_changes
-			WHERE operator_id = $1 AND COALESCE(queue, '') = $2 AND "to" IS NULL ORDER BY "from" DESC LIMIT 1`, id, n.Queue).
-			Scan(&openID, &openStatus, &openReason)
-		switch {
-		case err == sql.ErrNoRows:
-		case err != nil:
-			return fmt.Errorf("callstore: operator status: %w", err)
-		case openStatus == status && openReason == n.Reason:
-			continue
-		default:
-			if _, err := tx.ExecContext(ctx, `UPDATE operator_status_changes SET "to" = GREATEST($2::timestamptz, "from") WHERE id = $1`, openID, ts(n.Time)); err != nil {
-				return fmt.Errorf("callstore: operator status: %w", err)
-			}
+		if !seenOp[id] {
+			seenOp[id] = true
+			ops = append(ops, int64(id))
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO operator_status_changes (operator_id, status, reason, queue, "from") VALUES ($1, $2, NULLIF($3, ''), NULLIF($4, ''), $5)`,
-			id, status, n.Reason, n.Queue, ts(n.Time)); err != nil {
+		changes = append(changes, change{k: key{id, n.Queue}, from: n.Time, status: StatusName(n), reas: n.Reason})
+	}
+	if len(changes) == 0 {
+		return nil
+	}
+	open := map[key]state{}
+	rows, err := tx.QueryContext(ctx, `SELECT operator_id, COALESCE(queue, ''), status, COALESCE(reason, '') FROM operator_status_changes
+		WHERE "to" IS NULL AND operator_id = ANY($1::bigint[])`, pq.Array(ops))
+	if err != nil {
+		return fmt.Errorf("callstore: operator status: %w", err)
+	}
+	for rows.Next() {
+		var k key
+		var st state
+		if err := rows.Scan(&k.op, &k.queue, &st.status, &st.reason); err != nil {
+			rows.Close()
+			return fmt.Errorf("callstore: operator status: %w", err)
+		}
+		open[k] = st
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("callstore: operator status: %w", err)
+	}
+	// Walk the changes in order; keep the new intervals and which stored ones close.
+	type interval struct {
+		k            key
+		from, to     time.Time
+		status, reas string
+	}
+	var fresh []*interval
+	last := map[key]*interval{}
+	var closeOp []int64
+	var closeQ, closeAt []string
+	for _, c := range changes {
+		if l := last[c.k]; l != nil {
+			if l.status == c.status && l.reas == c.reas {
+				continue
+			}
+			l.to = c.from
+		} else if st, ok := open[c.k]; ok {
+			if st.status == c.status && st.reason == c.reas {
+				continue
+			}
+			closeOp, closeQ, closeAt = append(closeOp, int64(c.k.op)), append(closeQ, c.k.queue), append(closeAt, ts(c.from))
+		}
+		iv := &interval{k: c.k, from: c.from, status: c.status, reas: c.reas}
+		fresh = append(fresh, iv)
+		last[c.k] = iv
+	}
+	if len(closeOp) > 0 {
+		if _, err := tx.ExecContext(ctx, `UPDATE operator_status_changes o SET "to" = GREATEST(v.t, o."from")
+			FROM unnest($1::bigint[], $2::text[], $3::timestamptz[]) AS v(op, q, t)
+			WHERE o.operator_id = v.op AND COALESCE(o.queue, '') = v.q AND o."to" IS NULL`,
+			pq.Array(closeOp), pq.Array(closeQ), pq.Array(closeAt)); err != nil {
 			return fmt.Errorf("callstore: operator status: %w", err)
 		}
 	}
-	return nil
+	if len(fresh) == 0 {
+		return nil
+	}
+	rowsOut := make([][]any, 0, len(fresh))
+	for _, iv := range fresh {
+		var to any
+		if !iv.to.IsZero() {
+			if iv.to.Before(iv.from) {
+				iv.to = iv.from
+			}
+			to = ts(iv.to)
+		}
+		var q, r any
+		if iv.k.queue != "" {
+			q = iv.k.queue
+		}
+		if iv.reas != "" {
+			r = iv.reas
+		}
+		rowsOut = append(rowsOut, []any{int64(iv.k.op), iv.status, r, q, ts(iv.from), to})
+	}
+	return copyRows(ctx, tx, "operator_status_changes", []string{"operator_id", "status", "reason", "queue", "from", "to"}, rowsOut)
 }
