@@ -72,6 +72,12 @@ func ingest(b *testing.B, cfg pbx.Config, start time.Time, d time.Duration) inge
 	srv := e.addServer(b, "bench", s.Addr())
 	o := e.options(b)
 	o.FlushInterval = 200 * time.Millisecond
+	// A deep connection queue: the simulator (as fast as possible) is throttled only
+	// by amigo's reading, so the figure is the collector's sustained throughput
+	// rather than how much it drops. LINKAGE_BENCH_QUEUE=65536 measures the default.
+	qs := envInt("LINKAGE_BENCH_QUEUE", 1<<19)
+	cc := o.ConnConfig
+	o.ConnConfig = func(s *ent.Server) ami.Config { c := cc(s); c.QueueSize = qs; return c }
 	c := New(o)
 	if err := c.Start(testCtx(b, time.Minute)); err != nil {
 		b.Fatal(err)

@@ -466,19 +466,24 @@ func (p *pipeline) write(ctx context.Context, b *batch) error {
 	if err := appendJournal(ctx, tx, p.id, b.events); err != nil {
 		return err
 	}
+	tj := time.Now()
 	n, err := p.c.store.Write(ctx, tx, p.id, b.calls)
 	if err != nil {
 		return err
 	}
+	tc := time.Now()
 	if err := p.c.store.WriteStatus(ctx, tx, p.id, b.notes); err != nil {
 		return err
 	}
+	ts := time.Now()
 	if err := saveCheckpoint(ctx, tx, p.id, b.checkpoint); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("collector: commit: %w", err)
 	}
+	p.log.Debug("collector: batch", "events", len(b.events), "calls", len(b.calls), "notes", len(b.notes),
+		"journal", tj.Sub(start), "calls_took", tc.Sub(tj), "status", ts.Sub(tc), "commit", time.Since(ts))
 	m := p.c.m
 	m.journaled.WithLabelValues(p.lbl).Add(float64(len(b.events)))
 	m.calls.WithLabelValues(p.lbl).Add(float64(n))

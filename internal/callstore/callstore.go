@@ -62,6 +62,11 @@ func (s *Store) Forget(serverID int) {
 			delete(s.ids, k)
 		}
 	}
+	for k := range s.known {
+		if k.server == serverID {
+			delete(s.known, k)
+		}
+	}
 }
 
 // Write inserts the calls that are not stored yet, with their children, inside tx, and
@@ -150,47 +155,102 @@ func (s *Store) discover(ctx context.Context, serverID int, calls []*assemble.Ca
 			add(kTrunk, c.Dialed, "", "")
 		}
 	}
+	if len(need) == 0 {
+		return nil
+	}
+	if err := s.preload(ctx, serverID); err != nil {
+		return err
+	}
+	byKind := map[kind][]want{}
 	for _, w := range need {
 		s.mu.Lock()
 		_, ok := s.ids[w.k]
 		s.mu.Unlock()
-		if ok {
-			continue
+		if !ok {
+			byKind[w.k.kind] = append(byKind[w.k.kind], w)
 		}
-		id, err := s.ensure(ctx, w.k, w.name, w.dev)
-		if err != nil {
+	}
+	for k, ws := range byKind {
+		nums, names, devs := make([]string, len(ws)), make([]string, len(ws)), make([]string, len(ws))
+		for i, w := range ws {
+			nums[i], names[i], devs[i] = w.k.number, w.name, w.dev
+		}
+		if err := s.ensureMany(ctx, serverID, k, nums, names, devs); err != nil {
 			return err
 		}
-		s.mu.Lock()
-		s.ids[w.k] = id
-		s.mu.Unlock()
 	}
 	return nil
 }
 
-func (s *Store) ensure(ctx context.Context, k objKey, name, dev string) (int, error) {
+// preload reads the server's queues, operators and trunks once per store, so a
+// restarted process does not look them up one by one.
+func (s *Store) preload(ctx context.Context, serverID int) error {
+	pk := objKey{serverID, 0, ""}
+	s.mu.Lock()
+	done := s.known[pk]
+	s.mu.Unlock()
+	if done {
+		return nil
+	}
+	for _, q := range []struct {
+		k   kind
+		sql string
+	}{{kQueue, `SELECT number, id FROM queues WHERE server_id = $1`}, {kOperator, `SELECT number, id FROM operators WHERE server_id = $1`},
+		{kTrunk, `SELECT number, id FROM trunks WHERE server_id = $1`}} {
+		if err := s.scanIDs(ctx, serverID, q.k, q.sql, serverID); err != nil {
+			return err
+		}
+	}
+	s.mu.Lock()
+	s.known[pk] = true
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *Store) scanIDs(ctx context.Context, serverID int, k kind, q string, args ...any) error {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("callstore: discover: %w", err)
+	}
+	defer rows.Close()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for rows.Next() {
+		var num string
+		var id int
+		if err := rows.Scan(&num, &id); err != nil {
+			return fmt.Errorf("callstore: discover: %w", err)
+		}
+		s.ids[objKey{serverID, k, num}] = id
+	}
+	return rows.Err()
+}
+
+// ensureMany creates the missing rows of one kind in one statement and caches the ids.
+func (s *Store) ensureMany(ctx context.Context, serverID int, k kind, nums, names, devs []string) error {
 	var ins, sel string
-	args := []any{k.server, k.number}
-	switch k.kind {
+	args := []any{serverID, pq.Array(nums)}
+	switch k {
 	case kQueue:
-		ins = `INSERT INTO queues (server_id, number, created_at, updated_at) VALUES ($1, $2, now(), now()) ON CONFLICT (server_id, number) DO NOTHING`
-		sel = `SELECT id FROM queues WHERE server_id = $1 AND number = $2`
+		ins = `INSERT INTO queues (server_id, number, created_at, updated_at) SELECT $1, n, now(), now() FROM unnest($2::text[]) AS n ON CONFLICT (server_id, number) DO NOTHING`
+		sel = `SELECT number, id FROM queues WHERE server_id = $1 AND number = ANY($2::text[])`
 	case kOperator:
-		ins = `INSERT INTO operators (server_id, number, name, interface, created_at, updated_at) VALUES ($1, $2, NULLIF($3, ''), NULLIF($4, ''), now(), now()) ON CONFLICT (server_id, number) DO NOTHING`
-		sel = `SELECT id FROM operators WHERE server_id = $1 AND number = $2`
-		args = append(args, name, dev)
+		ins = `INSERT INTO operators (server_id, number, name, interface, created_at, updated_at)
+			SELECT $1, n, NULLIF(nm, ''), NULLIF(d, ''), now(), now() FROM unnest($2::text[], $3::text[], $4::text[]) AS u(n, nm, d)
+			ON CONFLICT (server_id, number) DO NOTHING`
+		sel = `SELECT number, id FROM operators WHERE server_id = $1 AND number = ANY($2::text[])`
 	case kTrunk:
-		ins = `INSERT INTO trunks (server_id, number, created_at, updated_at) VALUES ($1, $2, now(), now()) ON CONFLICT (server_id, number) DO NOTHING`
-		sel = `SELECT id FROM trunks WHERE server_id = $1 AND number = $2`
+		ins = `INSERT INTO trunks (server_id, number, created_at, updated_at) SELECT $1, n, now(), now() FROM unnest($2::text[]) AS n ON CONFLICT (server_id, number) DO NOTHING`
+		sel = `SELECT number, id FROM trunks WHERE server_id = $1 AND number = ANY($2::text[])`
 	}
-	if _, err := s.db.ExecContext(ctx, ins, args...); err != nil {
-		return 0, fmt.Errorf("callstore: discover %s: %w", k.number, err)
+	insArgs := args
+	if k == kOperator {
+		insArgs = append(insArgs, pq.Array(names), pq.Array(devs))
 	}
-	var id int
-	if err := s.db.QueryRowContext(ctx, sel, k.server, k.number).Scan(&id); err != nil {
-		return 0, fmt.Errorf("callstore: discover %s: %w", k.number, err)
+	if _, err := s.db.ExecContext(ctx, ins, insArgs...); err != nil {
+		return fmt.Errorf("callstore: discover: %w", err)
 	}
-	return id, nil
+	return s.scanIDs(ctx, serverID, k, sel, args...)
 }
 
 // id returns a cached id, or NULL.
@@ -558,6 +618,29 @@ func (s *Store) WriteStatus(ctx context.Context, tx *sql.Tx, serverID int, notes
 	var changes []change
 	var ops []int64
 	seenOp := map[int]bool{}
+	var nums, names, devs []string
+	missing := map[string]bool{}
+	for _, n := range notes {
+		if n.Kind != assemble.OperatorStatus {
+			continue
+		}
+		num := operatorNumber(n)
+		if num == "" || missing[num] {
+			continue
+		}
+		if id := s.id(serverID, kOperator, num); !id.Valid {
+			missing[num] = true
+			nums, names, devs = append(nums, num), append(names, n.Party.Name), append(devs, n.Party.Device)
+		}
+	}
+	if len(nums) > 0 {
+		if err := s.preload(ctx, serverID); err != nil {
+			return err
+		}
+		if err := s.ensureMany(ctx, serverID, kOperator, nums, names, devs); err != nil {
+			return err
+		}
+	}
 	for _, n := range notes {
 		if n.Kind != assemble.OperatorStatus {
 			continue
@@ -566,19 +649,11 @@ func (s *Store) WriteStatus(ctx context.Context, tx *sql.Tx, serverID int, notes
 		if num == "" {
 			continue
 		}
-		k := objKey{serverID, kOperator, num}
-		s.mu.Lock()
-		id, ok := s.ids[k]
-		s.mu.Unlock()
-		if !ok {
-			var err error
-			if id, err = s.ensure(ctx, k, n.Party.Name, n.Party.Device); err != nil {
-				return err
-			}
-			s.mu.Lock()
-			s.ids[k] = id
-			s.mu.Unlock()
+		oid := s.id(serverID, kOperator, num)
+		if !oid.Valid {
+			return fmt.Errorf("callstore: operator %s was not created", num)
 		}
+		id := int(oid.Int64)
 		if !seenOp[id] {
 			seenOp[id] = true
 			ops = append(ops, int64(id))
