@@ -4,9 +4,14 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/linkage/linkage/ami"
 	"github.com/linkage/linkage/ami/assemble"
@@ -356,4 +361,96 @@ func TestRebuild(t *testing.T) {
 		}
 	}
 	t.Logf("rebuild: %+v", res)
+}
+
+// blockingSink blocks in Publish until released.
+type blockingSink struct {
+	release chan struct{}
+	got     atomic.Int64
+}
+
+func (s *blockingSink) Publish(_ int, outs []assemble.Output) {
+	<-s.release
+	s.got.Add(int64(len(outs)))
+}
+
+// TestSinkNeverBlocksIngestion: a Sink stuck in Publish does not hold up the journal
+// or the calls; what does not fit its queue is dropped and counted.
+func TestSinkNeverBlocksIngestion(t *testing.T) {
+	e := newEnv(t)
+	start := time.Now().UTC().Truncate(time.Second)
+	names := []string{"queue-answered-pjsip", "internal-answered", "queue-hold"}
+	m := newScripted(start, allScenariosConfig(), 10*time.Second, names)
+	s := startSim(t, 0, start, m)
+	srv := e.addServer(t, "lab", s.Addr())
+	sink := &blockingSink{release: make(chan struct{})}
+	reg := prometheus.NewRegistry()
+	o := e.options(t)
+	o.Sink, o.SinkQueue, o.Registerer = sink, 2, reg
+	c := startCollector(t, o)
+	waitFor(t, 10*time.Second, "connected", func() bool { h, ok := c.Health(srv.ID); return ok && h.Connected })
+	m.open()
+	want := reference(start, allScenariosConfig(), 10*time.Second, names, baseAssembleConfig(srv))
+	waitFor(t, 30*time.Second, "calls stored with the sink stuck", func() bool {
+		return count(t, e.db, `SELECT count(*) FROM calls`) >= len(want)
+	})
+	dropped := metricValue(c.m.sinkDropped.WithLabelValues(strconv.Itoa(srv.ID)))
+	if dropped == 0 {
+		t.Error("nothing counted as dropped for the stuck sink")
+	}
+	if n := metricValue(c.m.calls.WithLabelValues(strconv.Itoa(srv.ID))); int(n) != len(want) {
+		t.Errorf("calls_written metric %v, want %d", n, len(want))
+	}
+	// Stop with a short deadline does not hang on the stuck sink.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = c.Stop(ctx)
+	close(sink.release)
+}
+
+// TestPartitions: partitions are made ahead and dropped after the retention.
+func TestPartitions(t *testing.T) {
+	e := newEnv(t)
+	ctx := testCtx(t, time.Minute)
+	now := time.Date(2026, 11, 26, 15, 0, 0, 0, time.UTC)
+	old := now.AddDate(0, 0, -100)
+	if err := maintainPartitions(ctx, e.db, old, 0, 1000*24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := maintainPartitions(ctx, e.db, now, 2, 90*24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	parts := func() map[string]bool {
+		rows, err := e.db.Query(`SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'ami_journal'`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		out := map[string]bool{}
+		for rows.Next() {
+			var n string
+			_ = rows.Scan(&n)
+			out[n] = true
+		}
+		return out
+	}()
+	for _, d := range []string{"20261125", "20261126", "20261127", "20261128"} {
+		if !parts["ami_journal_"+d] {
+			t.Errorf("partition %s missing: %v", d, parts)
+		}
+	}
+	if parts["ami_journal_"+old.Format("20060102")] {
+		t.Errorf("partition older than the retention kept: %v", parts)
+	}
+	if !parts["ami_journal_default"] {
+		t.Error("default partition missing")
+	}
+}
+
+func metricValue(c prometheus.Counter) float64 {
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		return -1
+	}
+	return m.GetCounter().GetValue()
 }

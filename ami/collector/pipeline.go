@@ -521,7 +521,12 @@ func (q *sinkQueue) push(outs []assemble.Output) {
 	}
 }
 
+// close ends the queue and waits for the Sink to take what is left, unless the
+// pipeline is aborted (Stop's deadline): a Sink stuck in Publish cannot hold Stop.
 func (q *sinkQueue) close() {
 	close(q.ch)
-	<-q.done
+	select {
+	case <-q.done:
+	case <-q.p.killCtx.Done():
+	}
 }
