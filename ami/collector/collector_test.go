@@ -468,3 +468,32 @@ func metricValue(t *testing.T, reg *prometheus.Registry, name string, serverID i
 	}
 	return 0
 }
+
+// TestLockLost: when the session holding a server's advisory lock dies (the database
+// killed it, a network cut), that collector stops ingesting the server at once and
+// the standby one takes over.
+func TestLockLost(t *testing.T) {
+	e := newEnv(t)
+	start := time.Now().UTC()
+	s := startSim(t, 1, start, newScripted(start, pbx.LabConfig(), 0, nil))
+	srv := e.addServer(t, "lab", s.Addr())
+	c1 := startCollector(t, e.options(t))
+	waitFor(t, 10*time.Second, "first connected", func() bool { h, ok := c1.Health(srv.ID); return ok && h.Connected })
+	c2 := startCollector(t, e.options(t))
+	time.Sleep(500 * time.Millisecond)
+	if h, _ := c2.Health(srv.ID); h.Connected {
+		t.Fatal("both collectors ingest the server")
+	}
+	if _, err := e.db.Exec(`SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()`); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "second took over", func() bool { h, ok := c2.Health(srv.ID); return ok && h.Connected })
+	waitFor(t, 5*time.Second, "first stood down", func() bool { h, _ := c1.Health(srv.ID); return !h.Connected })
+	time.Sleep(time.Second)
+	if h1, _ := c1.Health(srv.ID); h1.Connected {
+		t.Fatal("the first collector reconnected while the second holds the lock")
+	}
+	if n := s.Stats().Sessions; n != 1 {
+		t.Errorf("AMI sessions: %d, want 1", n)
+	}
+}

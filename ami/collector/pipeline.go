@@ -404,11 +404,13 @@ func (w *worker) cut(ctx context.Context) {
 	}
 	b := w.cur
 	b.checkpoint, b.last = cp, w.last
-	w.cur = &batch{events: make([]ami.Event, 0, len(b.events))}
 	select {
 	case w.batches <- b:
 		w.cp = cp
+		w.cur = &batch{events: make([]ami.Event, 0, len(b.events))}
 	case <-ctx.Done():
+		// Not handed over: the batch stays current and goes with the next cut (the
+		// graceful flush), so no journal row or call is skipped by a later checkpoint.
 	case <-w.p.killCtx.Done():
 	}
 }
