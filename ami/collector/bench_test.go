@@ -184,7 +184,7 @@ func BenchmarkJournal(b *testing.B) {
 	}
 	var bytes int
 	for _, ev := range evs[:batch] {
-		bytes += len(appendFieldsArray(nil, ev.Fields))
+		bytes += len(appendFields(nil, ev.Fields))
 	}
 	b.ResetTimer()
 	seq := uint64(0)

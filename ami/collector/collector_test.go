@@ -497,3 +497,21 @@ func TestLockLost(t *testing.T) {
 		t.Errorf("AMI sessions: %d, want 1", n)
 	}
 }
+
+func TestFieldsRoundTrip(t *testing.T) {
+	for _, m := range []ami.Message{
+		{{Key: "Event", Value: "UserEvent"}, {Key: "Foo", Value: "1"}, {Key: "Foo", Value: "2"}, {Key: "Empty", Value: ""},
+			{Key: "ChanVariable", Value: "A=b: c"}, {Key: "uniqueid", Value: "1.2"}},
+		{},
+	} {
+		got := fieldsOf(string(appendFields(nil, m)))
+		if len(got) != len(m) {
+			t.Fatalf("%v -> %v", m, got)
+		}
+		for i := range m {
+			if got[i] != m[i] {
+				t.Fatalf("%v -> %v", m, got)
+			}
+		}
+	}
+}

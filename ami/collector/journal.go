@@ -33,7 +33,7 @@ func appendJournal(ctx context.Context, tx *sql.Tx, serverID int, evs []ami.Even
 	var buf []byte
 	for i := range evs {
 		e := &evs[i]
-		buf = appendFieldsArray(buf[:0], e.Fields)
+		buf = appendFields(buf[:0], e.Fields)
 		t := e.Time
 		if t.IsZero() {
 			t = e.Received
@@ -48,39 +48,29 @@ func appendJournal(ctx context.Context, tx *sql.Tx, serverID int, evs []ami.Even
 	return nil
 }
 
-// appendFieldsArray renders fields as a PostgreSQL text[] literal of alternating keys
-// and values: {"Event","Newchannel","Privilege","call,all",...}. Every element is
-// quoted, so only '"' and '\' need escaping.
-func appendFieldsArray(b []byte, m ami.Message) []byte {
-	b = append(b, '{')
-	for i, f := range m {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendQuoted(b, f.Key)
-		b = append(b, ',')
-		b = appendQuoted(b, f.Value)
+// appendFields renders fields as the journal stores them: "Key: Value" lines, each
+// ended by LF, in wire order.
+func appendFields(b []byte, m ami.Message) []byte {
+	for _, f := range m {
+		b = append(b, f.Key...)
+		b = append(b, ": "...)
+		b = append(b, f.Value...)
+		b = append(b, '\n')
 	}
-	return append(b, '}')
+	return b
 }
 
-func appendQuoted(b []byte, s string) []byte {
-	b = append(b, '"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '"' || c == '\\' {
-			b = append(b, '\\')
+// fieldsOf parses the stored lines back into a message (the first ": " separates).
+func fieldsOf(s string) ami.Message {
+	m := make(ami.Message, 0, strings.Count(s, "\n"))
+	for len(s) > 0 {
+		line, rest, _ := strings.Cut(s, "\n")
+		s = rest
+		k, v, ok := strings.Cut(line, ": ")
+		if !ok {
+			k, v = strings.TrimSuffix(line, ":"), ""
 		}
-		b = append(b, c)
-	}
-	return append(b, '"')
-}
-
-// fieldsOf turns the stored text[] back into a message.
-func fieldsOf(kv []string) ami.Message {
-	m := make(ami.Message, 0, len(kv)/2)
-	for i := 0; i+1 < len(kv); i += 2 {
-		m = append(m, ami.Field{Key: kv[i], Value: kv[i+1]})
+		m = append(m, ami.Field{Key: k, Value: v})
 	}
 	return m
 }
@@ -122,7 +112,7 @@ func readJournal(ctx context.Context, db *sql.DB, serverID int, from uint64, fn 
 		var (
 			seq  int64
 			e    ami.Event
-			kv   pq.StringArray
+			kv   string
 			name string
 		)
 		if err := rows.Scan(&seq, &e.Received, &e.Time, &e.Stamped, &name, &kv); err != nil {
