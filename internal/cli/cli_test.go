@@ -330,7 +330,7 @@ func TestServerCommands(t *testing.T) {
 		t.Fatalf("duplicate add: %d %s", code, errs)
 	}
 	code, _, errs := run("server", "add", "--name", "", "--ami", "nope", "--username", "", "--timezone", "Mars/Olympus")
-	if code != 1 || !strings.Contains(errs, "--name is required") || !strings.Contains(errs, "HOST:PORT") || !strings.Contains(errs, "Mars/Olympus") {
+	if code != 1 || !strings.Contains(errs, "name is required") || !strings.Contains(errs, "HOST:PORT") || !strings.Contains(errs, "Mars/Olympus") {
 		t.Fatalf("invalid add: %d %s", code, errs)
 	}
 	if code, out, _ := run("server", "list"); code != 0 || !strings.Contains(out, "pbx-1") || !strings.Contains(out, "Europe/Moscow") || strings.Contains(out, "from-env-secret") {
