@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"github.com/linkage/linkage/internal/testdb"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -32,7 +33,7 @@ func TestMain(m *testing.M) {
 		stop()
 		os.Exit(code)
 	}
-	os.Exit(m.Run())
+	testdb.Main(m)
 }
 
 func runCLI(t *testing.T, args ...string) (int, string, string) {
@@ -123,10 +124,17 @@ func freeAddr(t *testing.T) string {
 
 func startServer(t *testing.T, dataDir string) *serverProc {
 	t.Helper()
+	return startServerEnv(t, []string{"DATABASE_URL="}, "--data-dir", dataDir)
+}
+
+// startServerEnv starts `linkage serve` as a child process with extra environment and
+// flags, on a free loopback port, and waits until it is ready.
+func startServerEnv(t *testing.T, env []string, flags ...string) *serverProc {
+	t.Helper()
 	addr := freeAddr(t)
-	args, _ := json.Marshal([]string{"serve", "--data-dir", dataDir, "--listen", addr, "--log-level", "debug"})
+	args, _ := json.Marshal(append([]string{"serve", "--listen", addr, "--log-level", "debug"}, flags...))
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "LINKAGE_CLI_CHILD="+string(args), "DATABASE_URL=")
+	cmd.Env = append(append(os.Environ(), "LINKAGE_CLI_CHILD="+string(args)), env...)
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
