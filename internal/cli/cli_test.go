@@ -1,11 +1,11 @@
 package cli
 
 import (
-	"github.com/linkage/linkage/internal/testdb"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/linkage/linkage/internal/testdb"
 	"io"
 	"net"
 	"net/http"
