@@ -24,6 +24,14 @@ type Sink interface {
 	Publish(serverID int, e *ami.Event, outs []assemble.Output)
 }
 
+// StoredSink is a Sink that also wants to know which stored call each finished call
+// became (CRMs get the stored id with the call's last event). Stored is called after
+// each commit with the new calls' ids by linkedid; it must not block.
+type StoredSink interface {
+	Sink
+	Stored(serverID int, ids map[string]int64, at time.Time)
+}
+
 // Options configure a Collector. Zero values take the defaults in setDefaults.
 type Options struct {
 	DB     *sql.DB

@@ -466,10 +466,11 @@ func (p *pipeline) write(ctx context.Context, b *batch) error {
 		return err
 	}
 	tj := time.Now()
-	n, err := p.c.store.Write(ctx, tx, p.id, b.calls)
+	ids, err := p.c.store.WriteIDs(ctx, tx, p.id, b.calls)
 	if err != nil {
 		return err
 	}
+	n := len(ids)
 	tc := time.Now()
 	if err := p.c.store.WriteStatus(ctx, tx, p.id, b.notes); err != nil {
 		return err
@@ -483,6 +484,9 @@ func (p *pipeline) write(ctx context.Context, b *batch) error {
 	}
 	p.log.Debug("collector: batch", "events", len(b.events), "calls", len(b.calls), "notes", len(b.notes),
 		"journal", tj.Sub(start), "calls_took", tc.Sub(tj), "status", ts.Sub(tc), "commit", time.Since(ts))
+	if sn, ok := p.c.o.Sink.(StoredSink); ok && len(ids) > 0 {
+		sn.Stored(p.id, ids, time.Now().UTC())
+	}
 	m := p.c.m
 	m.journaled.WithLabelValues(p.lbl).Add(float64(len(b.events)))
 	m.calls.WithLabelValues(p.lbl).Add(float64(n))

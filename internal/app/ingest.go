@@ -80,6 +80,13 @@ func (s liveSink) Publish(serverID int, e *ami.Event, outs []assemble.Output) {
 	s.state.Apply(serverID, e, outs)
 }
 
+// Stored tells live subscribers (CRMs on callEvents) the stored id of each finished call.
+func (s liveSink) Stored(serverID int, ids map[string]int64, at time.Time) {
+	for linkedid, id := range ids {
+		s.state.CallStored(serverID, linkedid, int(id), at)
+	}
+}
+
 // liveDirectory is a live.Directory whose contents are swapped in whole on refresh.
 type liveDirectory struct {
 	cur atomic.Pointer[live.StaticDirectory]

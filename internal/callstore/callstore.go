@@ -73,8 +73,15 @@ func (s *Store) Forget(serverID int) {
 // returns how many were new. Calls already stored (same server and linkedid) are left
 // as they are.
 func (s *Store) Write(ctx context.Context, tx *sql.Tx, serverID int, calls []*assemble.Call) (int, error) {
+	ids, err := s.WriteIDs(ctx, tx, serverID, calls)
+	return len(ids), err
+}
+
+// WriteIDs is Write returning the ids of the calls it stored, by linkedid, so the
+// caller can tell subscribers which stored call a live call became.
+func (s *Store) WriteIDs(ctx context.Context, tx *sql.Tx, serverID int, calls []*assemble.Call) (map[string]int64, error) {
 	if len(calls) == 0 {
-		return 0, nil
+		return nil, nil
 	}
 	// One row per linkedid: a batch may hold a replayed fragment of a call next to it.
 	seen := make(map[string]bool, len(calls))
@@ -87,19 +94,19 @@ func (s *Store) Write(ctx context.Context, tx *sql.Tx, serverID int, calls []*as
 		uniq = append(uniq, c)
 	}
 	if err := s.discover(ctx, serverID, uniq); err != nil {
-		return 0, err
+		return nil, err
 	}
 	ids, err := s.insertCalls(ctx, tx, serverID, uniq)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	if len(ids) == 0 {
-		return 0, nil
+		return nil, nil
 	}
 	if err := s.insertChildren(ctx, tx, serverID, uniq, ids); err != nil {
-		return 0, err
+		return nil, err
 	}
-	return len(ids), nil
+	return ids, nil
 }
 
 // isOperator says whether p talked for the call as an operator.
