@@ -1,0 +1,1 @@
+export function CallJourney(_p: any) { return <p>TODO</p>; }

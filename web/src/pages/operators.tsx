@@ -1,0 +1,1 @@
+export function OperatorReport(_p: any) { return <p>TODO</p>; }

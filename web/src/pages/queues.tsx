@@ -1,0 +1,1 @@
+export function QueueReport(_p: any) { return <p>TODO</p>; }
