@@ -1,1 +1,242 @@
-export function LiveBoard(_p: any) { return <p>TODO</p>; }
+// The live board: queues and operators, pushed by the queueStats and operatorBoard
+// subscriptions (a snapshot, then what changed). Nothing is polled; waits and
+// times in status tick locally from the server's "since" stamps.
+import { memo } from 'preact/compat';
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { gql, subscribe } from '../api';
+import { Elapsed, setClockSkew } from '../components/elapsed';
+import { fmtDur, fmtNum, fmtPct, t, zoneLabel } from '../i18n';
+
+export interface LiveCaller { uniqueid: string; number: string; name: string; since: string; position: number }
+export interface LiveMember { interface: string; name: string; operatorId: string; status: string; reason: string; since: string; paused: boolean; inCall: boolean; callsTaken: number }
+export interface LiveQueue {
+  server: string; queueId: string; name: string; day: string; slThresholdSeconds: number;
+  waiting: LiveCaller[]; members: LiveMember[];
+  received: number; answered: number; abandoned: number; serviceLevel: number | null;
+  avgWaitSeconds: number; maxWaitSeconds: number; avgTalkSeconds: number; updatedAt: string;
+}
+export interface LiveOperator {
+  server: string; operatorId: string; interface: string; name: string; status: string; reason: string; since: string;
+  queues: string[]; linkedid: string; incoming: number; outgoing: number; missed: number;
+}
+
+const QUEUE_FIELDS = `server queueId name day slThresholdSeconds
+  waiting { uniqueid number name since position }
+  members { interface name operatorId status reason since paused inCall callsTaken }
+  received answered abandoned serviceLevel avgWaitSeconds maxWaitSeconds avgTalkSeconds updatedAt`;
+const OPERATOR_FIELDS = 'server operatorId interface name status reason since queues linkedid incoming outgoing missed';
+
+const qKey = (q: { server: string; name: string }) => q.server + '/' + q.name;
+const oKey = (o: { server: string; interface: string }) => o.server + '/' + o.interface;
+
+export function statusLabel(s: string): string {
+  switch (s) {
+    case 'FREE': return t('Free');
+    case 'RINGING': return t('Ringing');
+    case 'ON_CALL_IN': return t('Incoming call');
+    case 'ON_CALL_OUT': return t('Outgoing call');
+    case 'BUSY': return t('Busy');
+    case 'PAUSED': return t('Paused');
+    case 'UNAVAILABLE': return t('Unavailable');
+    case 'LOGGED_OUT': return t('Logged out');
+  }
+  return s;
+}
+
+const talking = (s: string) => s === 'ON_CALL_IN' || s === 'ON_CALL_OUT';
+
+/** Applies an update (snapshot or changes) to a keyed map; returns a new map so the view re-renders. */
+export function apply<T>(prev: Map<string, T>, items: T[], snapshot: boolean, key: (x: T) => string): Map<string, T> {
+  const next = snapshot ? new Map<string, T>() : new Map(prev);
+  for (const it of items) next.set(key(it), it);
+  return next;
+}
+
+export interface BoardSource {
+  start(onQueues: (qs: LiveQueue[], snapshot: boolean) => void, onOperators: (os: LiveOperator[], snapshot: boolean) => void, onError: (e: Error) => void): () => void;
+}
+
+const subscriptionSource: BoardSource = {
+  start(onQueues, onOperators, onError) {
+    const u1 = subscribe<{ queueStats: { snapshot: boolean; queues: LiveQueue[] } }>(
+      `subscription Queues { queueStats { snapshot queues { ${QUEUE_FIELDS} } } }`, undefined,
+      (d) => onQueues(d.queueStats.queues, d.queueStats.snapshot), onError);
+    const u2 = subscribe<{ operatorBoard: { snapshot: boolean; operators: LiveOperator[] } }>(
+      `subscription Operators { operatorBoard { snapshot operators { ${OPERATOR_FIELDS} } } }`, undefined,
+      (d) => onOperators(d.operatorBoard.operators, d.operatorBoard.snapshot), onError);
+    return () => { u1(); u2(); };
+  },
+};
+
+/** Queue time zones (for the zone shown beside today's figures), from the queues list. */
+function useQueueZones(): Map<string, string> {
+  const [zones, setZones] = useState(new Map<string, string>());
+  useEffect(() => {
+    gql<{ queues: { edges: { node: { id: string; timezone: string | null } }[] } }>(
+      'query QueueZones { queues(first: 1000) { edges { node { id timezone } } } }',
+    ).then((d) => setZones(new Map(d.queues.edges.map((e) => [e.node.id, e.node.timezone || ''])))).catch(() => {});
+  }, []);
+  return zones;
+}
+
+export function LiveBoard({ wall = false, source }: { wall?: boolean; source?: BoardSource }) {
+  const [queues, setQueues] = useState(new Map<string, LiveQueue>());
+  const [operators, setOperators] = useState(new Map<string, LiveOperator>());
+  const [error, setError] = useState('');
+  const [ready, setReady] = useState(false);
+  const [filter, setFilter] = useState('');
+  const zones = useQueueZones();
+
+  useEffect(() => {
+    const src = source ?? (window as unknown as { __linkageBoardSource?: BoardSource }).__linkageBoardSource ?? subscriptionSource;
+    return src.start(
+      (qs, snap) => {
+        setError('');
+        setReady(true);
+        if (qs.length) {
+          const latest = qs.reduce((a, q) => (q.updatedAt > a ? q.updatedAt : a), '');
+          if (latest && snap) setClockSkew(Math.max(0, Date.parse(latest) - Date.now()));
+        }
+        setQueues((prev) => apply(prev, qs, snap, qKey));
+      },
+      (os, snap) => setOperators((prev) => apply(prev, os, snap, oKey)),
+      (e) => setError(e.message || String(e)),
+    );
+  }, [source]);
+
+  const qs = useMemo(() => [...queues.values()].sort((a, b) => a.name.localeCompare(b.name)), [queues]);
+  const ops = useMemo(() => {
+    const f = filter.trim().toLowerCase();
+    const all = [...operators.values()].filter((o) => !f || o.name.toLowerCase().includes(f) || o.interface.toLowerCase().includes(f) || o.queues.some((q) => q.toLowerCase().includes(f)));
+    return all.sort((a, b) => a.name.localeCompare(b.name) || a.interface.localeCompare(b.interface));
+  }, [operators, filter]);
+
+  const totals = useMemo(() => {
+    let waiting = 0, free = 0, talk = 0, paused = 0;
+    for (const q of qs) waiting += q.waiting.length;
+    for (const o of operators.values()) {
+      if (o.status === 'FREE') free++;
+      else if (talking(o.status)) talk++;
+      else if (o.status === 'PAUSED') paused++;
+    }
+    return { waiting, free, talk, paused };
+  }, [qs, operators]);
+
+  return (
+    <div class={wall ? 'board wall' : 'board'} data-testid="live-board">
+      <div class="board-head">
+        <h1>{t('Live board')}</h1>
+        <p class="totals" aria-live="polite">
+          <span>{t('Waiting')}: <b data-testid="total-waiting">{fmtNum(totals.waiting)}</b></span>
+          <span>{t('Free')}: <b>{fmtNum(totals.free)}</b></span>
+          <span>{t('Talking')}: <b>{fmtNum(totals.talk)}</b></span>
+          <span>{t('Paused')}: <b>{fmtNum(totals.paused)}</b></span>
+        </p>
+        <span class="spacer" />
+        {wall ? (
+          <>
+            <button type="button" onClick={() => (document.fullscreenElement ? document.exitFullscreen() : document.documentElement.requestFullscreen()).catch(() => {})}>{t('Full screen')}</button>
+            <a class="button" href="/live">{t('Exit wallboard')}</a>
+          </>
+        ) : (
+          <a class="button" href="/live/wall">{t('Wallboard')}</a>
+        )}
+      </div>
+      {error && <p class="error" role="alert">{t('Live data unavailable: {error}', { error })}</p>}
+      {!ready && !error && <p class="muted" aria-busy="true">{t('Connecting to live data…')}</p>}
+      {ready && !qs.length && <p class="muted">{t('No queues in your scope yet.')}</p>}
+      <section class="queues" aria-label={t('Queues')}>
+        {qs.map((q) => <QueueCard key={qKey(q)} q={q} zone={zones.get(q.queueId) ?? ''} ops={operators} wall={wall} />)}
+      </section>
+      {!wall && (
+        <section class="operators" aria-labelledby="ops-title">
+          <div class="section-head">
+            <h2 id="ops-title">{t('Operators')} <span class="muted">({fmtNum(ops.length)})</span></h2>
+            <label class="inline">
+              {t('Find')}
+              <input type="search" value={filter} onInput={(e) => setFilter((e.target as HTMLInputElement).value)} placeholder={t('name, number or queue')} />
+            </label>
+          </div>
+          <table class="grid" data-testid="operators">
+            <thead>
+              <tr>
+                <th scope="col">{t('Operator')}</th>
+                <th scope="col">{t('Device')}</th>
+                <th scope="col">{t('Status')}</th>
+                <th scope="col">{t('Reason')}</th>
+                <th scope="col" class="num">{t('In status')}</th>
+                <th scope="col">{t('Queues')}</th>
+                <th scope="col" class="num">{t('Incoming')}</th>
+                <th scope="col" class="num">{t('Outgoing')}</th>
+                <th scope="col" class="num">{t('Missed')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {ops.map((o) => <OperatorRow key={oKey(o)} o={o} />)}
+            </tbody>
+          </table>
+        </section>
+      )}
+    </div>
+  );
+}
+
+const OperatorRow = memo(function OperatorRow({ o }: { o: LiveOperator }) {
+  return (
+    <tr>
+      <th scope="row">{o.name || '—'}</th>
+      <td>{o.interface}</td>
+      <td><span class={'status st-' + o.status}>{statusLabel(o.status)}</span></td>
+      <td>{o.reason}</td>
+      <td class="num"><Elapsed since={o.since} /></td>
+      <td>{o.queues.join(', ')}</td>
+      <td class="num">{o.incoming}</td>
+      <td class="num">{o.outgoing}</td>
+      <td class="num">{o.missed}</td>
+    </tr>
+  );
+});
+
+const QueueCard = memo(function QueueCard({ q, zone, ops, wall }: { q: LiveQueue; zone: string; ops: Map<string, LiveOperator>; wall: boolean }) {
+  let free = 0, talk = 0, paused = 0;
+  for (const m of q.members) {
+    const st = ops.get(q.server + '/' + m.interface)?.status ?? m.status;
+    if (st === 'FREE') free++;
+    else if (talking(st)) talk++;
+    else if (st === 'PAUSED') paused++;
+  }
+  const missed = q.abandoned;
+  const slClass = q.serviceLevel == null ? '' : q.serviceLevel >= 80 ? 'good' : q.serviceLevel >= 60 ? 'warn' : 'bad';
+  const waiting = [...q.waiting].sort((a, b) => a.position - b.position);
+  return (
+    <article class="queue" aria-labelledby={'q-' + q.server + q.name} data-testid="queue" data-queue={q.name}>
+      <header>
+        <h2 id={'q-' + q.server + q.name}>{q.name}</h2>
+        <span class="muted small" title={t('Today in the queue\'s time zone')}>{t('Today')} {q.day}{zone ? ' · ' + zoneLabel(zone) : ''}</span>
+      </header>
+      <dl class="figures">
+        <div class={q.waiting.length ? 'hot' : ''}><dt>{t('Waiting')}</dt><dd data-testid="waiting">{q.waiting.length}</dd></div>
+        <div><dt>{t('Free')}</dt><dd>{free}</dd></div>
+        <div><dt>{t('Talking')}</dt><dd>{talk}</dd></div>
+        <div><dt>{t('Paused')}</dt><dd>{paused}</dd></div>
+        <div><dt>{t('Answered')}</dt><dd data-testid="answered">{q.answered}</dd></div>
+        <div class={missed ? 'bad' : ''}><dt>{t('Missed')}</dt><dd data-testid="missed">{missed}</dd></div>
+        <div class={slClass}><dt title={t('Answered within {n} s', { n: q.slThresholdSeconds })}>{t('Service level')}</dt><dd>{fmtPct(q.serviceLevel)}</dd></div>
+        <div><dt>{t('Avg wait')}</dt><dd>{fmtDur(q.avgWaitSeconds)}</dd></div>
+        <div><dt>{t('Longest wait')}</dt><dd>{fmtDur(q.maxWaitSeconds)}</dd></div>
+        <div><dt>{t('Avg talk')}</dt><dd>{fmtDur(q.avgTalkSeconds)}</dd></div>
+      </dl>
+      {waiting.length > 0 && (
+        <ol class="waiting" aria-label={t('Waiting callers')}>
+          {waiting.slice(0, wall ? 6 : 10).map((c) => (
+            <li key={c.uniqueid}>
+              <span>{c.number || t('unknown number')}{c.name && c.name !== c.number ? ' · ' + c.name : ''}</span>
+              <Elapsed since={c.since} class="wait" />
+            </li>
+          ))}
+          {waiting.length > (wall ? 6 : 10) && <li class="muted">{t('and {n} more', { n: waiting.length - (wall ? 6 : 10) })}</li>}
+        </ol>
+      )}
+    </article>
+  );
+});
