@@ -73,6 +73,7 @@ export function usedMsgids() {
   return ids;
 }
 
+if (process.argv[1] !== fileURLToPath(import.meta.url)) { /* imported by extract.mjs */ } else {
 const outDir = join(root, 'src', 'i18n');
 mkdirSync(outDir, { recursive: true });
 let missing = 0;
@@ -85,3 +86,4 @@ for (const f of readdirSync(join(root, 'i18n')).filter((f) => f.endsWith('.po'))
   for (const id of used) if (!have.has(id)) { missing++; console.error(`${f}: no entry for ${JSON.stringify(id)}`); }
 }
 if (missing && process.argv.includes('--check')) process.exit(1);
+}

@@ -5,7 +5,7 @@ import { gql } from '../api';
 import { ExportButtons } from '../components/export';
 import { PeriodPicker, periodFromQuery, periodInput, periodParams, periodToQuery, type PeriodState } from '../components/period';
 import { useQueues } from '../data';
-import { fmtDateTime, fmtDur, fmtNum, t, zoneLabel } from '../i18n';
+import { fmtDateTime, fmtDur, t, tn, zoneLabel } from '../i18n';
 import { setQuery, useLocation } from '../router';
 
 export interface CallRow {
@@ -114,7 +114,7 @@ export function CallList() {
       {error && <p class="error" role="alert">{error}</p>}
       {data && (
         <section aria-labelledby="calls-count">
-          <p id="calls-count" class="period-title">{t('{n} calls found', { n: fmtNum(data.total) })} <span class="muted">· {t('Times in {zone}', { zone: zoneLabel(period.tz) })}</span></p>
+          <p id="calls-count" class="period-title">{tn('{n} call found', '{n} calls found', data.total)} <span class="muted">· {t('Times in {zone}', { zone: zoneLabel(period.tz) })}</span></p>
           <div class="scroll">
             <table class="grid calls" data-testid="calls-table">
               <thead><tr>

@@ -31,7 +31,7 @@ const oKey = (o: { server: string; interface: string }) => o.server + '/' + o.in
 
 export function statusLabel(s: string): string {
   switch (s) {
-    case 'FREE': return t('Free');
+    case 'FREE': return t('Available');
     case 'RINGING': return t('Ringing');
     case 'ON_CALL_IN': return t('Incoming call');
     case 'ON_CALL_OUT': return t('Outgoing call');
