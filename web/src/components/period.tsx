@@ -66,7 +66,7 @@ const PRESETS: Preset[] = ['TODAY', 'YESTERDAY', 'THIS_WEEK', 'THIS_MONTH', 'LAS
 
 export function PeriodPicker({ value, onChange, queues }: { value: PeriodState; onChange: (p: PeriodState) => void; queues: QueueRef[] }) {
   const zones = useMemo(() => {
-    const set = new Set<string>([browserZone(), 'UTC', ...queues.map((q) => q.timezone || '').filter(Boolean)]);
+    const set = new Set<string>([browserZone(), 'UTC', ...queues.map((q) => q.timezone || q.server?.timezone || '').filter(Boolean)]);
     return [...set];
   }, [queues]);
   const allZones = useMemo(() => {
@@ -99,7 +99,7 @@ export function PeriodPicker({ value, onChange, queues }: { value: PeriodState; 
           onChange={(e) => {
             const sel = [...(e.target as HTMLSelectElement).selectedOptions].map((o) => o.value);
             const one = sel.length === 1 ? queues.find((q) => q.id === sel[0]) : undefined;
-            set({ queues: sel, ...(one?.timezone ? { tz: one.timezone } : {}) });
+            set({ queues: sel, ...(one && (one.timezone || one.server?.timezone) ? { tz: (one.timezone || one.server?.timezone)! } : {}) });
           }}>
           {queues.map((q) => <option value={q.id} selected={value.queues.includes(q.id)}>{queueLabel(q)}</option>)}
         </select>

@@ -80,7 +80,7 @@ function Timeline({ j, zone }: { j: Journey; zone: string }) {
   const t0 = Date.parse(c.start), t1 = Math.max(Date.parse(c.end), t0 + 1000);
   const bars: Bar[] = [{ lane: t('Call'), from: t0, to: t1, cls: 'b-call', label: `${typeLabel(c.type)} · ${fmtDur((t1 - t0) / 1000)}`, sub: c.answered ? Date.parse(c.answered) : undefined, subTo: t1 }];
   for (const v of j.visits) {
-    bars.push({ lane: t('Queue {q}', { q: v.queue.displayName || v.queue.number }), from: Date.parse(v.joinedAt), to: v.leftAt ? Date.parse(v.leftAt) : t1, cls: 'b-q-' + v.result, label: `${resultLabel(v.result)} · ${t('wait')} ${fmtDur(v.waitSeconds)}` });
+    bars.push({ lane: v.queue.displayName || t('Queue {q}', { q: v.queue.number }), from: Date.parse(v.joinedAt), to: v.leftAt ? Date.parse(v.leftAt) : t1, cls: 'b-q-' + v.result, label: `${resultLabel(v.result)} · ${t('wait')} ${fmtDur(v.waitSeconds)}` });
   }
   for (const a of j.attempts) {
     bars.push({ lane: t('Ring {op}', { op: a.operator?.name || a.operator?.number || a.interface || '?' }), from: Date.parse(a.ringStart), to: a.ringEnd ? Date.parse(a.ringEnd) : Date.parse(a.ringStart) + a.ringSeconds * 1000, cls: 'b-a-' + a.result, label: `${resultLabel(a.result)} · ${fmtDur(a.ringSeconds)}` });
@@ -100,7 +100,7 @@ function Timeline({ j, zone }: { j: Journey; zone: string }) {
     <figure class="timeline" data-testid="timeline">
       <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={t('Call timeline')}>
         {ticks.map((tk) => (
-          <g><line x1={x(tk)} x2={x(tk)} y1={top - 6} y2={H} class="gridline" /><text x={x(tk)} y={top - 10} text-anchor="middle" class="axis">{fmtTime(new Date(tk), zone)}</text></g>
+          <g><line x1={x(tk)} x2={x(tk)} y1={top - 6} y2={H} class="gridline" /><text x={x(tk)} y={top - 10} text-anchor={tk === t0 ? 'start' : tk === t1 ? 'end' : 'middle'} class="axis">{fmtTime(new Date(tk), zone)}</text></g>
         ))}
         {bars.map((b, i) => {
           const y = top + i * rowH;

@@ -4,7 +4,7 @@
 import { memo } from 'preact/compat';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { gql, subscribe } from '../api';
-import { Elapsed, setClockSkew } from '../components/elapsed';
+import { Elapsed, serverNow, setClockSkew } from '../components/elapsed';
 import { fmtDur, fmtNum, fmtPct, t, zoneLabel } from '../i18n';
 
 export interface LiveCaller { uniqueid: string; number: string; name: string; since: string; position: number }
@@ -68,15 +68,27 @@ const subscriptionSource: BoardSource = {
   },
 };
 
-/** Queue time zones (for the zone shown beside today's figures), from the queues list. */
-function useQueueZones(): Map<string, string> {
-  const [zones, setZones] = useState(new Map<string, string>());
+interface Places { queueZone: Map<string, string>; server: Map<string, { name: string; timezone: string }> }
+
+/** Server names and the zones of queues and servers (today's figures are in the queue's zone). */
+function usePlaces(): Places {
+  const [p, setP] = useState<Places>({ queueZone: new Map(), server: new Map() });
   useEffect(() => {
-    gql<{ queues: { edges: { node: { id: string; timezone: string | null } }[] } }>(
-      'query QueueZones { queues(first: 1000) { edges { node { id timezone } } } }',
-    ).then((d) => setZones(new Map(d.queues.edges.map((e) => [e.node.id, e.node.timezone || ''])))).catch(() => {});
+    gql<{ queues: { edges: { node: { id: string; timezone: string | null } }[] }; servers: { edges: { node: { id: string; name: string; timezone: string } }[] } }>(
+      'query Places { queues(first: 1000) { edges { node { id timezone } } } servers(first: 100) { edges { node { id name timezone } } } }',
+    ).then((d) => setP({
+      queueZone: new Map(d.queues.edges.map((e) => [e.node.id, e.node.timezone || ''])),
+      server: new Map(d.servers.edges.map((e) => [e.node.id, e.node])),
+    })).catch(() => {});
   }, []);
-  return zones;
+  return p;
+}
+
+/** Keeps ticking durations from going negative when the server's clock (or a sped-up simulator) is ahead. */
+function noteServerTime(stamps: string[]) {
+  let latest = 0;
+  for (const s of stamps) latest = Math.max(latest, Date.parse(s) || 0);
+  if (latest > serverNow()) setClockSkew(latest - Date.now());
 }
 
 export function LiveBoard({ wall = false, source }: { wall?: boolean; source?: BoardSource }) {
@@ -85,7 +97,8 @@ export function LiveBoard({ wall = false, source }: { wall?: boolean; source?: B
   const [error, setError] = useState('');
   const [ready, setReady] = useState(false);
   const [filter, setFilter] = useState('');
-  const zones = useQueueZones();
+  const places = usePlaces();
+  const multiServer = places.server.size > 1 || new Set([...queues.values()].map((q) => q.server)).size > 1;
 
   useEffect(() => {
     const src = source ?? (window as unknown as { __linkageBoardSource?: BoardSource }).__linkageBoardSource ?? subscriptionSource;
@@ -93,13 +106,13 @@ export function LiveBoard({ wall = false, source }: { wall?: boolean; source?: B
       (qs, snap) => {
         setError('');
         setReady(true);
-        if (qs.length) {
-          const latest = qs.reduce((a, q) => (q.updatedAt > a ? q.updatedAt : a), '');
-          if (latest && snap) setClockSkew(Math.max(0, Date.parse(latest) - Date.now()));
-        }
+        noteServerTime(qs.flatMap((q) => [q.updatedAt, ...q.waiting.map((c) => c.since)]));
         setQueues((prev) => apply(prev, qs, snap, qKey));
       },
-      (os, snap) => setOperators((prev) => apply(prev, os, snap, oKey)),
+      (os, snap) => {
+        noteServerTime(os.map((o) => o.since));
+        setOperators((prev) => apply(prev, os, snap, oKey));
+      },
       (e) => setError(e.message || String(e)),
     );
   }, [source]);
@@ -146,7 +159,7 @@ export function LiveBoard({ wall = false, source }: { wall?: boolean; source?: B
       {!ready && !error && <p class="muted" aria-busy="true">{t('Connecting to live data…')}</p>}
       {ready && !qs.length && <p class="muted">{t('No queues in your scope yet.')}</p>}
       <section class="queues" aria-label={t('Queues')}>
-        {qs.map((q) => <QueueCard key={qKey(q)} q={q} zone={zones.get(q.queueId) ?? ''} ops={operators} wall={wall} />)}
+        {qs.map((q) => <QueueCard key={qKey(q)} q={q} zone={places.queueZone.get(q.queueId) || places.server.get(q.server)?.timezone || ''} server={multiServer ? places.server.get(q.server)?.name ?? q.server : ''} ops={operators} wall={wall} />)}
       </section>
       {!wall && (
         <section class="operators" aria-labelledby="ops-title">
@@ -172,7 +185,7 @@ export function LiveBoard({ wall = false, source }: { wall?: boolean; source?: B
               </tr>
             </thead>
             <tbody>
-              {ops.map((o) => <OperatorRow key={oKey(o)} o={o} />)}
+              {ops.map((o) => <OperatorRow key={oKey(o)} o={o} server={multiServer ? places.server.get(o.server)?.name ?? o.server : ''} />)}
             </tbody>
           </table>
         </section>
@@ -181,11 +194,11 @@ export function LiveBoard({ wall = false, source }: { wall?: boolean; source?: B
   );
 }
 
-const OperatorRow = memo(function OperatorRow({ o }: { o: LiveOperator }) {
+const OperatorRow = memo(function OperatorRow({ o, server }: { o: LiveOperator; server: string }) {
   return (
     <tr>
       <th scope="row">{o.name || '—'}</th>
-      <td>{o.interface}</td>
+      <td>{o.interface}{server && <span class="muted small"> · {server}</span>}</td>
       <td><span class={'status st-' + o.status}>{statusLabel(o.status)}</span></td>
       <td>{o.reason}</td>
       <td class="num"><Elapsed since={o.since} /></td>
@@ -197,7 +210,7 @@ const OperatorRow = memo(function OperatorRow({ o }: { o: LiveOperator }) {
   );
 });
 
-const QueueCard = memo(function QueueCard({ q, zone, ops, wall }: { q: LiveQueue; zone: string; ops: Map<string, LiveOperator>; wall: boolean }) {
+const QueueCard = memo(function QueueCard({ q, zone, server, ops, wall }: { q: LiveQueue; zone: string; server: string; ops: Map<string, LiveOperator>; wall: boolean }) {
   let free = 0, talk = 0, paused = 0;
   for (const m of q.members) {
     const st = ops.get(q.server + '/' + m.interface)?.status ?? m.status;
@@ -211,7 +224,7 @@ const QueueCard = memo(function QueueCard({ q, zone, ops, wall }: { q: LiveQueue
   return (
     <article class="queue" aria-labelledby={'q-' + q.server + q.name} data-testid="queue" data-queue={q.name}>
       <header>
-        <h2 id={'q-' + q.server + q.name}>{q.name}</h2>
+        <h2 id={'q-' + q.server + q.name}>{q.name}{server && <span class="muted server"> · {server}</span>}</h2>
         <span class="muted small" title={t('Today in the queue\'s time zone')}>{t('Today')} {q.day}{zone ? ' · ' + zoneLabel(zone) : ''}</span>
       </header>
       <dl class="figures">
