@@ -26,6 +26,7 @@ const QUEUE_FIELDS = `server queueId name day slThresholdSeconds
   received answered abandoned serviceLevel avgWaitSeconds maxWaitSeconds avgTalkSeconds updatedAt`;
 const OPERATOR_FIELDS = 'server operatorId interface name status reason since queues linkedid incoming outgoing missed';
 
+const collator = new Intl.Collator(undefined, { numeric: true });
 const qKey = (q: { server: string; name: string }) => q.server + '/' + q.name;
 const oKey = (o: { server: string; interface: string }) => o.server + '/' + o.interface;
 
@@ -117,12 +118,29 @@ export function LiveBoard({ wall = false, source }: { wall?: boolean; source?: B
     );
   }, [source]);
 
-  const qs = useMemo(() => [...queues.values()].sort((a, b) => a.name.localeCompare(b.name)), [queues]);
+  const qs = useMemo(() => [...queues.values()].sort((a, b) => collator.compare(a.name, b.name) || collator.compare(a.server, b.server)), [queues]);
   const ops = useMemo(() => {
     const f = filter.trim().toLowerCase();
     const all = [...operators.values()].filter((o) => !f || o.name.toLowerCase().includes(f) || o.interface.toLowerCase().includes(f) || o.queues.some((q) => q.toLowerCase().includes(f)));
-    return all.sort((a, b) => a.name.localeCompare(b.name) || a.interface.localeCompare(b.interface));
+    return all.sort((a, b) => collator.compare(a.name, b.name) || collator.compare(a.interface, b.interface) || collator.compare(a.server, b.server));
   }, [operators, filter]);
+
+  // Free / talking / paused per queue from the operators' own status (the board's
+  // single truth); cards get plain numbers, so a card re-renders only when its own change.
+  const counts = useMemo(() => {
+    const m = new Map<string, [number, number, number]>();
+    for (const q of qs) {
+      let free = 0, talk = 0, paused = 0;
+      for (const mem of q.members) {
+        const st = operators.get(q.server + '/' + mem.interface)?.status ?? mem.status;
+        if (st === 'FREE') free++;
+        else if (talking(st)) talk++;
+        else if (st === 'PAUSED') paused++;
+      }
+      m.set(qKey(q), [free, talk, paused]);
+    }
+    return m;
+  }, [qs, operators]);
 
   const totals = useMemo(() => {
     let waiting = 0, free = 0, talk = 0, paused = 0;
@@ -159,7 +177,7 @@ export function LiveBoard({ wall = false, source }: { wall?: boolean; source?: B
       {!ready && !error && <p class="muted" aria-busy="true">{t('Connecting to live data…')}</p>}
       {ready && !qs.length && <p class="muted">{t('No queues in your scope yet.')}</p>}
       <section class="queues" aria-label={t('Queues')}>
-        {qs.map((q) => <QueueCard key={qKey(q)} q={q} zone={places.queueZone.get(q.queueId) || places.server.get(q.server)?.timezone || ''} server={multiServer ? places.server.get(q.server)?.name ?? q.server : ''} ops={operators} wall={wall} />)}
+        {qs.map((q) => <QueueCard key={qKey(q)} q={q} zone={places.queueZone.get(q.queueId) || places.server.get(q.server)?.timezone || ''} server={multiServer ? places.server.get(q.server)?.name ?? q.server : ''} free={counts.get(qKey(q))![0]} talk={counts.get(qKey(q))![1]} paused={counts.get(qKey(q))![2]} wall={wall} />)}
       </section>
       {!wall && (
         <section class="operators" aria-labelledby="ops-title">
@@ -170,7 +188,7 @@ export function LiveBoard({ wall = false, source }: { wall?: boolean; source?: B
               <input type="search" value={filter} onInput={(e) => setFilter((e.target as HTMLInputElement).value)} placeholder={t('name, number or queue')} />
             </label>
           </div>
-          <table class="grid" data-testid="operators">
+          <table class="grid fixed" data-testid="operators">
             <thead>
               <tr>
                 <th scope="col">{t('Operator')}</th>
@@ -210,14 +228,7 @@ const OperatorRow = memo(function OperatorRow({ o, server }: { o: LiveOperator; 
   );
 });
 
-const QueueCard = memo(function QueueCard({ q, zone, server, ops, wall }: { q: LiveQueue; zone: string; server: string; ops: Map<string, LiveOperator>; wall: boolean }) {
-  let free = 0, talk = 0, paused = 0;
-  for (const m of q.members) {
-    const st = ops.get(q.server + '/' + m.interface)?.status ?? m.status;
-    if (st === 'FREE') free++;
-    else if (talking(st)) talk++;
-    else if (st === 'PAUSED') paused++;
-  }
+const QueueCard = memo(function QueueCard({ q, zone, server, free, talk, paused, wall }: { q: LiveQueue; zone: string; server: string; free: number; talk: number; paused: number; wall: boolean }) {
   const missed = q.abandoned;
   const slClass = q.serviceLevel == null ? '' : q.serviceLevel >= 80 ? 'good' : q.serviceLevel >= 60 ? 'warn' : 'bad';
   const waiting = [...q.waiting].sort((a, b) => a.position - b.position);
