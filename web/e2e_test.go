@@ -97,20 +97,25 @@ func TestWebEndToEnd(t *testing.T) {
 	demo.Dir = root
 	var demoLog bytes.Buffer
 	demo.Stdout, demo.Stderr = &demoLog, &demoLog
-	demo.Cancel = func() error { return demo.Process.Signal(syscall.SIGTERM) }
-	demo.WaitDelay = 30 * time.Second
 	if err := demo.Start(); err != nil {
 		t.Fatal(err)
 	}
+	exited := make(chan error, 1)
+	go func() { exited <- demo.Wait() }()
 	defer func() {
 		_ = demo.Process.Signal(syscall.SIGTERM)
-		_ = demo.Wait()
+		select {
+		case <-exited:
+		case <-time.After(45 * time.Second):
+			_ = demo.Process.Kill()
+			<-exited
+		}
 		if t.Failed() {
 			t.Logf("linkage demo output (last 4 KB):\n%s", tail(demoLog.String(), 4096))
 		}
 	}()
 	base := "http://" + addr
-	waitReady(t, ctx, base+"/readyz", 2*time.Minute)
+	waitReady(t, ctx, base+"/readyz", 2*time.Minute, exited)
 	checkServing(t, base)
 
 	env[0] = "LINKAGE_URL=" + base
@@ -190,10 +195,16 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-func waitReady(t *testing.T, ctx context.Context, url string, d time.Duration) {
+func waitReady(t *testing.T, ctx context.Context, url string, d time.Duration, exited chan error) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
+		select {
+		case err := <-exited:
+			exited <- err // for the deferred stop
+			t.Fatalf("linkage demo exited before it was ready: %v", err)
+		default:
+		}
 		if res, err := http.Get(url); err == nil {
 			res.Body.Close()
 			if res.StatusCode == 200 {
