@@ -9,7 +9,7 @@ export function BarChart({ labels, series, line, title, height = 200 }: {
 }) {
   const n = labels.length;
   if (!n) return null;
-  const W = 1200, H = height, L = 40, R = line ? 36 : 8, T = 10, B = 34;
+  const W = 1200, H = height, L = 40, R = line ? 48 : 8, T = 10, B = 34;
   const totals = labels.map((_, i) => series.reduce((s, x) => s + (x.values[i] || 0), 0));
   const max = niceMax(Math.max(1, ...totals));
   const bw = (W - L - R) / n;
