@@ -93,7 +93,12 @@ await step('sign in as supervisor', async () => {
 await step('live board changes as simulated calls arrive', async () => {
   if (!caps.live) return { skip: 'the server has no live monitoring (queueStats) yet' };
   await page.goto(base + '/live');
-  await page.getByTestId('queue').first().waitFor({ timeout: 30_000 });
+  try {
+    await page.getByTestId('queue').first().waitFor({ timeout: 30_000 });
+  } catch {
+    throw new Error('the live API answers but shows no queue after 30 s: is the demo\'s AMI feed wired into ami/live? ' +
+      (await page.locator('.board').innerText()).slice(0, 300));
+  }
   const sig = () => page.evaluate(() => [...document.querySelectorAll('[data-testid=queue]')].map((q) => q.getAttribute('data-queue') + ':' +
     ['waiting', 'answered', 'missed'].map((k) => q.querySelector(`[data-testid=${k}]`)?.textContent).join('/')).join(' ') +
     ' | ' + [...document.querySelectorAll('[data-testid=operators] tbody tr td:nth-child(3)')].map((td) => td.textContent).join(','));

@@ -84,6 +84,17 @@ for (const f of readdirSync(join(root, 'i18n')).filter((f) => f.endsWith('.po'))
   writeFileSync(join(outDir, lang + '.json'), JSON.stringify(compile(entries)));
   const have = new Set(entries.map((e) => e.msgid));
   for (const id of used) if (!have.has(id)) { missing++; console.error(`${f}: no entry for ${JSON.stringify(id)}`); }
+  // A translation must keep the msgid's {placeholders}, or a figure silently disappears.
+  const ph = (s) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort().join(',');
+  for (const e of entries) {
+    if (!e.msgid) continue;
+    for (const s of e.msgstr.filter(Boolean)) {
+      if (ph(s) !== ph(e.msgid) && !(e.msgid_plural && ph(s) === ph(e.msgid_plural))) {
+        missing++;
+        console.error(`${f}: ${JSON.stringify(s)} does not keep the placeholders of ${JSON.stringify(e.msgid)}`);
+      }
+    }
+  }
 }
 if (missing && process.argv.includes('--check')) process.exit(1);
 }
