@@ -174,6 +174,11 @@ await step('open a call and its journey', async () => {
   const links = page.getByTestId('call-link');
   assert((await links.count()) > 0, 'no answered calls today');
   await page.screenshot({ path: join(shots, 'calls.png') });
+  // the filtered list exports with the same filters
+  const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.getByTestId('export-csv').click()]);
+  const csv = readFileSync(await dl.path(), 'utf8').trim().split(/\r?\n/);
+  const total = Number(await page.getByTestId('calls-total').getAttribute('data-total'));
+  assert(csv.length - 1 === total, `calls CSV has ${csv.length - 1} rows, the list says ${total}`);
   // the list is newest first; take one with a queue stint when there is one
   const rows = page.locator('[data-testid=calls-table] tbody tr');
   let pick = 0;

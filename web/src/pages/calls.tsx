@@ -42,7 +42,7 @@ export function CallList() {
     period: periodInput(period), timeZone: period.tz,
     filter: { queueIDs: period.queues.length ? period.queues : null, types: f.type ? [f.type] : null },
     search: f.search || null, statuses: f.status ? [f.status] : null, hangupBy: f.hangupBy ? [f.hangupBy] : null,
-    transferred: f.transferred === '' ? null : f.transferred === 'yes',
+    transferred: f.transferred === '' ? null : f.transferred === 'true',
     waitMin: f.waitMin === '' ? null : Number(f.waitMin), waitMax: f.waitMax === '' ? null : Number(f.waitMax),
     orderBy: { field: sort.field, direction: sort.dir },
   });
@@ -59,7 +59,7 @@ export function CallList() {
       setData({ rows: d.calls.edges.map((e) => e.node), total: d.calls.totalCount, next: d.calls.pageInfo.hasNextPage ? d.calls.pageInfo.endCursor : null });
       setCursors(stack);
       const p = periodParams(period);
-      for (const [k, v] of Object.entries(f)) if (v !== '') p.set(k === 'type' ? 'type' : k, v);
+      for (const [k, v] of Object.entries(f)) if (v !== '') p.set(k, v); // the export's parameters are named like the filters
       p.set('orderBy', sort.field);
       p.set('direction', sort.dir);
       setParams(p);
@@ -102,7 +102,7 @@ export function CallList() {
           {sel('status', t('Status'), [['answered', t('Answered')], ['missed', t('Missed')]])}
           {sel('type', t('Call type'), [['inbound', t('Incoming')], ['outbound', t('Outgoing')], ['internal', t('Internal')]])}
           {sel('hangupBy', t('Who hung up'), ['caller', 'callee', 'operator', 'system', 'unknown'].map((h) => [h, hangupLabel(h)]))}
-          {sel('transferred', t('Transferred'), [['yes', t('Yes')], ['no', t('No')]])}
+          {sel('transferred', t('Transferred'), [['true', t('Yes')], ['false', t('No')]])}
           <label>{t('Wait from, s')}<input type="number" min="0" value={f.waitMin} onInput={(e) => setF({ ...f, waitMin: (e.target as HTMLInputElement).value })} size={5} /></label>
           <label>{t('Wait to, s')}<input type="number" min="0" value={f.waitMax} onInput={(e) => setF({ ...f, waitMax: (e.target as HTMLInputElement).value })} size={5} /></label>
         </fieldset>
@@ -114,7 +114,7 @@ export function CallList() {
       {error && <p class="error" role="alert">{error}</p>}
       {data && (
         <section aria-labelledby="calls-count">
-          <p id="calls-count" class="period-title">{tn('{n} call found', '{n} calls found', data.total)} <span class="muted">· {t('Times in {zone}', { zone: zoneLabel(period.tz) })}</span></p>
+          <p id="calls-count" class="period-title"><span data-testid="calls-total" data-total={data.total}>{tn('{n} call found', '{n} calls found', data.total)}</span> <span class="muted">· {t('Times in {zone}', { zone: zoneLabel(period.tz) })}</span></p>
           <div class="scroll">
             <table class="grid calls" data-testid="calls-table">
               <thead><tr>
