@@ -2,10 +2,18 @@
 // URL (?preset=TODAY&tz=...), so a report is a link that can be sent to a colleague.
 import { useMemo } from 'preact/hooks';
 import { browserZone, t, todayIn, zonedMidnight, zoneLabel } from '../i18n';
-import { queueLabel, type QueueRef } from '../data';
+import { operatorLabel, queueLabel, useOperators, type QueueRef } from '../data';
+
+/** The GraphQL ReportFilter of the picker's choices (null: everything in scope). */
+export function periodFilter(p: PeriodState): Record<string, string[]> | null {
+  const f: Record<string, string[]> = {};
+  if (p.queues.length) f.queueIDs = p.queues;
+  if (p.operators.length) f.operatorIDs = p.operators;
+  return Object.keys(f).length ? f : null;
+}
 
 export type Preset = 'TODAY' | 'YESTERDAY' | 'THIS_WEEK' | 'THIS_MONTH' | 'LAST_7_DAYS' | 'LAST_30_DAYS' | 'CUSTOM';
-export interface PeriodState { preset: Preset; from: string; to: string; tz: string; queues: string[] }
+export interface PeriodState { preset: Preset; from: string; to: string; tz: string; queues: string[]; operators: string[] }
 
 export function presetLabel(p: Preset): string {
   switch (p) {
@@ -28,6 +36,7 @@ export function periodFromQuery(q: URLSearchParams): PeriodState {
     to: q.get('to') || today,
     tz,
     queues: q.getAll('queue').flatMap((s) => s.split(',')).filter(Boolean),
+    operators: q.getAll('operator').flatMap((s) => s.split(',')).filter(Boolean),
   };
 }
 
@@ -38,6 +47,7 @@ export function periodToQuery(p: PeriodState): Record<string, string | undefined
     to: p.preset === 'CUSTOM' ? p.to : undefined,
     tz: p.tz,
     queue: p.queues.join(',') || undefined,
+    operator: p.operators.join(',') || undefined,
   };
 }
 
@@ -59,6 +69,7 @@ export function periodParams(p: PeriodState): URLSearchParams {
   } else u.set('preset', p.preset);
   u.set('timeZone', p.tz);
   if (p.queues.length) u.set('queue', p.queues.join(','));
+  if (p.operators.length) u.set('operator', p.operators.join(','));
   return u;
 }
 
@@ -73,6 +84,7 @@ export function PeriodPicker({ value, onChange, queues }: { value: PeriodState; 
     try { return (Intl as unknown as { supportedValuesOf(k: string): string[] }).supportedValuesOf('timeZone'); } catch { return []; }
   }, []);
   const set = (patch: Partial<PeriodState>) => onChange({ ...value, ...patch });
+  const operators = useOperators();
   return (
     <fieldset class="period">
       <legend class="sr-only">{t('Period')}</legend>
@@ -102,6 +114,13 @@ export function PeriodPicker({ value, onChange, queues }: { value: PeriodState; 
             set({ queues: sel, ...(one && (one.timezone || one.server?.timezone) ? { tz: (one.timezone || one.server?.timezone)! } : {}) });
           }}>
           {queues.map((q) => <option value={q.id} selected={value.queues.includes(q.id)}>{queueLabel(q)}</option>)}
+        </select>
+      </label>
+      <label>
+        {t('Operators')}
+        <select multiple size={Math.min(4, Math.max(2, operators.length))}
+          onChange={(e) => set({ operators: [...(e.target as HTMLSelectElement).selectedOptions].map((o) => o.value) })}>
+          {operators.map((o) => <option value={o.id} selected={value.operators.includes(o.id)}>{operatorLabel(o)}</option>)}
         </select>
       </label>
       <p class="muted small zone-note">{t('Times in {zone}', { zone: zoneLabel(value.tz) })}</p>

@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { gql } from '../api';
 import { ExportButtons } from '../components/export';
-import { PeriodPicker, periodFromQuery, periodInput, periodParams, periodToQuery, type PeriodState } from '../components/period';
+import { PeriodPicker, periodFilter, periodFromQuery, periodInput, periodParams, periodToQuery, type PeriodState } from '../components/period';
 import { useQueues } from '../data';
 import { fmtDateTime, fmtDur, t, tn, zoneLabel } from '../i18n';
 import { setQuery, useLocation } from '../router';
@@ -40,7 +40,7 @@ export function CallList() {
 
   const input = () => ({
     period: periodInput(period), timeZone: period.tz,
-    filter: { queueIDs: period.queues.length ? period.queues : null, types: f.type ? [f.type] : null },
+    filter: { ...periodFilter(period), types: f.type ? [f.type] : null },
     search: f.search || null, statuses: f.status ? [f.status] : null, hangupBy: f.hangupBy ? [f.hangupBy] : null,
     transferred: f.transferred === '' ? null : f.transferred === 'true',
     waitMin: f.waitMin === '' ? null : Number(f.waitMin), waitMax: f.waitMax === '' ? null : Number(f.waitMax),

@@ -4,7 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { gql } from '../api';
 import { BarChart, COLORS } from '../components/charts';
 import { ExportButtons } from '../components/export';
-import { PeriodPicker, periodFromQuery, periodInput, periodParams, periodToQuery, type PeriodState } from '../components/period';
+import { PeriodPicker, periodFilter, periodFromQuery, periodInput, periodParams, periodToQuery, type PeriodState } from '../components/period';
 import { useQueues } from '../data';
 import { fmtDateTime, fmtDur, fmtNum, fmtPct, t, zoneLabel } from '../i18n';
 import { setQuery, useLocation } from '../router';
@@ -31,7 +31,7 @@ export function usePeriodReport<T>(query: string, field: string, extra: () => Re
     setError('');
     setQuery(periodToQuery(period));
     try {
-      const input = { period: periodInput(period), timeZone: period.tz, filter: period.queues.length ? { queueIDs: period.queues } : null, ...extra() };
+      const input = { period: periodInput(period), timeZone: period.tz, filter: periodFilter(period), ...extra() };
       const d = await gql<Record<string, T>>(query, { input });
       setData(d[field]);
       setParams(periodParams(period));

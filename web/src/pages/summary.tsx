@@ -4,7 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { gql } from '../api';
 import { BarChart, COLORS } from '../components/charts';
 import { ExportButtons } from '../components/export';
-import { PeriodPicker, periodFromQuery, periodInput, periodParams, periodToQuery, type PeriodState } from '../components/period';
+import { PeriodPicker, periodFilter, periodFromQuery, periodInput, periodParams, periodToQuery, type PeriodState } from '../components/period';
 import { useQueues } from '../data';
 import { currentLang, fmtDateTime, fmtDur, fmtNum, fmtPct, t, zoneLabel } from '../i18n';
 import { setQuery, useLocation } from '../router';
@@ -58,7 +58,7 @@ export function SummaryReport() {
     setError('');
     const input: Record<string, unknown> = {
       period: periodInput(period), timeZone: period.tz, bucket, splitBy: split,
-      filter: period.queues.length ? { queueIDs: period.queues } : null,
+      filter: periodFilter(period),
       workingHours: wh.on ? { days: wh.days, from: wh.from, to: wh.to } : null,
     };
     setQuery({ ...periodToQuery(period), bucket, split, hours: wh.on ? `${wh.from}-${wh.to}` : undefined, days: wh.on ? wh.days.join(',') : undefined });
