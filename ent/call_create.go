@@ -501,7 +501,9 @@ func (_c *CallCreate) Mutation() *CallMutation {
 
 // Save creates the Call in the database.
 func (_c *CallCreate) Save(ctx context.Context) (*Call, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -528,7 +530,7 @@ func (_c *CallCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *CallCreate) defaults() {
+func (_c *CallCreate) defaults() error {
 	if _, ok := _c.mutation.HangupBy(); !ok {
 		v := call.DefaultHangupBy
 		_c.mutation.SetHangupBy(v)
@@ -561,6 +563,7 @@ func (_c *CallCreate) defaults() {
 		v := call.DefaultIncomplete
 		_c.mutation.SetIncomplete(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

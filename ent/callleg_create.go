@@ -249,7 +249,9 @@ func (_c *CallLegCreate) Mutation() *CallLegMutation {
 
 // Save creates the CallLeg in the database.
 func (_c *CallLegCreate) Save(ctx context.Context) (*CallLeg, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -276,7 +278,7 @@ func (_c *CallLegCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *CallLegCreate) defaults() {
+func (_c *CallLegCreate) defaults() error {
 	if _, ok := _c.mutation.WaitSeconds(); !ok {
 		v := callleg.DefaultWaitSeconds
 		_c.mutation.SetWaitSeconds(v)
@@ -293,6 +295,7 @@ func (_c *CallLegCreate) defaults() {
 		v := callleg.DefaultTalkWithoutHoldSeconds
 		_c.mutation.SetTalkWithoutHoldSeconds(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

@@ -15,8 +15,11 @@ import (
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/linkage/linkage/ent/apitoken"
+	"github.com/linkage/linkage/ent/auditlog"
 	"github.com/linkage/linkage/ent/call"
 	"github.com/linkage/linkage/ent/callleg"
+	"github.com/linkage/linkage/ent/casbinrule"
 	"github.com/linkage/linkage/ent/operator"
 	"github.com/linkage/linkage/ent/operatorgroup"
 	"github.com/linkage/linkage/ent/operatorstatuschange"
@@ -24,6 +27,7 @@ import (
 	"github.com/linkage/linkage/ent/queueattempt"
 	"github.com/linkage/linkage/ent/queuevisit"
 	"github.com/linkage/linkage/ent/server"
+	"github.com/linkage/linkage/ent/session"
 	"github.com/linkage/linkage/ent/trunk"
 	"github.com/linkage/linkage/ent/user"
 
@@ -35,10 +39,16 @@ type Client struct {
 	config
 	// Schema is the client for creating, migrating and dropping schema.
 	Schema *migrate.Schema
+	// APIToken is the client for interacting with the APIToken builders.
+	APIToken *APITokenClient
+	// AuditLog is the client for interacting with the AuditLog builders.
+	AuditLog *AuditLogClient
 	// Call is the client for interacting with the Call builders.
 	Call *CallClient
 	// CallLeg is the client for interacting with the CallLeg builders.
 	CallLeg *CallLegClient
+	// CasbinRule is the client for interacting with the CasbinRule builders.
+	CasbinRule *CasbinRuleClient
 	// Operator is the client for interacting with the Operator builders.
 	Operator *OperatorClient
 	// OperatorGroup is the client for interacting with the OperatorGroup builders.
@@ -53,6 +63,8 @@ type Client struct {
 	QueueVisit *QueueVisitClient
 	// Server is the client for interacting with the Server builders.
 	Server *ServerClient
+	// Session is the client for interacting with the Session builders.
+	Session *SessionClient
 	// Trunk is the client for interacting with the Trunk builders.
 	Trunk *TrunkClient
 	// User is the client for interacting with the User builders.
@@ -68,8 +80,11 @@ func NewClient(opts ...Option) *Client {
 
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
+	c.APIToken = NewAPITokenClient(c.config)
+	c.AuditLog = NewAuditLogClient(c.config)
 	c.Call = NewCallClient(c.config)
 	c.CallLeg = NewCallLegClient(c.config)
+	c.CasbinRule = NewCasbinRuleClient(c.config)
 	c.Operator = NewOperatorClient(c.config)
 	c.OperatorGroup = NewOperatorGroupClient(c.config)
 	c.OperatorStatusChange = NewOperatorStatusChangeClient(c.config)
@@ -77,6 +92,7 @@ func (c *Client) init() {
 	c.QueueAttempt = NewQueueAttemptClient(c.config)
 	c.QueueVisit = NewQueueVisitClient(c.config)
 	c.Server = NewServerClient(c.config)
+	c.Session = NewSessionClient(c.config)
 	c.Trunk = NewTrunkClient(c.config)
 	c.User = NewUserClient(c.config)
 }
@@ -171,8 +187,11 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	return &Tx{
 		ctx:                  ctx,
 		config:               cfg,
+		APIToken:             NewAPITokenClient(cfg),
+		AuditLog:             NewAuditLogClient(cfg),
 		Call:                 NewCallClient(cfg),
 		CallLeg:              NewCallLegClient(cfg),
+		CasbinRule:           NewCasbinRuleClient(cfg),
 		Operator:             NewOperatorClient(cfg),
 		OperatorGroup:        NewOperatorGroupClient(cfg),
 		OperatorStatusChange: NewOperatorStatusChangeClient(cfg),
@@ -180,6 +199,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		QueueAttempt:         NewQueueAttemptClient(cfg),
 		QueueVisit:           NewQueueVisitClient(cfg),
 		Server:               NewServerClient(cfg),
+		Session:              NewSessionClient(cfg),
 		Trunk:                NewTrunkClient(cfg),
 		User:                 NewUserClient(cfg),
 	}, nil
@@ -201,8 +221,11 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	return &Tx{
 		ctx:                  ctx,
 		config:               cfg,
+		APIToken:             NewAPITokenClient(cfg),
+		AuditLog:             NewAuditLogClient(cfg),
 		Call:                 NewCallClient(cfg),
 		CallLeg:              NewCallLegClient(cfg),
+		CasbinRule:           NewCasbinRuleClient(cfg),
 		Operator:             NewOperatorClient(cfg),
 		OperatorGroup:        NewOperatorGroupClient(cfg),
 		OperatorStatusChange: NewOperatorStatusChangeClient(cfg),
@@ -210,6 +233,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		QueueAttempt:         NewQueueAttemptClient(cfg),
 		QueueVisit:           NewQueueVisitClient(cfg),
 		Server:               NewServerClient(cfg),
+		Session:              NewSessionClient(cfg),
 		Trunk:                NewTrunkClient(cfg),
 		User:                 NewUserClient(cfg),
 	}, nil
@@ -218,7 +242,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 // Debug returns a new debug-client. It's used to get verbose logging on specific operations.
 //
 //	client.Debug().
-//		Call.
+//		APIToken.
 //		Query().
 //		Count(ctx)
 func (c *Client) Debug() *Client {
@@ -241,8 +265,9 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.Call, c.CallLeg, c.Operator, c.OperatorGroup, c.OperatorStatusChange, c.Queue,
-		c.QueueAttempt, c.QueueVisit, c.Server, c.Trunk, c.User,
+		c.APIToken, c.AuditLog, c.Call, c.CallLeg, c.CasbinRule, c.Operator,
+		c.OperatorGroup, c.OperatorStatusChange, c.Queue, c.QueueAttempt, c.QueueVisit,
+		c.Server, c.Session, c.Trunk, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -252,8 +277,9 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.Call, c.CallLeg, c.Operator, c.OperatorGroup, c.OperatorStatusChange, c.Queue,
-		c.QueueAttempt, c.QueueVisit, c.Server, c.Trunk, c.User,
+		c.APIToken, c.AuditLog, c.Call, c.CallLeg, c.CasbinRule, c.Operator,
+		c.OperatorGroup, c.OperatorStatusChange, c.Queue, c.QueueAttempt, c.QueueVisit,
+		c.Server, c.Session, c.Trunk, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -262,10 +288,16 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 // Mutate implements the ent.Mutator interface.
 func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
+	case *APITokenMutation:
+		return c.APIToken.mutate(ctx, m)
+	case *AuditLogMutation:
+		return c.AuditLog.mutate(ctx, m)
 	case *CallMutation:
 		return c.Call.mutate(ctx, m)
 	case *CallLegMutation:
 		return c.CallLeg.mutate(ctx, m)
+	case *CasbinRuleMutation:
+		return c.CasbinRule.mutate(ctx, m)
 	case *OperatorMutation:
 		return c.Operator.mutate(ctx, m)
 	case *OperatorGroupMutation:
@@ -280,12 +312,300 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.QueueVisit.mutate(ctx, m)
 	case *ServerMutation:
 		return c.Server.mutate(ctx, m)
+	case *SessionMutation:
+		return c.Session.mutate(ctx, m)
 	case *TrunkMutation:
 		return c.Trunk.mutate(ctx, m)
 	case *UserMutation:
 		return c.User.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
+	}
+}
+
+// APITokenClient is a client for the APIToken schema.
+type APITokenClient struct {
+	config
+}
+
+// NewAPITokenClient returns a client for the APIToken from the given config.
+func NewAPITokenClient(c config) *APITokenClient {
+	return &APITokenClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `apitoken.Hooks(f(g(h())))`.
+func (c *APITokenClient) Use(hooks ...Hook) {
+	c.hooks.APIToken = append(c.hooks.APIToken, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `apitoken.Intercept(f(g(h())))`.
+func (c *APITokenClient) Intercept(interceptors ...Interceptor) {
+	c.inters.APIToken = append(c.inters.APIToken, interceptors...)
+}
+
+// Create returns a builder for creating a APIToken entity.
+func (c *APITokenClient) Create() *APITokenCreate {
+	mutation := newAPITokenMutation(c.config, OpCreate)
+	return &APITokenCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of APIToken entities.
+func (c *APITokenClient) CreateBulk(builders ...*APITokenCreate) *APITokenCreateBulk {
+	return &APITokenCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *APITokenClient) MapCreateBulk(slice any, setFunc func(*APITokenCreate, int)) *APITokenCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &APITokenCreateBulk{err: fmt.Errorf("calling to APITokenClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*APITokenCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &APITokenCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for APIToken.
+func (c *APITokenClient) Update() *APITokenUpdate {
+	mutation := newAPITokenMutation(c.config, OpUpdate)
+	return &APITokenUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *APITokenClient) UpdateOne(_m *APIToken) *APITokenUpdateOne {
+	mutation := newAPITokenMutation(c.config, OpUpdateOne, withAPIToken(_m))
+	return &APITokenUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *APITokenClient) UpdateOneID(id int) *APITokenUpdateOne {
+	mutation := newAPITokenMutation(c.config, OpUpdateOne, withAPITokenID(id))
+	return &APITokenUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for APIToken.
+func (c *APITokenClient) Delete() *APITokenDelete {
+	mutation := newAPITokenMutation(c.config, OpDelete)
+	return &APITokenDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *APITokenClient) DeleteOne(_m *APIToken) *APITokenDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *APITokenClient) DeleteOneID(id int) *APITokenDeleteOne {
+	builder := c.Delete().Where(apitoken.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &APITokenDeleteOne{builder}
+}
+
+// Query returns a query builder for APIToken.
+func (c *APITokenClient) Query() *APITokenQuery {
+	return &APITokenQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAPIToken},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a APIToken entity by its id.
+func (c *APITokenClient) Get(ctx context.Context, id int) (*APIToken, error) {
+	return c.Query().Where(apitoken.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *APITokenClient) GetX(ctx context.Context, id int) *APIToken {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryUser queries the user edge of a APIToken.
+func (c *APITokenClient) QueryUser(_m *APIToken) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(apitoken.Table, apitoken.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, apitoken.UserTable, apitoken.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *APITokenClient) Hooks() []Hook {
+	hooks := c.hooks.APIToken
+	return append(hooks[:len(hooks):len(hooks)], apitoken.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *APITokenClient) Interceptors() []Interceptor {
+	inters := c.inters.APIToken
+	return append(inters[:len(inters):len(inters)], apitoken.Interceptors[:]...)
+}
+
+func (c *APITokenClient) mutate(ctx context.Context, m *APITokenMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&APITokenCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&APITokenUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&APITokenUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&APITokenDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown APIToken mutation op: %q", m.Op())
+	}
+}
+
+// AuditLogClient is a client for the AuditLog schema.
+type AuditLogClient struct {
+	config
+}
+
+// NewAuditLogClient returns a client for the AuditLog from the given config.
+func NewAuditLogClient(c config) *AuditLogClient {
+	return &AuditLogClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `auditlog.Hooks(f(g(h())))`.
+func (c *AuditLogClient) Use(hooks ...Hook) {
+	c.hooks.AuditLog = append(c.hooks.AuditLog, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `auditlog.Intercept(f(g(h())))`.
+func (c *AuditLogClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AuditLog = append(c.inters.AuditLog, interceptors...)
+}
+
+// Create returns a builder for creating a AuditLog entity.
+func (c *AuditLogClient) Create() *AuditLogCreate {
+	mutation := newAuditLogMutation(c.config, OpCreate)
+	return &AuditLogCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AuditLog entities.
+func (c *AuditLogClient) CreateBulk(builders ...*AuditLogCreate) *AuditLogCreateBulk {
+	return &AuditLogCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AuditLogClient) MapCreateBulk(slice any, setFunc func(*AuditLogCreate, int)) *AuditLogCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AuditLogCreateBulk{err: fmt.Errorf("calling to AuditLogClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AuditLogCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AuditLogCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AuditLog.
+func (c *AuditLogClient) Update() *AuditLogUpdate {
+	mutation := newAuditLogMutation(c.config, OpUpdate)
+	return &AuditLogUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AuditLogClient) UpdateOne(_m *AuditLog) *AuditLogUpdateOne {
+	mutation := newAuditLogMutation(c.config, OpUpdateOne, withAuditLog(_m))
+	return &AuditLogUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AuditLogClient) UpdateOneID(id int) *AuditLogUpdateOne {
+	mutation := newAuditLogMutation(c.config, OpUpdateOne, withAuditLogID(id))
+	return &AuditLogUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AuditLog.
+func (c *AuditLogClient) Delete() *AuditLogDelete {
+	mutation := newAuditLogMutation(c.config, OpDelete)
+	return &AuditLogDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AuditLogClient) DeleteOne(_m *AuditLog) *AuditLogDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AuditLogClient) DeleteOneID(id int) *AuditLogDeleteOne {
+	builder := c.Delete().Where(auditlog.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AuditLogDeleteOne{builder}
+}
+
+// Query returns a query builder for AuditLog.
+func (c *AuditLogClient) Query() *AuditLogQuery {
+	return &AuditLogQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAuditLog},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AuditLog entity by its id.
+func (c *AuditLogClient) Get(ctx context.Context, id int) (*AuditLog, error) {
+	return c.Query().Where(auditlog.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AuditLogClient) GetX(ctx context.Context, id int) *AuditLog {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *AuditLogClient) Hooks() []Hook {
+	hooks := c.hooks.AuditLog
+	return append(hooks[:len(hooks):len(hooks)], auditlog.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AuditLogClient) Interceptors() []Interceptor {
+	inters := c.inters.AuditLog
+	return append(inters[:len(inters):len(inters)], auditlog.Interceptors[:]...)
+}
+
+func (c *AuditLogClient) mutate(ctx context.Context, m *AuditLogMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AuditLogCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AuditLogUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AuditLogUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AuditLogDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AuditLog mutation op: %q", m.Op())
 	}
 }
 
@@ -511,12 +831,14 @@ func (c *CallClient) QueryAttempts(_m *Call) *QueueAttemptQuery {
 
 // Hooks returns the client hooks.
 func (c *CallClient) Hooks() []Hook {
-	return c.hooks.Call
+	hooks := c.hooks.Call
+	return append(hooks[:len(hooks):len(hooks)], call.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
 func (c *CallClient) Interceptors() []Interceptor {
-	return c.inters.Call
+	inters := c.inters.Call
+	return append(inters[:len(inters):len(inters)], call.Interceptors[:]...)
 }
 
 func (c *CallClient) mutate(ctx context.Context, m *CallMutation) (Value, error) {
@@ -692,12 +1014,14 @@ func (c *CallLegClient) QueryQueue(_m *CallLeg) *QueueQuery {
 
 // Hooks returns the client hooks.
 func (c *CallLegClient) Hooks() []Hook {
-	return c.hooks.CallLeg
+	hooks := c.hooks.CallLeg
+	return append(hooks[:len(hooks):len(hooks)], callleg.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
 func (c *CallLegClient) Interceptors() []Interceptor {
-	return c.inters.CallLeg
+	inters := c.inters.CallLeg
+	return append(inters[:len(inters):len(inters)], callleg.Interceptors[:]...)
 }
 
 func (c *CallLegClient) mutate(ctx context.Context, m *CallLegMutation) (Value, error) {
@@ -712,6 +1036,141 @@ func (c *CallLegClient) mutate(ctx context.Context, m *CallLegMutation) (Value, 
 		return (&CallLegDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown CallLeg mutation op: %q", m.Op())
+	}
+}
+
+// CasbinRuleClient is a client for the CasbinRule schema.
+type CasbinRuleClient struct {
+	config
+}
+
+// NewCasbinRuleClient returns a client for the CasbinRule from the given config.
+func NewCasbinRuleClient(c config) *CasbinRuleClient {
+	return &CasbinRuleClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `casbinrule.Hooks(f(g(h())))`.
+func (c *CasbinRuleClient) Use(hooks ...Hook) {
+	c.hooks.CasbinRule = append(c.hooks.CasbinRule, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `casbinrule.Intercept(f(g(h())))`.
+func (c *CasbinRuleClient) Intercept(interceptors ...Interceptor) {
+	c.inters.CasbinRule = append(c.inters.CasbinRule, interceptors...)
+}
+
+// Create returns a builder for creating a CasbinRule entity.
+func (c *CasbinRuleClient) Create() *CasbinRuleCreate {
+	mutation := newCasbinRuleMutation(c.config, OpCreate)
+	return &CasbinRuleCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of CasbinRule entities.
+func (c *CasbinRuleClient) CreateBulk(builders ...*CasbinRuleCreate) *CasbinRuleCreateBulk {
+	return &CasbinRuleCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CasbinRuleClient) MapCreateBulk(slice any, setFunc func(*CasbinRuleCreate, int)) *CasbinRuleCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CasbinRuleCreateBulk{err: fmt.Errorf("calling to CasbinRuleClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CasbinRuleCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CasbinRuleCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for CasbinRule.
+func (c *CasbinRuleClient) Update() *CasbinRuleUpdate {
+	mutation := newCasbinRuleMutation(c.config, OpUpdate)
+	return &CasbinRuleUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CasbinRuleClient) UpdateOne(_m *CasbinRule) *CasbinRuleUpdateOne {
+	mutation := newCasbinRuleMutation(c.config, OpUpdateOne, withCasbinRule(_m))
+	return &CasbinRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CasbinRuleClient) UpdateOneID(id int) *CasbinRuleUpdateOne {
+	mutation := newCasbinRuleMutation(c.config, OpUpdateOne, withCasbinRuleID(id))
+	return &CasbinRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for CasbinRule.
+func (c *CasbinRuleClient) Delete() *CasbinRuleDelete {
+	mutation := newCasbinRuleMutation(c.config, OpDelete)
+	return &CasbinRuleDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CasbinRuleClient) DeleteOne(_m *CasbinRule) *CasbinRuleDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CasbinRuleClient) DeleteOneID(id int) *CasbinRuleDeleteOne {
+	builder := c.Delete().Where(casbinrule.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CasbinRuleDeleteOne{builder}
+}
+
+// Query returns a query builder for CasbinRule.
+func (c *CasbinRuleClient) Query() *CasbinRuleQuery {
+	return &CasbinRuleQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCasbinRule},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a CasbinRule entity by its id.
+func (c *CasbinRuleClient) Get(ctx context.Context, id int) (*CasbinRule, error) {
+	return c.Query().Where(casbinrule.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CasbinRuleClient) GetX(ctx context.Context, id int) *CasbinRule {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *CasbinRuleClient) Hooks() []Hook {
+	hooks := c.hooks.CasbinRule
+	return append(hooks[:len(hooks):len(hooks)], casbinrule.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *CasbinRuleClient) Interceptors() []Interceptor {
+	inters := c.inters.CasbinRule
+	return append(inters[:len(inters):len(inters)], casbinrule.Interceptors[:]...)
+}
+
+func (c *CasbinRuleClient) mutate(ctx context.Context, m *CasbinRuleMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CasbinRuleCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CasbinRuleUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CasbinRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CasbinRuleDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown CasbinRule mutation op: %q", m.Op())
 	}
 }
 
@@ -873,12 +1332,14 @@ func (c *OperatorClient) QueryStatusChanges(_m *Operator) *OperatorStatusChangeQ
 
 // Hooks returns the client hooks.
 func (c *OperatorClient) Hooks() []Hook {
-	return c.hooks.Operator
+	hooks := c.hooks.Operator
+	return append(hooks[:len(hooks):len(hooks)], operator.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
 func (c *OperatorClient) Interceptors() []Interceptor {
-	return c.inters.Operator
+	inters := c.inters.Operator
+	return append(inters[:len(inters):len(inters)], operator.Interceptors[:]...)
 }
 
 func (c *OperatorClient) mutate(ctx context.Context, m *OperatorMutation) (Value, error) {
@@ -1022,12 +1483,14 @@ func (c *OperatorGroupClient) QueryOperators(_m *OperatorGroup) *OperatorQuery {
 
 // Hooks returns the client hooks.
 func (c *OperatorGroupClient) Hooks() []Hook {
-	return c.hooks.OperatorGroup
+	hooks := c.hooks.OperatorGroup
+	return append(hooks[:len(hooks):len(hooks)], operatorgroup.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
 func (c *OperatorGroupClient) Interceptors() []Interceptor {
-	return c.inters.OperatorGroup
+	inters := c.inters.OperatorGroup
+	return append(inters[:len(inters):len(inters)], operatorgroup.Interceptors[:]...)
 }
 
 func (c *OperatorGroupClient) mutate(ctx context.Context, m *OperatorGroupMutation) (Value, error) {
@@ -1171,12 +1634,14 @@ func (c *OperatorStatusChangeClient) QueryOperator(_m *OperatorStatusChange) *Op
 
 // Hooks returns the client hooks.
 func (c *OperatorStatusChangeClient) Hooks() []Hook {
-	return c.hooks.OperatorStatusChange
+	hooks := c.hooks.OperatorStatusChange
+	return append(hooks[:len(hooks):len(hooks)], operatorstatuschange.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
 func (c *OperatorStatusChangeClient) Interceptors() []Interceptor {
-	return c.inters.OperatorStatusChange
+	inters := c.inters.OperatorStatusChange
+	return append(inters[:len(inters):len(inters)], operatorstatuschange.Interceptors[:]...)
 }
 
 func (c *OperatorStatusChangeClient) mutate(ctx context.Context, m *OperatorStatusChangeMutation) (Value, error) {
@@ -1336,12 +1801,14 @@ func (c *QueueClient) QueryVisits(_m *Queue) *QueueVisitQuery {
 
 // Hooks returns the client hooks.
 func (c *QueueClient) Hooks() []Hook {
-	return c.hooks.Queue
+	hooks := c.hooks.Queue
+	return append(hooks[:len(hooks):len(hooks)], queue.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
 func (c *QueueClient) Interceptors() []Interceptor {
-	return c.inters.Queue
+	inters := c.inters.Queue
+	return append(inters[:len(inters):len(inters)], queue.Interceptors[:]...)
 }
 
 func (c *QueueClient) mutate(ctx context.Context, m *QueueMutation) (Value, error) {
@@ -1517,12 +1984,14 @@ func (c *QueueAttemptClient) QueryOperator(_m *QueueAttempt) *OperatorQuery {
 
 // Hooks returns the client hooks.
 func (c *QueueAttemptClient) Hooks() []Hook {
-	return c.hooks.QueueAttempt
+	hooks := c.hooks.QueueAttempt
+	return append(hooks[:len(hooks):len(hooks)], queueattempt.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
 func (c *QueueAttemptClient) Interceptors() []Interceptor {
-	return c.inters.QueueAttempt
+	inters := c.inters.QueueAttempt
+	return append(inters[:len(inters):len(inters)], queueattempt.Interceptors[:]...)
 }
 
 func (c *QueueAttemptClient) mutate(ctx context.Context, m *QueueAttemptMutation) (Value, error) {
@@ -1698,12 +2167,14 @@ func (c *QueueVisitClient) QueryAnsweredBy(_m *QueueVisit) *OperatorQuery {
 
 // Hooks returns the client hooks.
 func (c *QueueVisitClient) Hooks() []Hook {
-	return c.hooks.QueueVisit
+	hooks := c.hooks.QueueVisit
+	return append(hooks[:len(hooks):len(hooks)], queuevisit.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
 func (c *QueueVisitClient) Interceptors() []Interceptor {
-	return c.inters.QueueVisit
+	inters := c.inters.QueueVisit
+	return append(inters[:len(inters):len(inters)], queuevisit.Interceptors[:]...)
 }
 
 func (c *QueueVisitClient) mutate(ctx context.Context, m *QueueVisitMutation) (Value, error) {
@@ -1895,12 +2366,14 @@ func (c *ServerClient) QueryCalls(_m *Server) *CallQuery {
 
 // Hooks returns the client hooks.
 func (c *ServerClient) Hooks() []Hook {
-	return c.hooks.Server
+	hooks := c.hooks.Server
+	return append(hooks[:len(hooks):len(hooks)], server.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
 func (c *ServerClient) Interceptors() []Interceptor {
-	return c.inters.Server
+	inters := c.inters.Server
+	return append(inters[:len(inters):len(inters)], server.Interceptors[:]...)
 }
 
 func (c *ServerClient) mutate(ctx context.Context, m *ServerMutation) (Value, error) {
@@ -1915,6 +2388,157 @@ func (c *ServerClient) mutate(ctx context.Context, m *ServerMutation) (Value, er
 		return (&ServerDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Server mutation op: %q", m.Op())
+	}
+}
+
+// SessionClient is a client for the Session schema.
+type SessionClient struct {
+	config
+}
+
+// NewSessionClient returns a client for the Session from the given config.
+func NewSessionClient(c config) *SessionClient {
+	return &SessionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `session.Hooks(f(g(h())))`.
+func (c *SessionClient) Use(hooks ...Hook) {
+	c.hooks.Session = append(c.hooks.Session, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `session.Intercept(f(g(h())))`.
+func (c *SessionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Session = append(c.inters.Session, interceptors...)
+}
+
+// Create returns a builder for creating a Session entity.
+func (c *SessionClient) Create() *SessionCreate {
+	mutation := newSessionMutation(c.config, OpCreate)
+	return &SessionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Session entities.
+func (c *SessionClient) CreateBulk(builders ...*SessionCreate) *SessionCreateBulk {
+	return &SessionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *SessionClient) MapCreateBulk(slice any, setFunc func(*SessionCreate, int)) *SessionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &SessionCreateBulk{err: fmt.Errorf("calling to SessionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*SessionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &SessionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Session.
+func (c *SessionClient) Update() *SessionUpdate {
+	mutation := newSessionMutation(c.config, OpUpdate)
+	return &SessionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *SessionClient) UpdateOne(_m *Session) *SessionUpdateOne {
+	mutation := newSessionMutation(c.config, OpUpdateOne, withSession(_m))
+	return &SessionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *SessionClient) UpdateOneID(id int) *SessionUpdateOne {
+	mutation := newSessionMutation(c.config, OpUpdateOne, withSessionID(id))
+	return &SessionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Session.
+func (c *SessionClient) Delete() *SessionDelete {
+	mutation := newSessionMutation(c.config, OpDelete)
+	return &SessionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *SessionClient) DeleteOne(_m *Session) *SessionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *SessionClient) DeleteOneID(id int) *SessionDeleteOne {
+	builder := c.Delete().Where(session.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &SessionDeleteOne{builder}
+}
+
+// Query returns a query builder for Session.
+func (c *SessionClient) Query() *SessionQuery {
+	return &SessionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSession},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Session entity by its id.
+func (c *SessionClient) Get(ctx context.Context, id int) (*Session, error) {
+	return c.Query().Where(session.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *SessionClient) GetX(ctx context.Context, id int) *Session {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryUser queries the user edge of a Session.
+func (c *SessionClient) QueryUser(_m *Session) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(session.Table, session.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, session.UserTable, session.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *SessionClient) Hooks() []Hook {
+	hooks := c.hooks.Session
+	return append(hooks[:len(hooks):len(hooks)], session.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *SessionClient) Interceptors() []Interceptor {
+	inters := c.inters.Session
+	return append(inters[:len(inters):len(inters)], session.Interceptors[:]...)
+}
+
+func (c *SessionClient) mutate(ctx context.Context, m *SessionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&SessionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&SessionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&SessionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&SessionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Session mutation op: %q", m.Op())
 	}
 }
 
@@ -2044,12 +2668,14 @@ func (c *TrunkClient) QueryServer(_m *Trunk) *ServerQuery {
 
 // Hooks returns the client hooks.
 func (c *TrunkClient) Hooks() []Hook {
-	return c.hooks.Trunk
+	hooks := c.hooks.Trunk
+	return append(hooks[:len(hooks):len(hooks)], trunk.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
 func (c *TrunkClient) Interceptors() []Interceptor {
-	return c.inters.Trunk
+	inters := c.inters.Trunk
+	return append(inters[:len(inters):len(inters)], trunk.Interceptors[:]...)
 }
 
 func (c *TrunkClient) mutate(ctx context.Context, m *TrunkMutation) (Value, error) {
@@ -2175,14 +2801,48 @@ func (c *UserClient) GetX(ctx context.Context, id int) *User {
 	return obj
 }
 
+// QuerySessions queries the sessions edge of a User.
+func (c *UserClient) QuerySessions(_m *User) *SessionQuery {
+	query := (&SessionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(session.Table, session.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.SessionsTable, user.SessionsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryTokens queries the tokens edge of a User.
+func (c *UserClient) QueryTokens(_m *User) *APITokenQuery {
+	query := (&APITokenClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(apitoken.Table, apitoken.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.TokensTable, user.TokensColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *UserClient) Hooks() []Hook {
-	return c.hooks.User
+	hooks := c.hooks.User
+	return append(hooks[:len(hooks):len(hooks)], user.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
 func (c *UserClient) Interceptors() []Interceptor {
-	return c.inters.User
+	inters := c.inters.User
+	return append(inters[:len(inters):len(inters)], user.Interceptors[:]...)
 }
 
 func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error) {
@@ -2203,12 +2863,14 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Call, CallLeg, Operator, OperatorGroup, OperatorStatusChange, Queue,
-		QueueAttempt, QueueVisit, Server, Trunk, User []ent.Hook
+		APIToken, AuditLog, Call, CallLeg, CasbinRule, Operator, OperatorGroup,
+		OperatorStatusChange, Queue, QueueAttempt, QueueVisit, Server, Session, Trunk,
+		User []ent.Hook
 	}
 	inters struct {
-		Call, CallLeg, Operator, OperatorGroup, OperatorStatusChange, Queue,
-		QueueAttempt, QueueVisit, Server, Trunk, User []ent.Interceptor
+		APIToken, AuditLog, Call, CallLeg, CasbinRule, Operator, OperatorGroup,
+		OperatorStatusChange, Queue, QueueAttempt, QueueVisit, Server, Session, Trunk,
+		User []ent.Interceptor
 	}
 )
 

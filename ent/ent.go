@@ -12,8 +12,11 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/linkage/linkage/ent/apitoken"
+	"github.com/linkage/linkage/ent/auditlog"
 	"github.com/linkage/linkage/ent/call"
 	"github.com/linkage/linkage/ent/callleg"
+	"github.com/linkage/linkage/ent/casbinrule"
 	"github.com/linkage/linkage/ent/operator"
 	"github.com/linkage/linkage/ent/operatorgroup"
 	"github.com/linkage/linkage/ent/operatorstatuschange"
@@ -21,6 +24,7 @@ import (
 	"github.com/linkage/linkage/ent/queueattempt"
 	"github.com/linkage/linkage/ent/queuevisit"
 	"github.com/linkage/linkage/ent/server"
+	"github.com/linkage/linkage/ent/session"
 	"github.com/linkage/linkage/ent/trunk"
 	"github.com/linkage/linkage/ent/user"
 )
@@ -83,8 +87,11 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
+			apitoken.Table:             apitoken.ValidColumn,
+			auditlog.Table:             auditlog.ValidColumn,
 			call.Table:                 call.ValidColumn,
 			callleg.Table:              callleg.ValidColumn,
+			casbinrule.Table:           casbinrule.ValidColumn,
 			operator.Table:             operator.ValidColumn,
 			operatorgroup.Table:        operatorgroup.ValidColumn,
 			operatorstatuschange.Table: operatorstatuschange.ValidColumn,
@@ -92,6 +99,7 @@ func checkColumn(t, c string) error {
 			queueattempt.Table:         queueattempt.ValidColumn,
 			queuevisit.Table:           queuevisit.ValidColumn,
 			server.Table:               server.ValidColumn,
+			session.Table:              session.ValidColumn,
 			trunk.Table:                trunk.ValidColumn,
 			user.Table:                 user.ValidColumn,
 		})

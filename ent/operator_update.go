@@ -184,7 +184,9 @@ func (_u *OperatorUpdate) RemoveStatusChanges(v ...*OperatorStatusChange) *Opera
 
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *OperatorUpdate) Save(ctx context.Context) (int, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return 0, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -211,11 +213,15 @@ func (_u *OperatorUpdate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *OperatorUpdate) defaults() {
+func (_u *OperatorUpdate) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if operator.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized operator.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := operator.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -548,7 +554,9 @@ func (_u *OperatorUpdateOne) Select(field string, fields ...string) *OperatorUpd
 
 // Save executes the query and returns the updated Operator entity.
 func (_u *OperatorUpdateOne) Save(ctx context.Context) (*Operator, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -575,11 +583,15 @@ func (_u *OperatorUpdateOne) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *OperatorUpdateOne) defaults() {
+func (_u *OperatorUpdateOne) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if operator.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized operator.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := operator.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

@@ -93,7 +93,9 @@ func (_c *OperatorGroupCreate) Mutation() *OperatorGroupMutation {
 
 // Save creates the OperatorGroup in the database.
 func (_c *OperatorGroupCreate) Save(ctx context.Context) (*OperatorGroup, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -120,12 +122,18 @@ func (_c *OperatorGroupCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *OperatorGroupCreate) defaults() {
+func (_c *OperatorGroupCreate) defaults() error {
 	if _, ok := _c.mutation.CreatedAt(); !ok {
+		if operatorgroup.DefaultCreatedAt == nil {
+			return fmt.Errorf("ent: uninitialized operatorgroup.DefaultCreatedAt (forgotten import ent/runtime?)")
+		}
 		v := operatorgroup.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
+		if operatorgroup.DefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized operatorgroup.DefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := operatorgroup.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
@@ -133,6 +141,7 @@ func (_c *OperatorGroupCreate) defaults() {
 		v := operatorgroup.DefaultVirtual
 		_c.mutation.SetVirtual(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

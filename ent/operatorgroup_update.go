@@ -107,7 +107,9 @@ func (_u *OperatorGroupUpdate) RemoveOperators(v ...*Operator) *OperatorGroupUpd
 
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *OperatorGroupUpdate) Save(ctx context.Context) (int, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return 0, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -134,11 +136,15 @@ func (_u *OperatorGroupUpdate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *OperatorGroupUpdate) defaults() {
+func (_u *OperatorGroupUpdate) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if operatorgroup.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized operatorgroup.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := operatorgroup.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -335,7 +341,9 @@ func (_u *OperatorGroupUpdateOne) Select(field string, fields ...string) *Operat
 
 // Save executes the query and returns the updated OperatorGroup entity.
 func (_u *OperatorGroupUpdateOne) Save(ctx context.Context) (*OperatorGroup, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -362,11 +370,15 @@ func (_u *OperatorGroupUpdateOne) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *OperatorGroupUpdateOne) defaults() {
+func (_u *OperatorGroupUpdateOne) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if operatorgroup.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized operatorgroup.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := operatorgroup.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

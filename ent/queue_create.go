@@ -148,7 +148,9 @@ func (_c *QueueCreate) Mutation() *QueueMutation {
 
 // Save creates the Queue in the database.
 func (_c *QueueCreate) Save(ctx context.Context) (*Queue, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -175,12 +177,18 @@ func (_c *QueueCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *QueueCreate) defaults() {
+func (_c *QueueCreate) defaults() error {
 	if _, ok := _c.mutation.CreatedAt(); !ok {
+		if queue.DefaultCreatedAt == nil {
+			return fmt.Errorf("ent: uninitialized queue.DefaultCreatedAt (forgotten import ent/runtime?)")
+		}
 		v := queue.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
+		if queue.DefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized queue.DefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := queue.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
@@ -188,6 +196,7 @@ func (_c *QueueCreate) defaults() {
 		v := queue.DefaultSlThresholdSeconds
 		_c.mutation.SetSlThresholdSeconds(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

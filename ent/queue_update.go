@@ -161,7 +161,9 @@ func (_u *QueueUpdate) RemoveVisits(v ...*QueueVisit) *QueueUpdate {
 
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *QueueUpdate) Save(ctx context.Context) (int, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return 0, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -188,11 +190,15 @@ func (_u *QueueUpdate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *QueueUpdate) defaults() {
+func (_u *QueueUpdate) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if queue.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized queue.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := queue.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -463,7 +469,9 @@ func (_u *QueueUpdateOne) Select(field string, fields ...string) *QueueUpdateOne
 
 // Save executes the query and returns the updated Queue entity.
 func (_u *QueueUpdateOne) Save(ctx context.Context) (*Queue, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -490,11 +498,15 @@ func (_u *QueueUpdateOne) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *QueueUpdateOne) defaults() {
+func (_u *QueueUpdateOne) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if queue.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized queue.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := queue.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

@@ -135,7 +135,9 @@ func (_c *QueueAttemptCreate) Mutation() *QueueAttemptMutation {
 
 // Save creates the QueueAttempt in the database.
 func (_c *QueueAttemptCreate) Save(ctx context.Context) (*QueueAttempt, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -162,11 +164,12 @@ func (_c *QueueAttemptCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *QueueAttemptCreate) defaults() {
+func (_c *QueueAttemptCreate) defaults() error {
 	if _, ok := _c.mutation.RingSeconds(); !ok {
 		v := queueattempt.DefaultRingSeconds
 		_c.mutation.SetRingSeconds(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

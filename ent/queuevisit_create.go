@@ -127,7 +127,9 @@ func (_c *QueueVisitCreate) Mutation() *QueueVisitMutation {
 
 // Save creates the QueueVisit in the database.
 func (_c *QueueVisitCreate) Save(ctx context.Context) (*QueueVisit, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -154,7 +156,7 @@ func (_c *QueueVisitCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *QueueVisitCreate) defaults() {
+func (_c *QueueVisitCreate) defaults() error {
 	if _, ok := _c.mutation.Position(); !ok {
 		v := queuevisit.DefaultPosition
 		_c.mutation.SetPosition(v)
@@ -163,6 +165,7 @@ func (_c *QueueVisitCreate) defaults() {
 		v := queuevisit.DefaultWaitSeconds
 		_c.mutation.SetWaitSeconds(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

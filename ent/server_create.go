@@ -205,7 +205,9 @@ func (_c *ServerCreate) Mutation() *ServerMutation {
 
 // Save creates the Server in the database.
 func (_c *ServerCreate) Save(ctx context.Context) (*Server, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -232,12 +234,18 @@ func (_c *ServerCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *ServerCreate) defaults() {
+func (_c *ServerCreate) defaults() error {
 	if _, ok := _c.mutation.CreatedAt(); !ok {
+		if server.DefaultCreatedAt == nil {
+			return fmt.Errorf("ent: uninitialized server.DefaultCreatedAt (forgotten import ent/runtime?)")
+		}
 		v := server.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
+		if server.DefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized server.DefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := server.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
@@ -249,6 +257,7 @@ func (_c *ServerCreate) defaults() {
 		v := server.DefaultEnabled
 		_c.mutation.SetEnabled(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

@@ -349,7 +349,9 @@ func (_u *ServerUpdate) RemoveCalls(v ...*Call) *ServerUpdate {
 
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *ServerUpdate) Save(ctx context.Context) (int, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return 0, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -376,11 +378,15 @@ func (_u *ServerUpdate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *ServerUpdate) defaults() {
+func (_u *ServerUpdate) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if server.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized server.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := server.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -1011,7 +1017,9 @@ func (_u *ServerUpdateOne) Select(field string, fields ...string) *ServerUpdateO
 
 // Save executes the query and returns the updated Server entity.
 func (_u *ServerUpdateOne) Save(ctx context.Context) (*Server, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -1038,11 +1046,15 @@ func (_u *ServerUpdateOne) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *ServerUpdateOne) defaults() {
+func (_u *ServerUpdateOne) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if server.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized server.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := server.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

@@ -89,7 +89,9 @@ func (_c *TrunkCreate) Mutation() *TrunkMutation {
 
 // Save creates the Trunk in the database.
 func (_c *TrunkCreate) Save(ctx context.Context) (*Trunk, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -116,15 +118,22 @@ func (_c *TrunkCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *TrunkCreate) defaults() {
+func (_c *TrunkCreate) defaults() error {
 	if _, ok := _c.mutation.CreatedAt(); !ok {
+		if trunk.DefaultCreatedAt == nil {
+			return fmt.Errorf("ent: uninitialized trunk.DefaultCreatedAt (forgotten import ent/runtime?)")
+		}
 		v := trunk.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
+		if trunk.DefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized trunk.DefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := trunk.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

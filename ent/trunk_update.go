@@ -76,7 +76,9 @@ func (_u *TrunkUpdate) Mutation() *TrunkMutation {
 
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *TrunkUpdate) Save(ctx context.Context) (int, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return 0, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -103,11 +105,15 @@ func (_u *TrunkUpdate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *TrunkUpdate) defaults() {
+func (_u *TrunkUpdate) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if trunk.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized trunk.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := trunk.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -235,7 +241,9 @@ func (_u *TrunkUpdateOne) Select(field string, fields ...string) *TrunkUpdateOne
 
 // Save executes the query and returns the updated Trunk entity.
 func (_u *TrunkUpdateOne) Save(ctx context.Context) (*Trunk, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -262,11 +270,15 @@ func (_u *TrunkUpdateOne) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *TrunkUpdateOne) defaults() {
+func (_u *TrunkUpdateOne) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if trunk.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized trunk.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := trunk.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

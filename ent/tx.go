@@ -14,10 +14,16 @@ import (
 // Tx is a transactional client that is created by calling Client.Tx().
 type Tx struct {
 	config
+	// APIToken is the client for interacting with the APIToken builders.
+	APIToken *APITokenClient
+	// AuditLog is the client for interacting with the AuditLog builders.
+	AuditLog *AuditLogClient
 	// Call is the client for interacting with the Call builders.
 	Call *CallClient
 	// CallLeg is the client for interacting with the CallLeg builders.
 	CallLeg *CallLegClient
+	// CasbinRule is the client for interacting with the CasbinRule builders.
+	CasbinRule *CasbinRuleClient
 	// Operator is the client for interacting with the Operator builders.
 	Operator *OperatorClient
 	// OperatorGroup is the client for interacting with the OperatorGroup builders.
@@ -32,6 +38,8 @@ type Tx struct {
 	QueueVisit *QueueVisitClient
 	// Server is the client for interacting with the Server builders.
 	Server *ServerClient
+	// Session is the client for interacting with the Session builders.
+	Session *SessionClient
 	// Trunk is the client for interacting with the Trunk builders.
 	Trunk *TrunkClient
 	// User is the client for interacting with the User builders.
@@ -167,8 +175,11 @@ func (tx *Tx) Client() *Client {
 }
 
 func (tx *Tx) init() {
+	tx.APIToken = NewAPITokenClient(tx.config)
+	tx.AuditLog = NewAuditLogClient(tx.config)
 	tx.Call = NewCallClient(tx.config)
 	tx.CallLeg = NewCallLegClient(tx.config)
+	tx.CasbinRule = NewCasbinRuleClient(tx.config)
 	tx.Operator = NewOperatorClient(tx.config)
 	tx.OperatorGroup = NewOperatorGroupClient(tx.config)
 	tx.OperatorStatusChange = NewOperatorStatusChangeClient(tx.config)
@@ -176,6 +187,7 @@ func (tx *Tx) init() {
 	tx.QueueAttempt = NewQueueAttemptClient(tx.config)
 	tx.QueueVisit = NewQueueVisitClient(tx.config)
 	tx.Server = NewServerClient(tx.config)
+	tx.Session = NewSessionClient(tx.config)
 	tx.Trunk = NewTrunkClient(tx.config)
 	tx.User = NewUserClient(tx.config)
 }
@@ -187,7 +199,7 @@ func (tx *Tx) init() {
 // of them in order to commit or rollback the transaction.
 //
 // If a closed transaction is embedded in one of the generated entities, and the entity
-// applies a query, for example: Call.QueryXXX(), the query will be executed
+// applies a query, for example: APIToken.QueryXXX(), the query will be executed
 // through the driver which created this transaction.
 //
 // Note that txDriver is not goroutine safe.

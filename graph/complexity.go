@@ -51,6 +51,13 @@ func complexity() generated.ComplexityRoot {
 	c.Query.Trunks = func(ch int, _ cursor, first *int, _ cursor, last *int, _ *ent.TrunkOrder, _ *ent.TrunkWhereInput) int {
 		return pageCost(ch, first, last)
 	}
+	c.Query.Users = func(ch int, _ cursor, first *int, _ cursor, last *int, _ *ent.UserOrder, _ *ent.UserWhereInput) int {
+		return pageCost(ch, first, last)
+	}
+	c.Query.AuditLog = func(ch int, _ cursor, first *int, _ cursor, last *int, _ *ent.AuditLogOrder, _ *ent.AuditLogWhereInput) int {
+		return pageCost(ch, first, last)
+	}
+	c.Query.APITokens = func(ch int, _ *int) int { return listCostFn(ch) }
 	c.Query.Nodes = func(ch int, ids []int) int { return 1 + len(ids)*ch }
 	c.Server.Queues = func(ch int, _ cursor, first *int, _ cursor, last *int, _ *ent.QueueOrder, _ *ent.QueueWhereInput) int {
 		return pageCost(ch, first, last)

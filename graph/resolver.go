@@ -3,11 +3,13 @@
 package graph
 
 import (
+	"github.com/linkage/linkage/auth"
 	"github.com/linkage/linkage/ent"
 )
 
 // Resolver is the root resolver; it holds the dependencies every resolver may use.
 type Resolver struct {
 	Client  *ent.Client
+	Auth    *auth.Service
 	Version string
 }

@@ -8,11 +8,116 @@ package graph
 import (
 	"context"
 	"runtime"
+	"time"
 
+	"github.com/linkage/linkage/auth"
+	"github.com/linkage/linkage/ent"
+	"github.com/linkage/linkage/ent/apitoken"
+	"github.com/linkage/linkage/graph/generated"
 	"github.com/linkage/linkage/graph/model"
 )
+
+// Details is the resolver for the details field.
+func (r *auditLogResolver) Details(ctx context.Context, obj *ent.AuditLog) (*string, error) {
+	return auditDetails(obj)
+}
+
+// Login is the resolver for the login field.
+func (r *mutationResolver) Login(ctx context.Context, login string, password string) (*model.LoginPayload, error) {
+	res, err := r.Auth.LoginHTTP(ctx, login, password)
+	if err != nil {
+		return nil, err
+	}
+	v, err := r.viewerModel(ctx, res.Viewer)
+	return &model.LoginPayload{Viewer: v, CsrfToken: res.CSRFToken}, err
+}
+
+// Logout is the resolver for the logout field.
+func (r *mutationResolver) Logout(ctx context.Context) (bool, error) {
+	return true, r.Auth.LogoutHTTP(ctx)
+}
+
+// CreateUser is the resolver for the createUser field.
+func (r *mutationResolver) CreateUser(ctx context.Context, input model.CreateUserInput) (*model.CreateUserPayload, error) {
+	u, pw, err := r.Auth.CreateUser(ctx, newUser(input))
+	if err != nil {
+		return nil, err
+	}
+	return &model.CreateUserPayload{User: u, Password: optional(pw)}, nil
+}
+
+// UpdateUser is the resolver for the updateUser field.
+func (r *mutationResolver) UpdateUser(ctx context.Context, id int, input model.UpdateUserInput) (*ent.User, error) {
+	return r.Auth.UpdateUser(ctx, id, userPatch(input))
+}
+
+// SetUserPassword is the resolver for the setUserPassword field.
+func (r *mutationResolver) SetUserPassword(ctx context.Context, id int, password *string) (*model.SetPasswordPayload, error) {
+	pw, err := r.Auth.SetPassword(ctx, id, deref(password))
+	if err != nil {
+		return nil, err
+	}
+	u, err := r.Client.User.Get(ctx, id)
+	return &model.SetPasswordPayload{User: u, Password: optional(pw)}, err
+}
+
+// SetUserRoles is the resolver for the setUserRoles field.
+func (r *mutationResolver) SetUserRoles(ctx context.Context, id int, roles []model.Role) (*model.UserAccess, error) {
+	if err := r.Auth.SetRoles(ctx, id, roleNames(roles)); err != nil {
+		return nil, err
+	}
+	return r.userAccess(ctx, id)
+}
+
+// SetUserGrant is the resolver for the setUserGrant field.
+func (r *mutationResolver) SetUserGrant(ctx context.Context, id int, grant model.GrantInput) (*model.UserAccess, error) {
+	if err := r.Auth.SetGrant(ctx, id, grantOf(grant)); err != nil {
+		return nil, err
+	}
+	return r.userAccess(ctx, id)
+}
+
+// RevokeUserSessions is the resolver for the revokeUserSessions field.
+func (r *mutationResolver) RevokeUserSessions(ctx context.Context, id int) (int, error) {
+	return r.Auth.RevokeSessions(ctx, id)
+}
+
+// CreateAPIToken is the resolver for the createAPIToken field.
+func (r *mutationResolver) CreateAPIToken(ctx context.Context, userID int, name string, scope apitoken.Scope, expiresAt *time.Time) (*model.CreateAPITokenPayload, error) {
+	t, secret, err := r.Auth.CreateToken(ctx, userID, name, string(scope), expiresAt)
+	if err != nil {
+		return nil, err
+	}
+	return &model.CreateAPITokenPayload{Token: t, Secret: secret}, nil
+}
+
+// RevokeAPIToken is the resolver for the revokeAPIToken field.
+func (r *mutationResolver) RevokeAPIToken(ctx context.Context, id int) (*ent.APIToken, error) {
+	return r.Auth.RevokeToken(ctx, id)
+}
 
 // BuildInfo is the resolver for the buildInfo field.
 func (r *queryResolver) BuildInfo(ctx context.Context) (*model.BuildInfo, error) {
 	return &model.BuildInfo{Version: r.Version, GoVersion: runtime.Version()}, nil
 }
+
+// Viewer is the resolver for the viewer field.
+func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
+	v, _ := auth.ViewerFromContext(ctx)
+	return r.viewerModel(ctx, v)
+}
+
+// UserAccess is the resolver for the userAccess field.
+func (r *queryResolver) UserAccess(ctx context.Context, userID int) (*model.UserAccess, error) {
+	return r.userAccess(ctx, userID)
+}
+
+// APITokens is the resolver for the apiTokens field.
+func (r *queryResolver) APITokens(ctx context.Context, userID *int) ([]*ent.APIToken, error) {
+	return r.Auth.Tokens(ctx, deref(userID))
+}
+
+// Mutation returns generated.MutationResolver implementation.
+func (r *Resolver) Mutation() generated.MutationResolver { return &mutationResolver{r} }
+
+type mutationResolver struct{ *Resolver }

@@ -18,6 +18,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/linkage/linkage/auth"
 	"github.com/linkage/linkage/ent"
 	"github.com/linkage/linkage/graph/generated"
 )
@@ -38,12 +39,15 @@ type ServerOptions struct {
 
 // Error codes clients can rely on (extensions.code).
 const (
-	CodeInternal   = "INTERNAL"
-	CodeNotFound   = "NOT_FOUND"
-	CodeBadInput   = errcode.ValidationFailed
-	CodeConflict   = "CONFLICT"
-	CodeForbidden  = "FORBIDDEN"
-	payloadLimitWS = 1 << 20
+	CodeInternal  = "INTERNAL"
+	CodeNotFound  = "NOT_FOUND"
+	CodeBadInput  = errcode.ValidationFailed
+	CodeConflict  = "CONFLICT"
+	CodeForbidden = "FORBIDDEN"
+	// CodeUnauthenticated: no credentials, or wrong ones (login).
+	CodeUnauthenticated = "UNAUTHENTICATED"
+	CodeRateLimited     = "RATE_LIMITED"
+	payloadLimitWS      = 1 << 20
 )
 
 // NewHandler assembles the GraphQL HTTP handler: POST and GET queries, WebSocket
@@ -108,6 +112,23 @@ func presentError(ctx context.Context, err error, log *slog.Logger) *gqlerror.Er
 	case ent.IsConstraintError(err):
 		e.Message = "conflicts with existing data"
 		setCode(e, CodeConflict)
+	case errors.Is(err, auth.ErrUnauthenticated):
+		e.Message = "authentication required"
+		setCode(e, CodeUnauthenticated)
+	case errors.Is(err, auth.ErrBadCredentials):
+		e.Message = auth.ErrBadCredentials.Error()
+		setCode(e, CodeUnauthenticated)
+	case errors.Is(err, auth.ErrRateLimited):
+		e.Message = auth.ErrRateLimited.Error()
+		setCode(e, CodeRateLimited)
+	case errors.As(err, new(*auth.PermissionError)):
+		var pe *auth.PermissionError
+		errors.As(err, &pe)
+		e.Message = pe.Error()
+		setCode(e, CodeForbidden)
+	case errors.Is(err, auth.ErrInvalid):
+		e.Message = err.Error()
+		setCode(e, CodeBadInput)
 	case errors.As(err, new(*UserError)):
 		var ue *UserError
 		errors.As(err, &ue)

@@ -3,6 +3,7 @@
 package callleg
 
 import (
+	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 )
@@ -103,7 +104,14 @@ func ValidColumn(column string) bool {
 	return false
 }
 
+// Note that the variables below are initialized by the runtime
+// package on the initialization of the application. Therefore,
+// it should be imported in the main as follows:
+//
+//	import _ "github.com/linkage/linkage/ent/runtime"
 var (
+	Hooks        [1]ent.Hook
+	Interceptors [1]ent.Interceptor
 	// DefaultWaitSeconds holds the default value on creation for the "wait_seconds" field.
 	DefaultWaitSeconds int
 	// DefaultTalkSeconds holds the default value on creation for the "talk_seconds" field.

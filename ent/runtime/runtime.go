@@ -2,7 +2,375 @@
 
 package runtime
 
-// The schema-stitching logic is generated in github.com/linkage/linkage/ent/runtime.go
+import (
+	"time"
+
+	"github.com/linkage/linkage/ent/apitoken"
+	"github.com/linkage/linkage/ent/auditlog"
+	"github.com/linkage/linkage/ent/call"
+	"github.com/linkage/linkage/ent/callleg"
+	"github.com/linkage/linkage/ent/casbinrule"
+	"github.com/linkage/linkage/ent/operator"
+	"github.com/linkage/linkage/ent/operatorgroup"
+	"github.com/linkage/linkage/ent/operatorstatuschange"
+	"github.com/linkage/linkage/ent/queue"
+	"github.com/linkage/linkage/ent/queueattempt"
+	"github.com/linkage/linkage/ent/queuevisit"
+	"github.com/linkage/linkage/ent/schema"
+	"github.com/linkage/linkage/ent/server"
+	"github.com/linkage/linkage/ent/session"
+	"github.com/linkage/linkage/ent/trunk"
+	"github.com/linkage/linkage/ent/user"
+)
+
+// The init function reads all schema descriptors with runtime code
+// (default values, validators, hooks and policies) and stitches it
+// to their package variables.
+func init() {
+	apitokenHooks := schema.APIToken{}.Hooks()
+	apitoken.Hooks[0] = apitokenHooks[0]
+	apitokenInters := schema.APIToken{}.Interceptors()
+	apitoken.Interceptors[0] = apitokenInters[0]
+	apitokenFields := schema.APIToken{}.Fields()
+	_ = apitokenFields
+	// apitokenDescName is the schema descriptor for name field.
+	apitokenDescName := apitokenFields[1].Descriptor()
+	// apitoken.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	apitoken.NameValidator = apitokenDescName.Validators[0].(func(string) error)
+	// apitokenDescCreatedAt is the schema descriptor for created_at field.
+	apitokenDescCreatedAt := apitokenFields[5].Descriptor()
+	// apitoken.DefaultCreatedAt holds the default value on creation for the created_at field.
+	apitoken.DefaultCreatedAt = apitokenDescCreatedAt.Default.(func() time.Time)
+	auditlogHooks := schema.AuditLog{}.Hooks()
+	auditlog.Hooks[0] = auditlogHooks[0]
+	auditlogInters := schema.AuditLog{}.Interceptors()
+	auditlog.Interceptors[0] = auditlogInters[0]
+	auditlogFields := schema.AuditLog{}.Fields()
+	_ = auditlogFields
+	// auditlogDescAt is the schema descriptor for at field.
+	auditlogDescAt := auditlogFields[0].Descriptor()
+	// auditlog.DefaultAt holds the default value on creation for the at field.
+	auditlog.DefaultAt = auditlogDescAt.Default.(func() time.Time)
+	// auditlogDescAction is the schema descriptor for action field.
+	auditlogDescAction := auditlogFields[3].Descriptor()
+	// auditlog.ActionValidator is a validator for the "action" field. It is called by the builders before save.
+	auditlog.ActionValidator = auditlogDescAction.Validators[0].(func(string) error)
+	// auditlogDescSuccess is the schema descriptor for success field.
+	auditlogDescSuccess := auditlogFields[5].Descriptor()
+	// auditlog.DefaultSuccess holds the default value on creation for the success field.
+	auditlog.DefaultSuccess = auditlogDescSuccess.Default.(bool)
+	callHooks := schema.Call{}.Hooks()
+	call.Hooks[0] = callHooks[0]
+	callInters := schema.Call{}.Interceptors()
+	call.Interceptors[0] = callInters[0]
+	call.Interceptors[1] = callInters[1]
+	callFields := schema.Call{}.Fields()
+	_ = callFields
+	// callDescLinkedid is the schema descriptor for linkedid field.
+	callDescLinkedid := callFields[1].Descriptor()
+	// call.LinkedidValidator is a validator for the "linkedid" field. It is called by the builders before save.
+	call.LinkedidValidator = callDescLinkedid.Validators[0].(func(string) error)
+	// callDescWaitSeconds is the schema descriptor for wait_seconds field.
+	callDescWaitSeconds := callFields[24].Descriptor()
+	// call.DefaultWaitSeconds holds the default value on creation for the wait_seconds field.
+	call.DefaultWaitSeconds = callDescWaitSeconds.Default.(int)
+	// callDescTalkSeconds is the schema descriptor for talk_seconds field.
+	callDescTalkSeconds := callFields[25].Descriptor()
+	// call.DefaultTalkSeconds holds the default value on creation for the talk_seconds field.
+	call.DefaultTalkSeconds = callDescTalkSeconds.Default.(int)
+	// callDescHoldSeconds is the schema descriptor for hold_seconds field.
+	callDescHoldSeconds := callFields[26].Descriptor()
+	// call.DefaultHoldSeconds holds the default value on creation for the hold_seconds field.
+	call.DefaultHoldSeconds = callDescHoldSeconds.Default.(int)
+	// callDescTalkWithoutHoldSeconds is the schema descriptor for talk_without_hold_seconds field.
+	callDescTalkWithoutHoldSeconds := callFields[27].Descriptor()
+	// call.DefaultTalkWithoutHoldSeconds holds the default value on creation for the talk_without_hold_seconds field.
+	call.DefaultTalkWithoutHoldSeconds = callDescTalkWithoutHoldSeconds.Default.(int)
+	// callDescTransferred is the schema descriptor for transferred field.
+	callDescTransferred := callFields[28].Descriptor()
+	// call.DefaultTransferred holds the default value on creation for the transferred field.
+	call.DefaultTransferred = callDescTransferred.Default.(bool)
+	// callDescApproximateTimes is the schema descriptor for approximate_times field.
+	callDescApproximateTimes := callFields[32].Descriptor()
+	// call.DefaultApproximateTimes holds the default value on creation for the approximate_times field.
+	call.DefaultApproximateTimes = callDescApproximateTimes.Default.(bool)
+	// callDescIncomplete is the schema descriptor for incomplete field.
+	callDescIncomplete := callFields[33].Descriptor()
+	// call.DefaultIncomplete holds the default value on creation for the incomplete field.
+	call.DefaultIncomplete = callDescIncomplete.Default.(bool)
+	calllegHooks := schema.CallLeg{}.Hooks()
+	callleg.Hooks[0] = calllegHooks[0]
+	calllegInters := schema.CallLeg{}.Interceptors()
+	callleg.Interceptors[0] = calllegInters[0]
+	calllegFields := schema.CallLeg{}.Fields()
+	_ = calllegFields
+	// calllegDescWaitSeconds is the schema descriptor for wait_seconds field.
+	calllegDescWaitSeconds := calllegFields[9].Descriptor()
+	// callleg.DefaultWaitSeconds holds the default value on creation for the wait_seconds field.
+	callleg.DefaultWaitSeconds = calllegDescWaitSeconds.Default.(int)
+	// calllegDescTalkSeconds is the schema descriptor for talk_seconds field.
+	calllegDescTalkSeconds := calllegFields[10].Descriptor()
+	// callleg.DefaultTalkSeconds holds the default value on creation for the talk_seconds field.
+	callleg.DefaultTalkSeconds = calllegDescTalkSeconds.Default.(int)
+	// calllegDescHoldSeconds is the schema descriptor for hold_seconds field.
+	calllegDescHoldSeconds := calllegFields[11].Descriptor()
+	// callleg.DefaultHoldSeconds holds the default value on creation for the hold_seconds field.
+	callleg.DefaultHoldSeconds = calllegDescHoldSeconds.Default.(int)
+	// calllegDescTalkWithoutHoldSeconds is the schema descriptor for talk_without_hold_seconds field.
+	calllegDescTalkWithoutHoldSeconds := calllegFields[12].Descriptor()
+	// callleg.DefaultTalkWithoutHoldSeconds holds the default value on creation for the talk_without_hold_seconds field.
+	callleg.DefaultTalkWithoutHoldSeconds = calllegDescTalkWithoutHoldSeconds.Default.(int)
+	casbinruleHooks := schema.CasbinRule{}.Hooks()
+	casbinrule.Hooks[0] = casbinruleHooks[0]
+	casbinruleInters := schema.CasbinRule{}.Interceptors()
+	casbinrule.Interceptors[0] = casbinruleInters[0]
+	casbinruleFields := schema.CasbinRule{}.Fields()
+	_ = casbinruleFields
+	// casbinruleDescV0 is the schema descriptor for v0 field.
+	casbinruleDescV0 := casbinruleFields[1].Descriptor()
+	// casbinrule.DefaultV0 holds the default value on creation for the v0 field.
+	casbinrule.DefaultV0 = casbinruleDescV0.Default.(string)
+	// casbinruleDescV1 is the schema descriptor for v1 field.
+	casbinruleDescV1 := casbinruleFields[2].Descriptor()
+	// casbinrule.DefaultV1 holds the default value on creation for the v1 field.
+	casbinrule.DefaultV1 = casbinruleDescV1.Default.(string)
+	// casbinruleDescV2 is the schema descriptor for v2 field.
+	casbinruleDescV2 := casbinruleFields[3].Descriptor()
+	// casbinrule.DefaultV2 holds the default value on creation for the v2 field.
+	casbinrule.DefaultV2 = casbinruleDescV2.Default.(string)
+	// casbinruleDescV3 is the schema descriptor for v3 field.
+	casbinruleDescV3 := casbinruleFields[4].Descriptor()
+	// casbinrule.DefaultV3 holds the default value on creation for the v3 field.
+	casbinrule.DefaultV3 = casbinruleDescV3.Default.(string)
+	// casbinruleDescV4 is the schema descriptor for v4 field.
+	casbinruleDescV4 := casbinruleFields[5].Descriptor()
+	// casbinrule.DefaultV4 holds the default value on creation for the v4 field.
+	casbinrule.DefaultV4 = casbinruleDescV4.Default.(string)
+	// casbinruleDescV5 is the schema descriptor for v5 field.
+	casbinruleDescV5 := casbinruleFields[6].Descriptor()
+	// casbinrule.DefaultV5 holds the default value on creation for the v5 field.
+	casbinrule.DefaultV5 = casbinruleDescV5.Default.(string)
+	operatorMixin := schema.Operator{}.Mixin()
+	operatorHooks := schema.Operator{}.Hooks()
+	operator.Hooks[0] = operatorHooks[0]
+	operatorInters := schema.Operator{}.Interceptors()
+	operator.Interceptors[0] = operatorInters[0]
+	operatorMixinFields0 := operatorMixin[0].Fields()
+	_ = operatorMixinFields0
+	operatorFields := schema.Operator{}.Fields()
+	_ = operatorFields
+	// operatorDescCreatedAt is the schema descriptor for created_at field.
+	operatorDescCreatedAt := operatorMixinFields0[0].Descriptor()
+	// operator.DefaultCreatedAt holds the default value on creation for the created_at field.
+	operator.DefaultCreatedAt = operatorDescCreatedAt.Default.(func() time.Time)
+	// operatorDescUpdatedAt is the schema descriptor for updated_at field.
+	operatorDescUpdatedAt := operatorMixinFields0[1].Descriptor()
+	// operator.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	operator.DefaultUpdatedAt = operatorDescUpdatedAt.Default.(func() time.Time)
+	// operator.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	operator.UpdateDefaultUpdatedAt = operatorDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// operatorDescNumber is the schema descriptor for number field.
+	operatorDescNumber := operatorFields[1].Descriptor()
+	// operator.NumberValidator is a validator for the "number" field. It is called by the builders before save.
+	operator.NumberValidator = operatorDescNumber.Validators[0].(func(string) error)
+	// operatorDescTracked is the schema descriptor for tracked field.
+	operatorDescTracked := operatorFields[4].Descriptor()
+	// operator.DefaultTracked holds the default value on creation for the tracked field.
+	operator.DefaultTracked = operatorDescTracked.Default.(bool)
+	operatorgroupMixin := schema.OperatorGroup{}.Mixin()
+	operatorgroupHooks := schema.OperatorGroup{}.Hooks()
+	operatorgroup.Hooks[0] = operatorgroupHooks[0]
+	operatorgroupInters := schema.OperatorGroup{}.Interceptors()
+	operatorgroup.Interceptors[0] = operatorgroupInters[0]
+	operatorgroupMixinFields0 := operatorgroupMixin[0].Fields()
+	_ = operatorgroupMixinFields0
+	operatorgroupFields := schema.OperatorGroup{}.Fields()
+	_ = operatorgroupFields
+	// operatorgroupDescCreatedAt is the schema descriptor for created_at field.
+	operatorgroupDescCreatedAt := operatorgroupMixinFields0[0].Descriptor()
+	// operatorgroup.DefaultCreatedAt holds the default value on creation for the created_at field.
+	operatorgroup.DefaultCreatedAt = operatorgroupDescCreatedAt.Default.(func() time.Time)
+	// operatorgroupDescUpdatedAt is the schema descriptor for updated_at field.
+	operatorgroupDescUpdatedAt := operatorgroupMixinFields0[1].Descriptor()
+	// operatorgroup.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	operatorgroup.DefaultUpdatedAt = operatorgroupDescUpdatedAt.Default.(func() time.Time)
+	// operatorgroup.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	operatorgroup.UpdateDefaultUpdatedAt = operatorgroupDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// operatorgroupDescName is the schema descriptor for name field.
+	operatorgroupDescName := operatorgroupFields[0].Descriptor()
+	// operatorgroup.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	operatorgroup.NameValidator = operatorgroupDescName.Validators[0].(func(string) error)
+	// operatorgroupDescVirtual is the schema descriptor for virtual field.
+	operatorgroupDescVirtual := operatorgroupFields[1].Descriptor()
+	// operatorgroup.DefaultVirtual holds the default value on creation for the virtual field.
+	operatorgroup.DefaultVirtual = operatorgroupDescVirtual.Default.(bool)
+	operatorstatuschangeHooks := schema.OperatorStatusChange{}.Hooks()
+	operatorstatuschange.Hooks[0] = operatorstatuschangeHooks[0]
+	operatorstatuschangeInters := schema.OperatorStatusChange{}.Interceptors()
+	operatorstatuschange.Interceptors[0] = operatorstatuschangeInters[0]
+	operatorstatuschangeFields := schema.OperatorStatusChange{}.Fields()
+	_ = operatorstatuschangeFields
+	// operatorstatuschangeDescStatus is the schema descriptor for status field.
+	operatorstatuschangeDescStatus := operatorstatuschangeFields[1].Descriptor()
+	// operatorstatuschange.StatusValidator is a validator for the "status" field. It is called by the builders before save.
+	operatorstatuschange.StatusValidator = operatorstatuschangeDescStatus.Validators[0].(func(string) error)
+	queueMixin := schema.Queue{}.Mixin()
+	queueHooks := schema.Queue{}.Hooks()
+	queue.Hooks[0] = queueHooks[0]
+	queueInters := schema.Queue{}.Interceptors()
+	queue.Interceptors[0] = queueInters[0]
+	queueMixinFields0 := queueMixin[0].Fields()
+	_ = queueMixinFields0
+	queueFields := schema.Queue{}.Fields()
+	_ = queueFields
+	// queueDescCreatedAt is the schema descriptor for created_at field.
+	queueDescCreatedAt := queueMixinFields0[0].Descriptor()
+	// queue.DefaultCreatedAt holds the default value on creation for the created_at field.
+	queue.DefaultCreatedAt = queueDescCreatedAt.Default.(func() time.Time)
+	// queueDescUpdatedAt is the schema descriptor for updated_at field.
+	queueDescUpdatedAt := queueMixinFields0[1].Descriptor()
+	// queue.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	queue.DefaultUpdatedAt = queueDescUpdatedAt.Default.(func() time.Time)
+	// queue.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	queue.UpdateDefaultUpdatedAt = queueDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// queueDescNumber is the schema descriptor for number field.
+	queueDescNumber := queueFields[1].Descriptor()
+	// queue.NumberValidator is a validator for the "number" field. It is called by the builders before save.
+	queue.NumberValidator = queueDescNumber.Validators[0].(func(string) error)
+	// queueDescSlThresholdSeconds is the schema descriptor for sl_threshold_seconds field.
+	queueDescSlThresholdSeconds := queueFields[5].Descriptor()
+	// queue.DefaultSlThresholdSeconds holds the default value on creation for the sl_threshold_seconds field.
+	queue.DefaultSlThresholdSeconds = queueDescSlThresholdSeconds.Default.(int)
+	// queue.SlThresholdSecondsValidator is a validator for the "sl_threshold_seconds" field. It is called by the builders before save.
+	queue.SlThresholdSecondsValidator = queueDescSlThresholdSeconds.Validators[0].(func(int) error)
+	queueattemptHooks := schema.QueueAttempt{}.Hooks()
+	queueattempt.Hooks[0] = queueattemptHooks[0]
+	queueattemptInters := schema.QueueAttempt{}.Interceptors()
+	queueattempt.Interceptors[0] = queueattemptInters[0]
+	queueattemptFields := schema.QueueAttempt{}.Fields()
+	_ = queueattemptFields
+	// queueattemptDescRingSeconds is the schema descriptor for ring_seconds field.
+	queueattemptDescRingSeconds := queueattemptFields[7].Descriptor()
+	// queueattempt.DefaultRingSeconds holds the default value on creation for the ring_seconds field.
+	queueattempt.DefaultRingSeconds = queueattemptDescRingSeconds.Default.(int)
+	queuevisitHooks := schema.QueueVisit{}.Hooks()
+	queuevisit.Hooks[0] = queuevisitHooks[0]
+	queuevisitInters := schema.QueueVisit{}.Interceptors()
+	queuevisit.Interceptors[0] = queuevisitInters[0]
+	queuevisitFields := schema.QueueVisit{}.Fields()
+	_ = queuevisitFields
+	// queuevisitDescPosition is the schema descriptor for position field.
+	queuevisitDescPosition := queuevisitFields[4].Descriptor()
+	// queuevisit.DefaultPosition holds the default value on creation for the position field.
+	queuevisit.DefaultPosition = queuevisitDescPosition.Default.(int)
+	// queuevisitDescWaitSeconds is the schema descriptor for wait_seconds field.
+	queuevisitDescWaitSeconds := queuevisitFields[6].Descriptor()
+	// queuevisit.DefaultWaitSeconds holds the default value on creation for the wait_seconds field.
+	queuevisit.DefaultWaitSeconds = queuevisitDescWaitSeconds.Default.(int)
+	serverMixin := schema.Server{}.Mixin()
+	serverHooks := schema.Server{}.Hooks()
+	server.Hooks[0] = serverHooks[0]
+	serverInters := schema.Server{}.Interceptors()
+	server.Interceptors[0] = serverInters[0]
+	serverMixinFields0 := serverMixin[0].Fields()
+	_ = serverMixinFields0
+	serverFields := schema.Server{}.Fields()
+	_ = serverFields
+	// serverDescCreatedAt is the schema descriptor for created_at field.
+	serverDescCreatedAt := serverMixinFields0[0].Descriptor()
+	// server.DefaultCreatedAt holds the default value on creation for the created_at field.
+	server.DefaultCreatedAt = serverDescCreatedAt.Default.(func() time.Time)
+	// serverDescUpdatedAt is the schema descriptor for updated_at field.
+	serverDescUpdatedAt := serverMixinFields0[1].Descriptor()
+	// server.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	server.DefaultUpdatedAt = serverDescUpdatedAt.Default.(func() time.Time)
+	// server.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	server.UpdateDefaultUpdatedAt = serverDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// serverDescName is the schema descriptor for name field.
+	serverDescName := serverFields[0].Descriptor()
+	// server.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	server.NameValidator = serverDescName.Validators[0].(func(string) error)
+	// serverDescAmiAddress is the schema descriptor for ami_address field.
+	serverDescAmiAddress := serverFields[1].Descriptor()
+	// server.AmiAddressValidator is a validator for the "ami_address" field. It is called by the builders before save.
+	server.AmiAddressValidator = serverDescAmiAddress.Validators[0].(func(string) error)
+	// serverDescAmiUsername is the schema descriptor for ami_username field.
+	serverDescAmiUsername := serverFields[2].Descriptor()
+	// server.AmiUsernameValidator is a validator for the "ami_username" field. It is called by the builders before save.
+	server.AmiUsernameValidator = serverDescAmiUsername.Validators[0].(func(string) error)
+	// serverDescTimezone is the schema descriptor for timezone field.
+	serverDescTimezone := serverFields[4].Descriptor()
+	// server.DefaultTimezone holds the default value on creation for the timezone field.
+	server.DefaultTimezone = serverDescTimezone.Default.(string)
+	// serverDescEnabled is the schema descriptor for enabled field.
+	serverDescEnabled := serverFields[5].Descriptor()
+	// server.DefaultEnabled holds the default value on creation for the enabled field.
+	server.DefaultEnabled = serverDescEnabled.Default.(bool)
+	sessionHooks := schema.Session{}.Hooks()
+	session.Hooks[0] = sessionHooks[0]
+	sessionInters := schema.Session{}.Interceptors()
+	session.Interceptors[0] = sessionInters[0]
+	sessionFields := schema.Session{}.Fields()
+	_ = sessionFields
+	// sessionDescCreatedAt is the schema descriptor for created_at field.
+	sessionDescCreatedAt := sessionFields[3].Descriptor()
+	// session.DefaultCreatedAt holds the default value on creation for the created_at field.
+	session.DefaultCreatedAt = sessionDescCreatedAt.Default.(func() time.Time)
+	// sessionDescLastSeenAt is the schema descriptor for last_seen_at field.
+	sessionDescLastSeenAt := sessionFields[4].Descriptor()
+	// session.DefaultLastSeenAt holds the default value on creation for the last_seen_at field.
+	session.DefaultLastSeenAt = sessionDescLastSeenAt.Default.(func() time.Time)
+	trunkMixin := schema.Trunk{}.Mixin()
+	trunkHooks := schema.Trunk{}.Hooks()
+	trunk.Hooks[0] = trunkHooks[0]
+	trunkInters := schema.Trunk{}.Interceptors()
+	trunk.Interceptors[0] = trunkInters[0]
+	trunkMixinFields0 := trunkMixin[0].Fields()
+	_ = trunkMixinFields0
+	trunkFields := schema.Trunk{}.Fields()
+	_ = trunkFields
+	// trunkDescCreatedAt is the schema descriptor for created_at field.
+	trunkDescCreatedAt := trunkMixinFields0[0].Descriptor()
+	// trunk.DefaultCreatedAt holds the default value on creation for the created_at field.
+	trunk.DefaultCreatedAt = trunkDescCreatedAt.Default.(func() time.Time)
+	// trunkDescUpdatedAt is the schema descriptor for updated_at field.
+	trunkDescUpdatedAt := trunkMixinFields0[1].Descriptor()
+	// trunk.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	trunk.DefaultUpdatedAt = trunkDescUpdatedAt.Default.(func() time.Time)
+	// trunk.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	trunk.UpdateDefaultUpdatedAt = trunkDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// trunkDescNumber is the schema descriptor for number field.
+	trunkDescNumber := trunkFields[1].Descriptor()
+	// trunk.NumberValidator is a validator for the "number" field. It is called by the builders before save.
+	trunk.NumberValidator = trunkDescNumber.Validators[0].(func(string) error)
+	userMixin := schema.User{}.Mixin()
+	userHooks := schema.User{}.Hooks()
+	user.Hooks[0] = userHooks[0]
+	userInters := schema.User{}.Interceptors()
+	user.Interceptors[0] = userInters[0]
+	userMixinFields0 := userMixin[0].Fields()
+	_ = userMixinFields0
+	userFields := schema.User{}.Fields()
+	_ = userFields
+	// userDescCreatedAt is the schema descriptor for created_at field.
+	userDescCreatedAt := userMixinFields0[0].Descriptor()
+	// user.DefaultCreatedAt holds the default value on creation for the created_at field.
+	user.DefaultCreatedAt = userDescCreatedAt.Default.(func() time.Time)
+	// userDescUpdatedAt is the schema descriptor for updated_at field.
+	userDescUpdatedAt := userMixinFields0[1].Descriptor()
+	// user.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	user.DefaultUpdatedAt = userDescUpdatedAt.Default.(func() time.Time)
+	// user.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	user.UpdateDefaultUpdatedAt = userDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// userDescLogin is the schema descriptor for login field.
+	userDescLogin := userFields[0].Descriptor()
+	// user.LoginValidator is a validator for the "login" field. It is called by the builders before save.
+	user.LoginValidator = userDescLogin.Validators[0].(func(string) error)
+	// userDescEnabled is the schema descriptor for enabled field.
+	userDescEnabled := userFields[4].Descriptor()
+	// user.DefaultEnabled holds the default value on creation for the enabled field.
+	user.DefaultEnabled = userDescEnabled.Default.(bool)
+}
 
 const (
 	Version = "v0.14.5"                                         // Version of ent codegen.

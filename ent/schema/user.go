@@ -4,6 +4,7 @@ import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 )
 
@@ -25,7 +26,19 @@ func (User) Fields() []ent.Field {
 	}
 }
 
+// Edges of User: sessions and API tokens are the user's credentials (package auth).
+func (User) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("sessions", Session.Type).Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("tokens", APIToken.Type).Annotations(entgql.Skip(entgql.SkipAll)),
+	}
+}
+
 // Annotations of User.
 func (User) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.RelayConnection()}
+	return []schema.Annotation{
+		entgql.RelayConnection(),
+		entgql.QueryField(),
+		entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
+	}
 }

@@ -7,10 +7,13 @@ import (
 	"context"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/linkage/linkage/ent"
+	"github.com/linkage/linkage/ent/apitoken"
+	"github.com/linkage/linkage/graph/model"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -23,6 +26,8 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	AuditLog() AuditLogResolver
+	Mutation() MutationResolver
 	Query() QueryResolver
 }
 
@@ -30,6 +35,42 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	APIToken struct {
+		CreatedAt  func(childComplexity int) int
+		ExpiresAt  func(childComplexity int) int
+		ID         func(childComplexity int) int
+		LastUsedAt func(childComplexity int) int
+		Name       func(childComplexity int) int
+		Prefix     func(childComplexity int) int
+		RevokedAt  func(childComplexity int) int
+		Scope      func(childComplexity int) int
+		User       func(childComplexity int) int
+		UserID     func(childComplexity int) int
+	}
+
+	AuditLog struct {
+		Action  func(childComplexity int) int
+		Actor   func(childComplexity int) int
+		ActorID func(childComplexity int) int
+		Address func(childComplexity int) int
+		At      func(childComplexity int) int
+		Details func(childComplexity int) int
+		ID      func(childComplexity int) int
+		Success func(childComplexity int) int
+		Target  func(childComplexity int) int
+	}
+
+	AuditLogConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	AuditLogEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	BuildInfo struct {
 		GoVersion func(childComplexity int) int
 		Version   func(childComplexity int) int
@@ -113,6 +154,44 @@ type ComplexityRoot struct {
 		WaitSeconds            func(childComplexity int) int
 	}
 
+	CreateAPITokenPayload struct {
+		Secret func(childComplexity int) int
+		Token  func(childComplexity int) int
+	}
+
+	CreateUserPayload struct {
+		Password func(childComplexity int) int
+		User     func(childComplexity int) int
+	}
+
+	Grant struct {
+		AllGroupOperators func(childComplexity int) int
+		AllGroups         func(childComplexity int) int
+		AllQueues         func(childComplexity int) int
+		GroupIDs          func(childComplexity int) int
+		ListenAll         func(childComplexity int) int
+		OperatorIDs       func(childComplexity int) int
+		Queues            func(childComplexity int) int
+	}
+
+	LoginPayload struct {
+		CsrfToken func(childComplexity int) int
+		Viewer    func(childComplexity int) int
+	}
+
+	Mutation struct {
+		CreateAPIToken     func(childComplexity int, userID int, name string, scope apitoken.Scope, expiresAt *time.Time) int
+		CreateUser         func(childComplexity int, input model.CreateUserInput) int
+		Login              func(childComplexity int, login string, password string) int
+		Logout             func(childComplexity int) int
+		RevokeAPIToken     func(childComplexity int, id int) int
+		RevokeUserSessions func(childComplexity int, id int) int
+		SetUserGrant       func(childComplexity int, id int, grant model.GrantInput) int
+		SetUserPassword    func(childComplexity int, id int, password *string) int
+		SetUserRoles       func(childComplexity int, id int, roles []model.Role) int
+		UpdateUser         func(childComplexity int, id int, input model.UpdateUserInput) int
+	}
+
 	Operator struct {
 		CreatedAt func(childComplexity int) int
 		Groups    func(childComplexity int) int
@@ -176,6 +255,8 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		APITokens      func(childComplexity int, userID *int) int
+		AuditLog       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AuditLogOrder, where *ent.AuditLogWhereInput) int
 		BuildInfo      func(childComplexity int) int
 		Node           func(childComplexity int, id int) int
 		Nodes          func(childComplexity int, ids []int) int
@@ -184,6 +265,9 @@ type ComplexityRoot struct {
 		Queues         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.QueueOrder, where *ent.QueueWhereInput) int
 		Servers        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ServerOrder, where *ent.ServerWhereInput) int
 		Trunks         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.TrunkOrder, where *ent.TrunkWhereInput) int
+		UserAccess     func(childComplexity int, userID int) int
+		Users          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) int
+		Viewer         func(childComplexity int) int
 	}
 
 	Queue struct {
@@ -224,6 +308,12 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	QueueGrant struct {
+		Listen  func(childComplexity int) int
+		Queue   func(childComplexity int) int
+		QueueID func(childComplexity int) int
+	}
+
 	QueueVisit struct {
 		AnsweredBy   func(childComplexity int) int
 		AnsweredByID func(childComplexity int) int
@@ -237,6 +327,14 @@ type ComplexityRoot struct {
 		QueueID      func(childComplexity int) int
 		Result       func(childComplexity int) int
 		WaitSeconds  func(childComplexity int) int
+	}
+
+	Scope struct {
+		All            func(childComplexity int) int
+		GroupIDs       func(childComplexity int) int
+		ListenQueueIDs func(childComplexity int) int
+		OperatorIDs    func(childComplexity int) int
+		QueueIDs       func(childComplexity int) int
 	}
 
 	Server struct {
@@ -266,6 +364,11 @@ type ComplexityRoot struct {
 	ServerEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	SetPasswordPayload struct {
+		Password func(childComplexity int) int
+		User     func(childComplexity int) int
 	}
 
 	Trunk struct {
@@ -300,6 +403,12 @@ type ComplexityRoot struct {
 		UpdatedAt   func(childComplexity int) int
 	}
 
+	UserAccess struct {
+		Grant func(childComplexity int) int
+		Roles func(childComplexity int) int
+		User  func(childComplexity int) int
+	}
+
 	UserConnection struct {
 		Edges      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
@@ -309,6 +418,14 @@ type ComplexityRoot struct {
 	UserEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	Viewer struct {
+		Permissions func(childComplexity int) int
+		Roles       func(childComplexity int) int
+		Scope       func(childComplexity int) int
+		TokenID     func(childComplexity int) int
+		User        func(childComplexity int) int
 	}
 }
 
@@ -325,6 +442,154 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "APIToken.createdAt":
+		if e.ComplexityRoot.APIToken.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.APIToken.CreatedAt(childComplexity), true
+	case "APIToken.expiresAt":
+		if e.ComplexityRoot.APIToken.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.APIToken.ExpiresAt(childComplexity), true
+	case "APIToken.id":
+		if e.ComplexityRoot.APIToken.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.APIToken.ID(childComplexity), true
+	case "APIToken.lastUsedAt":
+		if e.ComplexityRoot.APIToken.LastUsedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.APIToken.LastUsedAt(childComplexity), true
+	case "APIToken.name":
+		if e.ComplexityRoot.APIToken.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.APIToken.Name(childComplexity), true
+	case "APIToken.prefix":
+		if e.ComplexityRoot.APIToken.Prefix == nil {
+			break
+		}
+
+		return e.ComplexityRoot.APIToken.Prefix(childComplexity), true
+	case "APIToken.revokedAt":
+		if e.ComplexityRoot.APIToken.RevokedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.APIToken.RevokedAt(childComplexity), true
+	case "APIToken.scope":
+		if e.ComplexityRoot.APIToken.Scope == nil {
+			break
+		}
+
+		return e.ComplexityRoot.APIToken.Scope(childComplexity), true
+	case "APIToken.user":
+		if e.ComplexityRoot.APIToken.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.APIToken.User(childComplexity), true
+	case "APIToken.userID":
+		if e.ComplexityRoot.APIToken.UserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.APIToken.UserID(childComplexity), true
+
+	case "AuditLog.action":
+		if e.ComplexityRoot.AuditLog.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditLog.Action(childComplexity), true
+	case "AuditLog.actor":
+		if e.ComplexityRoot.AuditLog.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditLog.Actor(childComplexity), true
+	case "AuditLog.actorID":
+		if e.ComplexityRoot.AuditLog.ActorID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditLog.ActorID(childComplexity), true
+	case "AuditLog.address":
+		if e.ComplexityRoot.AuditLog.Address == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditLog.Address(childComplexity), true
+	case "AuditLog.at":
+		if e.ComplexityRoot.AuditLog.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditLog.At(childComplexity), true
+	case "AuditLog.details":
+		if e.ComplexityRoot.AuditLog.Details == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditLog.Details(childComplexity), true
+	case "AuditLog.id":
+		if e.ComplexityRoot.AuditLog.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditLog.ID(childComplexity), true
+	case "AuditLog.success":
+		if e.ComplexityRoot.AuditLog.Success == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditLog.Success(childComplexity), true
+	case "AuditLog.target":
+		if e.ComplexityRoot.AuditLog.Target == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditLog.Target(childComplexity), true
+
+	case "AuditLogConnection.edges":
+		if e.ComplexityRoot.AuditLogConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditLogConnection.Edges(childComplexity), true
+	case "AuditLogConnection.pageInfo":
+		if e.ComplexityRoot.AuditLogConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditLogConnection.PageInfo(childComplexity), true
+	case "AuditLogConnection.totalCount":
+		if e.ComplexityRoot.AuditLogConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditLogConnection.TotalCount(childComplexity), true
+
+	case "AuditLogEdge.cursor":
+		if e.ComplexityRoot.AuditLogEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditLogEdge.Cursor(childComplexity), true
+	case "AuditLogEdge.node":
+		if e.ComplexityRoot.AuditLogEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditLogEdge.Node(childComplexity), true
 
 	case "BuildInfo.goVersion":
 		if e.ComplexityRoot.BuildInfo.GoVersion == nil {
@@ -739,6 +1004,194 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CallLeg.WaitSeconds(childComplexity), true
 
+	case "CreateAPITokenPayload.secret":
+		if e.ComplexityRoot.CreateAPITokenPayload.Secret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateAPITokenPayload.Secret(childComplexity), true
+	case "CreateAPITokenPayload.token":
+		if e.ComplexityRoot.CreateAPITokenPayload.Token == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateAPITokenPayload.Token(childComplexity), true
+
+	case "CreateUserPayload.password":
+		if e.ComplexityRoot.CreateUserPayload.Password == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateUserPayload.Password(childComplexity), true
+	case "CreateUserPayload.user":
+		if e.ComplexityRoot.CreateUserPayload.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateUserPayload.User(childComplexity), true
+
+	case "Grant.allGroupOperators":
+		if e.ComplexityRoot.Grant.AllGroupOperators == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Grant.AllGroupOperators(childComplexity), true
+	case "Grant.allGroups":
+		if e.ComplexityRoot.Grant.AllGroups == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Grant.AllGroups(childComplexity), true
+	case "Grant.allQueues":
+		if e.ComplexityRoot.Grant.AllQueues == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Grant.AllQueues(childComplexity), true
+	case "Grant.groupIDs":
+		if e.ComplexityRoot.Grant.GroupIDs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Grant.GroupIDs(childComplexity), true
+	case "Grant.listenAll":
+		if e.ComplexityRoot.Grant.ListenAll == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Grant.ListenAll(childComplexity), true
+	case "Grant.operatorIDs":
+		if e.ComplexityRoot.Grant.OperatorIDs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Grant.OperatorIDs(childComplexity), true
+	case "Grant.queues":
+		if e.ComplexityRoot.Grant.Queues == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Grant.Queues(childComplexity), true
+
+	case "LoginPayload.csrfToken":
+		if e.ComplexityRoot.LoginPayload.CsrfToken == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoginPayload.CsrfToken(childComplexity), true
+	case "LoginPayload.viewer":
+		if e.ComplexityRoot.LoginPayload.Viewer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoginPayload.Viewer(childComplexity), true
+
+	case "Mutation.createAPIToken":
+		if e.ComplexityRoot.Mutation.CreateAPIToken == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createAPIToken_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateAPIToken(childComplexity, args["userID"].(int), args["name"].(string), args["scope"].(apitoken.Scope), args["expiresAt"].(*time.Time)), true
+	case "Mutation.createUser":
+		if e.ComplexityRoot.Mutation.CreateUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateUser(childComplexity, args["input"].(model.CreateUserInput)), true
+	case "Mutation.login":
+		if e.ComplexityRoot.Mutation.Login == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_login_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.Login(childComplexity, args["login"].(string), args["password"].(string)), true
+	case "Mutation.logout":
+		if e.ComplexityRoot.Mutation.Logout == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.Logout(childComplexity), true
+	case "Mutation.revokeAPIToken":
+		if e.ComplexityRoot.Mutation.RevokeAPIToken == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeAPIToken_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeAPIToken(childComplexity, args["id"].(int)), true
+	case "Mutation.revokeUserSessions":
+		if e.ComplexityRoot.Mutation.RevokeUserSessions == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeUserSessions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeUserSessions(childComplexity, args["id"].(int)), true
+	case "Mutation.setUserGrant":
+		if e.ComplexityRoot.Mutation.SetUserGrant == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setUserGrant_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetUserGrant(childComplexity, args["id"].(int), args["grant"].(model.GrantInput)), true
+	case "Mutation.setUserPassword":
+		if e.ComplexityRoot.Mutation.SetUserPassword == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setUserPassword_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetUserPassword(childComplexity, args["id"].(int), args["password"].(*string)), true
+	case "Mutation.setUserRoles":
+		if e.ComplexityRoot.Mutation.SetUserRoles == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setUserRoles_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetUserRoles(childComplexity, args["id"].(int), args["roles"].([]model.Role)), true
+	case "Mutation.updateUser":
+		if e.ComplexityRoot.Mutation.UpdateUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateUser(childComplexity, args["id"].(int), args["input"].(model.UpdateUserInput)), true
+
 	case "Operator.createdAt":
 		if e.ComplexityRoot.Operator.CreatedAt == nil {
 			break
@@ -975,6 +1428,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "Query.apiTokens":
+		if e.ComplexityRoot.Query.APITokens == nil {
+			break
+		}
+
+		args, err := ec.field_Query_apiTokens_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.APITokens(childComplexity, args["userID"].(*int)), true
+	case "Query.auditLog":
+		if e.ComplexityRoot.Query.AuditLog == nil {
+			break
+		}
+
+		args, err := ec.field_Query_auditLog_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.AuditLogOrder), args["where"].(*ent.AuditLogWhereInput)), true
 	case "Query.buildInfo":
 		if e.ComplexityRoot.Query.BuildInfo == nil {
 			break
@@ -1059,6 +1534,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Trunks(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.TrunkOrder), args["where"].(*ent.TrunkWhereInput)), true
+	case "Query.userAccess":
+		if e.ComplexityRoot.Query.UserAccess == nil {
+			break
+		}
+
+		args, err := ec.field_Query_userAccess_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.UserAccess(childComplexity, args["userID"].(int)), true
+	case "Query.users":
+		if e.ComplexityRoot.Query.Users == nil {
+			break
+		}
+
+		args, err := ec.field_Query_users_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Users(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.UserOrder), args["where"].(*ent.UserWhereInput)), true
+	case "Query.viewer":
+		if e.ComplexityRoot.Query.Viewer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Viewer(childComplexity), true
 
 	case "Queue.createdAt":
 		if e.ComplexityRoot.Queue.CreatedAt == nil {
@@ -1220,6 +1723,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.QueueEdge.Node(childComplexity), true
 
+	case "QueueGrant.listen":
+		if e.ComplexityRoot.QueueGrant.Listen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueGrant.Listen(childComplexity), true
+	case "QueueGrant.queue":
+		if e.ComplexityRoot.QueueGrant.Queue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueGrant.Queue(childComplexity), true
+	case "QueueGrant.queueID":
+		if e.ComplexityRoot.QueueGrant.QueueID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueGrant.QueueID(childComplexity), true
+
 	case "QueueVisit.answeredBy":
 		if e.ComplexityRoot.QueueVisit.AnsweredBy == nil {
 			break
@@ -1292,6 +1814,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.QueueVisit.WaitSeconds(childComplexity), true
+
+	case "Scope.all":
+		if e.ComplexityRoot.Scope.All == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scope.All(childComplexity), true
+	case "Scope.groupIDs":
+		if e.ComplexityRoot.Scope.GroupIDs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scope.GroupIDs(childComplexity), true
+	case "Scope.listenQueueIDs":
+		if e.ComplexityRoot.Scope.ListenQueueIDs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scope.ListenQueueIDs(childComplexity), true
+	case "Scope.operatorIDs":
+		if e.ComplexityRoot.Scope.OperatorIDs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scope.OperatorIDs(childComplexity), true
+	case "Scope.queueIDs":
+		if e.ComplexityRoot.Scope.QueueIDs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scope.QueueIDs(childComplexity), true
 
 	case "Server.amiAddress":
 		if e.ComplexityRoot.Server.AmiAddress == nil {
@@ -1431,6 +1984,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ServerEdge.Node(childComplexity), true
 
+	case "SetPasswordPayload.password":
+		if e.ComplexityRoot.SetPasswordPayload.Password == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetPasswordPayload.Password(childComplexity), true
+	case "SetPasswordPayload.user":
+		if e.ComplexityRoot.SetPasswordPayload.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetPasswordPayload.User(childComplexity), true
+
 	case "Trunk.createdAt":
 		if e.ComplexityRoot.Trunk.CreatedAt == nil {
 			break
@@ -1555,6 +2121,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.User.UpdatedAt(childComplexity), true
 
+	case "UserAccess.grant":
+		if e.ComplexityRoot.UserAccess.Grant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserAccess.Grant(childComplexity), true
+	case "UserAccess.roles":
+		if e.ComplexityRoot.UserAccess.Roles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserAccess.Roles(childComplexity), true
+	case "UserAccess.user":
+		if e.ComplexityRoot.UserAccess.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserAccess.User(childComplexity), true
+
 	case "UserConnection.edges":
 		if e.ComplexityRoot.UserConnection.Edges == nil {
 			break
@@ -1587,6 +2172,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UserEdge.Node(childComplexity), true
 
+	case "Viewer.permissions":
+		if e.ComplexityRoot.Viewer.Permissions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.Permissions(childComplexity), true
+	case "Viewer.roles":
+		if e.ComplexityRoot.Viewer.Roles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.Roles(childComplexity), true
+	case "Viewer.scope":
+		if e.ComplexityRoot.Viewer.Scope == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.Scope(childComplexity), true
+	case "Viewer.tokenID":
+		if e.ComplexityRoot.Viewer.TokenID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.TokenID(childComplexity), true
+	case "Viewer.user":
+		if e.ComplexityRoot.Viewer.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.User(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -1596,15 +2212,20 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AuditLogOrder", ec.unmarshalInputAuditLogOrder),
+			graphql.NewInputUnmarshaler("AuditLogWhereInput", ec.unmarshalInputAuditLogWhereInput),
 			graphql.NewInputUnmarshaler("CallLegWhereInput", ec.unmarshalInputCallLegWhereInput),
 			graphql.NewInputUnmarshaler("CallOrder", ec.unmarshalInputCallOrder),
 			graphql.NewInputUnmarshaler("CallWhereInput", ec.unmarshalInputCallWhereInput),
+			graphql.NewInputUnmarshaler("CreateUserInput", ec.unmarshalInputCreateUserInput),
+			graphql.NewInputUnmarshaler("GrantInput", ec.unmarshalInputGrantInput),
 			graphql.NewInputUnmarshaler("OperatorGroupOrder", ec.unmarshalInputOperatorGroupOrder),
 			graphql.NewInputUnmarshaler("OperatorGroupWhereInput", ec.unmarshalInputOperatorGroupWhereInput),
 			graphql.NewInputUnmarshaler("OperatorOrder", ec.unmarshalInputOperatorOrder),
 			graphql.NewInputUnmarshaler("OperatorStatusChangeWhereInput", ec.unmarshalInputOperatorStatusChangeWhereInput),
 			graphql.NewInputUnmarshaler("OperatorWhereInput", ec.unmarshalInputOperatorWhereInput),
 			graphql.NewInputUnmarshaler("QueueAttemptWhereInput", ec.unmarshalInputQueueAttemptWhereInput),
+			graphql.NewInputUnmarshaler("QueueGrantInput", ec.unmarshalInputQueueGrantInput),
 			graphql.NewInputUnmarshaler("QueueOrder", ec.unmarshalInputQueueOrder),
 			graphql.NewInputUnmarshaler("QueueVisitWhereInput", ec.unmarshalInputQueueVisitWhereInput),
 			graphql.NewInputUnmarshaler("QueueWhereInput", ec.unmarshalInputQueueWhereInput),
@@ -1612,6 +2233,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ServerWhereInput", ec.unmarshalInputServerWhereInput),
 			graphql.NewInputUnmarshaler("TrunkOrder", ec.unmarshalInputTrunkOrder),
 			graphql.NewInputUnmarshaler("TrunkWhereInput", ec.unmarshalInputTrunkWhereInput),
+			graphql.NewInputUnmarshaler("UpdateUserInput", ec.unmarshalInputUpdateUserInput),
 			graphql.NewInputUnmarshaler("UserOrder", ec.unmarshalInputUserOrder),
 			graphql.NewInputUnmarshaler("UserWhereInput", ec.unmarshalInputUserWhereInput),
 		)
@@ -1648,6 +2270,21 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			}
 
 			return &response
+		}
+	case ast.Mutation:
+		return func(ctx context.Context) *graphql.Response {
+			if !first {
+				return nil
+			}
+			first = false
+			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
+			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
+			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
 		}
 
 	default:
@@ -1691,9 +2328,379 @@ extend type Query {
   "Version of the running server."
   buildInfo: BuildInfo!
 }
+
+# ---- Access control (package auth) ----
+
+"A role from the field. What each may do is the built-in policy (auth/policy.csv)."
+enum Role {
+  SUPERVISOR
+  OPERATOR
+  LISTEN_RECORDINGS
+  MONITORING
+  VIEW_STATISTICS
+  BUSINESS_PROCESSES
+  USER_MANAGEMENT
+  "Full access."
+  ADMIN
+}
+
+"What a viewer may see, resolved to ids."
+type Scope {
+  "Unrestricted (Admin)."
+  all: Boolean!
+  queueIDs: [ID!]!
+  "Queues whose recordings the viewer may hear."
+  listenQueueIDs: [ID!]!
+  groupIDs: [ID!]!
+  operatorIDs: [ID!]!
+}
+
+"Who is asking."
+type Viewer {
+  user: User!
+  roles: [Role!]!
+  "Actions the viewer's roles (and token) allow, e.g. calls.read."
+  permissions: [String!]!
+  scope: Scope!
+  "Set when the viewer uses an API token."
+  tokenID: ID
+}
+
+"The result of login. The session itself travels in an HttpOnly cookie."
+type LoginPayload {
+  viewer: Viewer!
+  "Send it back in the X-CSRF-Token header with every POST (also in the linkage_csrf cookie)."
+  csrfToken: String!
+}
+
+"One queue of a grant."
+type QueueGrant {
+  queue: Queue
+  queueID: ID!
+  "May hear the queue's recordings (with the LISTEN_RECORDINGS role)."
+  listen: Boolean!
+}
+
+"A user's scope as assigned."
+type Grant {
+  allQueues: Boolean!
+  listenAll: Boolean!
+  queues: [QueueGrant!]!
+  allGroups: Boolean!
+  groupIDs: [ID!]!
+  "Every operator of the allowed groups (otherwise only the extra operators)."
+  allGroupOperators: Boolean!
+  "Extra operators outside the groups."
+  operatorIDs: [ID!]!
+}
+
+"A user's roles and grant."
+type UserAccess {
+  user: User!
+  roles: [Role!]!
+  grant: Grant!
+}
+
+input QueueGrantInput {
+  queueID: ID!
+  listen: Boolean! = false
+}
+
+input GrantInput {
+  allQueues: Boolean! = false
+  listenAll: Boolean! = false
+  queues: [QueueGrantInput!]! = []
+  allGroups: Boolean! = false
+  groupIDs: [ID!]! = []
+  allGroupOperators: Boolean! = false
+  operatorIDs: [ID!]! = []
+}
+
+input CreateUserInput {
+  login: String!
+  displayName: String
+  language: UserLanguage
+  "Empty: a password is generated and returned once."
+  password: String
+  roles: [Role!]! = []
+  grant: GrantInput
+}
+
+input UpdateUserInput {
+  displayName: String
+  language: UserLanguage
+  enabled: Boolean
+}
+
+type CreateUserPayload {
+  user: User!
+  "The generated password, shown once; null when one was given."
+  password: String
+}
+
+type SetPasswordPayload {
+  user: User!
+  "The generated password, shown once; null when one was given."
+  password: String
+}
+
+type CreateAPITokenPayload {
+  token: APIToken!
+  "The token, shown once: send it as Authorization: Bearer <secret>."
+  secret: String!
+}
+
+extend type AuditLog {
+  "Details of the event as a JSON object."
+  details: String
+}
+
+extend type Query {
+  "The signed-in viewer; null without credentials."
+  viewer: Viewer
+  "Roles and grant of a user (users.read, or yourself)."
+  userAccess(userID: ID!): UserAccess!
+  "API tokens, of one user or of all (tokens.manage)."
+  apiTokens(userID: ID): [APIToken!]!
+}
+
+type Mutation {
+  "Signs in: sets the session cookie and returns the viewer. Rate-limited."
+  login(login: String!, password: String!): LoginPayload!
+  "Ends the current session."
+  logout: Boolean!
+
+  createUser(input: CreateUserInput!): CreateUserPayload!
+  updateUser(id: ID!, input: UpdateUserInput!): User!
+  "Sets a password (or generates one when none is given) and ends the user's sessions."
+  setUserPassword(id: ID!, password: String): SetPasswordPayload!
+  setUserRoles(id: ID!, roles: [Role!]!): UserAccess!
+  setUserGrant(id: ID!, grant: GrantInput!): UserAccess!
+  "Ends every session of a user; returns how many were open."
+  revokeUserSessions(id: ID!): Int!
+
+  createAPIToken(userID: ID!, name: String!, scope: APITokenScope!, expiresAt: Time): CreateAPITokenPayload!
+  revokeAPIToken(id: ID!): APIToken!
+}
 `, BuiltIn: false},
 	{Name: "../ent.graphqls", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
 directive @goModel(model: String, models: [String!], forceGenerate: Boolean) on OBJECT | INPUT_OBJECT | SCALAR | ENUM | INTERFACE | UNION
+type APIToken implements Node {
+  id: ID!
+  userID: ID!
+  name: String!
+  """
+  the first characters of the token, to recognise it; not secret
+  """
+  prefix: String!
+  scope: APITokenScope!
+  createdAt: Time!
+  lastUsedAt: Time
+  expiresAt: Time
+  revokedAt: Time
+  user: User!
+}
+"""
+APITokenScope is enum for the field scope
+"""
+enum APITokenScope @goModel(model: "github.com/linkage/linkage/ent/apitoken.Scope") {
+  read
+  write
+  admin
+}
+type AuditLog implements Node {
+  id: ID!
+  at: Time!
+  """
+  the user who acted; empty for the system or an unknown login
+  """
+  actorID: Int
+  """
+  login (and token) of who acted, as it was then
+  """
+  actor: String
+  """
+  login, logout, user.create, token.revoke, recording.listen, export ...
+  """
+  action: String!
+  """
+  what was acted on, e.g. user/42
+  """
+  target: String
+  success: Boolean!
+  """
+  remote address of the request
+  """
+  address: String
+}
+"""
+A connection to a list of items.
+"""
+type AuditLogConnection {
+  """
+  A list of edges.
+  """
+  edges: [AuditLogEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type AuditLogEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: AuditLog
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for AuditLog connections
+"""
+input AuditLogOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order AuditLogs.
+  """
+  field: AuditLogOrderField!
+}
+"""
+Properties by which AuditLog connections can be ordered.
+"""
+enum AuditLogOrderField {
+  AT
+}
+"""
+AuditLogWhereInput is used for filtering AuditLog objects.
+Input was generated by ent.
+"""
+input AuditLogWhereInput {
+  not: AuditLogWhereInput
+  and: [AuditLogWhereInput!]
+  or: [AuditLogWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  at field predicates
+  """
+  at: Time
+  atNEQ: Time
+  atIn: [Time!]
+  atNotIn: [Time!]
+  atGT: Time
+  atGTE: Time
+  atLT: Time
+  atLTE: Time
+  """
+  actor_id field predicates
+  """
+  actorID: Int
+  actorIDNEQ: Int
+  actorIDIn: [Int!]
+  actorIDNotIn: [Int!]
+  actorIDGT: Int
+  actorIDGTE: Int
+  actorIDLT: Int
+  actorIDLTE: Int
+  actorIDIsNil: Boolean
+  actorIDNotNil: Boolean
+  """
+  actor field predicates
+  """
+  actor: String
+  actorNEQ: String
+  actorIn: [String!]
+  actorNotIn: [String!]
+  actorGT: String
+  actorGTE: String
+  actorLT: String
+  actorLTE: String
+  actorContains: String
+  actorHasPrefix: String
+  actorHasSuffix: String
+  actorIsNil: Boolean
+  actorNotNil: Boolean
+  actorEqualFold: String
+  actorContainsFold: String
+  """
+  action field predicates
+  """
+  action: String
+  actionNEQ: String
+  actionIn: [String!]
+  actionNotIn: [String!]
+  actionGT: String
+  actionGTE: String
+  actionLT: String
+  actionLTE: String
+  actionContains: String
+  actionHasPrefix: String
+  actionHasSuffix: String
+  actionEqualFold: String
+  actionContainsFold: String
+  """
+  target field predicates
+  """
+  target: String
+  targetNEQ: String
+  targetIn: [String!]
+  targetNotIn: [String!]
+  targetGT: String
+  targetGTE: String
+  targetLT: String
+  targetLTE: String
+  targetContains: String
+  targetHasPrefix: String
+  targetHasSuffix: String
+  targetIsNil: Boolean
+  targetNotNil: Boolean
+  targetEqualFold: String
+  targetContainsFold: String
+  """
+  success field predicates
+  """
+  success: Boolean
+  successNEQ: Boolean
+  """
+  address field predicates
+  """
+  address: String
+  addressNEQ: String
+  addressIn: [String!]
+  addressNotIn: [String!]
+  addressGT: String
+  addressGTE: String
+  addressLT: String
+  addressLTE: String
+  addressContains: String
+  addressHasPrefix: String
+  addressHasSuffix: String
+  addressIsNil: Boolean
+  addressNotNil: Boolean
+  addressEqualFold: String
+  addressContainsFold: String
+}
 type Call implements Node {
   id: ID!
   serverID: ID!
@@ -3018,6 +4025,37 @@ type Query {
     """
     ids: [ID!]!
   ): [Node]!
+  auditLog(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for AuditLogs returned from the connection.
+    """
+    orderBy: AuditLogOrder
+
+    """
+    Filtering options for AuditLogs returned from the connection.
+    """
+    where: AuditLogWhereInput
+  ): AuditLogConnection!
   operators(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -3173,6 +4211,37 @@ type Query {
     """
     where: TrunkWhereInput
   ): TrunkConnection!
+  users(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for Users returned from the connection.
+    """
+    orderBy: UserOrder
+
+    """
+    Filtering options for Users returned from the connection.
+    """
+    where: UserWhereInput
+  ): UserConnection!
 }
 type Queue implements Node {
   id: ID!
@@ -4290,6 +5359,78 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
 
+func (ec *executionContext) childFields_APIToken(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_APIToken_id(ctx, field)
+	case "userID":
+		return ec.fieldContext_APIToken_userID(ctx, field)
+	case "name":
+		return ec.fieldContext_APIToken_name(ctx, field)
+	case "prefix":
+		return ec.fieldContext_APIToken_prefix(ctx, field)
+	case "scope":
+		return ec.fieldContext_APIToken_scope(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_APIToken_createdAt(ctx, field)
+	case "lastUsedAt":
+		return ec.fieldContext_APIToken_lastUsedAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_APIToken_expiresAt(ctx, field)
+	case "revokedAt":
+		return ec.fieldContext_APIToken_revokedAt(ctx, field)
+	case "user":
+		return ec.fieldContext_APIToken_user(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type APIToken", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditLog(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AuditLog_id(ctx, field)
+	case "at":
+		return ec.fieldContext_AuditLog_at(ctx, field)
+	case "actorID":
+		return ec.fieldContext_AuditLog_actorID(ctx, field)
+	case "actor":
+		return ec.fieldContext_AuditLog_actor(ctx, field)
+	case "action":
+		return ec.fieldContext_AuditLog_action(ctx, field)
+	case "target":
+		return ec.fieldContext_AuditLog_target(ctx, field)
+	case "success":
+		return ec.fieldContext_AuditLog_success(ctx, field)
+	case "address":
+		return ec.fieldContext_AuditLog_address(ctx, field)
+	case "details":
+		return ec.fieldContext_AuditLog_details(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditLog", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditLogConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_AuditLogConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AuditLogConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_AuditLogConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditLogConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditLogEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_AuditLogEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_AuditLogEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditLogEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_BuildInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "version":
@@ -4442,6 +5583,56 @@ func (ec *executionContext) childFields_CallLeg(ctx context.Context, field graph
 		return ec.fieldContext_CallLeg_queue(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CallLeg", field.Name)
+}
+
+func (ec *executionContext) childFields_CreateAPITokenPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "token":
+		return ec.fieldContext_CreateAPITokenPayload_token(ctx, field)
+	case "secret":
+		return ec.fieldContext_CreateAPITokenPayload_secret(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateAPITokenPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CreateUserPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "user":
+		return ec.fieldContext_CreateUserPayload_user(ctx, field)
+	case "password":
+		return ec.fieldContext_CreateUserPayload_password(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateUserPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Grant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "allQueues":
+		return ec.fieldContext_Grant_allQueues(ctx, field)
+	case "listenAll":
+		return ec.fieldContext_Grant_listenAll(ctx, field)
+	case "queues":
+		return ec.fieldContext_Grant_queues(ctx, field)
+	case "allGroups":
+		return ec.fieldContext_Grant_allGroups(ctx, field)
+	case "groupIDs":
+		return ec.fieldContext_Grant_groupIDs(ctx, field)
+	case "allGroupOperators":
+		return ec.fieldContext_Grant_allGroupOperators(ctx, field)
+	case "operatorIDs":
+		return ec.fieldContext_Grant_operatorIDs(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Grant", field.Name)
+}
+
+func (ec *executionContext) childFields_LoginPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "viewer":
+		return ec.fieldContext_LoginPayload_viewer(ctx, field)
+	case "csrfToken":
+		return ec.fieldContext_LoginPayload_csrfToken(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LoginPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Operator(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4622,6 +5813,18 @@ func (ec *executionContext) childFields_QueueEdge(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type QueueEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_QueueGrant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "queue":
+		return ec.fieldContext_QueueGrant_queue(ctx, field)
+	case "queueID":
+		return ec.fieldContext_QueueGrant_queueID(ctx, field)
+	case "listen":
+		return ec.fieldContext_QueueGrant_listen(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type QueueGrant", field.Name)
+}
+
 func (ec *executionContext) childFields_QueueVisit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4650,6 +5853,22 @@ func (ec *executionContext) childFields_QueueVisit(ctx context.Context, field gr
 		return ec.fieldContext_QueueVisit_answeredBy(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type QueueVisit", field.Name)
+}
+
+func (ec *executionContext) childFields_Scope(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "all":
+		return ec.fieldContext_Scope_all(ctx, field)
+	case "queueIDs":
+		return ec.fieldContext_Scope_queueIDs(ctx, field)
+	case "listenQueueIDs":
+		return ec.fieldContext_Scope_listenQueueIDs(ctx, field)
+	case "groupIDs":
+		return ec.fieldContext_Scope_groupIDs(ctx, field)
+	case "operatorIDs":
+		return ec.fieldContext_Scope_operatorIDs(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Scope", field.Name)
 }
 
 func (ec *executionContext) childFields_Server(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4708,6 +5927,16 @@ func (ec *executionContext) childFields_ServerEdge(ctx context.Context, field gr
 		return ec.fieldContext_ServerEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ServerEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_SetPasswordPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "user":
+		return ec.fieldContext_SetPasswordPayload_user(ctx, field)
+	case "password":
+		return ec.fieldContext_SetPasswordPayload_password(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SetPasswordPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Trunk(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4774,6 +6003,30 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }
 
+func (ec *executionContext) childFields_UserAccess(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "user":
+		return ec.fieldContext_UserAccess_user(ctx, field)
+	case "roles":
+		return ec.fieldContext_UserAccess_roles(ctx, field)
+	case "grant":
+		return ec.fieldContext_UserAccess_grant(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UserAccess", field.Name)
+}
+
+func (ec *executionContext) childFields_UserConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_UserConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_UserConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_UserConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UserConnection", field.Name)
+}
+
 func (ec *executionContext) childFields_UserEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "node":
@@ -4782,6 +6035,22 @@ func (ec *executionContext) childFields_UserEdge(ctx context.Context, field grap
 		return ec.fieldContext_UserEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UserEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "user":
+		return ec.fieldContext_Viewer_user(ctx, field)
+	case "roles":
+		return ec.fieldContext_Viewer_roles(ctx, field)
+	case "permissions":
+		return ec.fieldContext_Viewer_permissions(ctx, field)
+	case "scope":
+		return ec.fieldContext_Viewer_scope(ctx, field)
+	case "tokenID":
+		return ec.fieldContext_Viewer_tokenID(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Viewer", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

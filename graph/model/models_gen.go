@@ -2,8 +2,193 @@
 
 package model
 
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/linkage/linkage/ent"
+	"github.com/linkage/linkage/ent/user"
+)
+
 // Build information of the running binary.
 type BuildInfo struct {
 	Version   string `json:"version"`
 	GoVersion string `json:"goVersion"`
+}
+
+type CreateAPITokenPayload struct {
+	Token *ent.APIToken `json:"token"`
+	// The token, shown once: send it as Authorization: Bearer <secret>.
+	Secret string `json:"secret"`
+}
+
+type CreateUserInput struct {
+	Login       string         `json:"login"`
+	DisplayName *string        `json:"displayName,omitempty"`
+	Language    *user.Language `json:"language,omitempty"`
+	// Empty: a password is generated and returned once.
+	Password *string     `json:"password,omitempty"`
+	Roles    []Role      `json:"roles"`
+	Grant    *GrantInput `json:"grant,omitempty"`
+}
+
+type CreateUserPayload struct {
+	User *ent.User `json:"user"`
+	// The generated password, shown once; null when one was given.
+	Password *string `json:"password,omitempty"`
+}
+
+// A user's scope as assigned.
+type Grant struct {
+	AllQueues bool          `json:"allQueues"`
+	ListenAll bool          `json:"listenAll"`
+	Queues    []*QueueGrant `json:"queues"`
+	AllGroups bool          `json:"allGroups"`
+	GroupIDs  []int         `json:"groupIDs"`
+	// Every operator of the allowed groups (otherwise only the extra operators).
+	AllGroupOperators bool `json:"allGroupOperators"`
+	// Extra operators outside the groups.
+	OperatorIDs []int `json:"operatorIDs"`
+}
+
+type GrantInput struct {
+	AllQueues         bool               `json:"allQueues"`
+	ListenAll         bool               `json:"listenAll"`
+	Queues            []*QueueGrantInput `json:"queues"`
+	AllGroups         bool               `json:"allGroups"`
+	GroupIDs          []int              `json:"groupIDs"`
+	AllGroupOperators bool               `json:"allGroupOperators"`
+	OperatorIDs       []int              `json:"operatorIDs"`
+}
+
+// The result of login. The session itself travels in an HttpOnly cookie.
+type LoginPayload struct {
+	Viewer *Viewer `json:"viewer"`
+	// Send it back in the X-CSRF-Token header with every POST (also in the linkage_csrf cookie).
+	CsrfToken string `json:"csrfToken"`
+}
+
+// One queue of a grant.
+type QueueGrant struct {
+	Queue   *ent.Queue `json:"queue,omitempty"`
+	QueueID int        `json:"queueID"`
+	// May hear the queue's recordings (with the LISTEN_RECORDINGS role).
+	Listen bool `json:"listen"`
+}
+
+type QueueGrantInput struct {
+	QueueID int  `json:"queueID"`
+	Listen  bool `json:"listen"`
+}
+
+// What a viewer may see, resolved to ids.
+type Scope struct {
+	// Unrestricted (Admin).
+	All      bool  `json:"all"`
+	QueueIDs []int `json:"queueIDs"`
+	// Queues whose recordings the viewer may hear.
+	ListenQueueIDs []int `json:"listenQueueIDs"`
+	GroupIDs       []int `json:"groupIDs"`
+	OperatorIDs    []int `json:"operatorIDs"`
+}
+
+type SetPasswordPayload struct {
+	User *ent.User `json:"user"`
+	// The generated password, shown once; null when one was given.
+	Password *string `json:"password,omitempty"`
+}
+
+type UpdateUserInput struct {
+	DisplayName *string        `json:"displayName,omitempty"`
+	Language    *user.Language `json:"language,omitempty"`
+	Enabled     *bool          `json:"enabled,omitempty"`
+}
+
+// A user's roles and grant.
+type UserAccess struct {
+	User  *ent.User `json:"user"`
+	Roles []Role    `json:"roles"`
+	Grant *Grant    `json:"grant"`
+}
+
+// Who is asking.
+type Viewer struct {
+	User  *ent.User `json:"user"`
+	Roles []Role    `json:"roles"`
+	// Actions the viewer's roles (and token) allow, e.g. calls.read.
+	Permissions []string `json:"permissions"`
+	Scope       *Scope   `json:"scope"`
+	// Set when the viewer uses an API token.
+	TokenID *int `json:"tokenID,omitempty"`
+}
+
+// A role from the field. What each may do is the built-in policy (auth/policy.csv).
+type Role string
+
+const (
+	RoleSupervisor        Role = "SUPERVISOR"
+	RoleOperator          Role = "OPERATOR"
+	RoleListenRecordings  Role = "LISTEN_RECORDINGS"
+	RoleMonitoring        Role = "MONITORING"
+	RoleViewStatistics    Role = "VIEW_STATISTICS"
+	RoleBusinessProcesses Role = "BUSINESS_PROCESSES"
+	RoleUserManagement    Role = "USER_MANAGEMENT"
+	// Full access.
+	RoleAdmin Role = "ADMIN"
+)
+
+var AllRole = []Role{
+	RoleSupervisor,
+	RoleOperator,
+	RoleListenRecordings,
+	RoleMonitoring,
+	RoleViewStatistics,
+	RoleBusinessProcesses,
+	RoleUserManagement,
+	RoleAdmin,
+}
+
+func (e Role) IsValid() bool {
+	switch e {
+	case RoleSupervisor, RoleOperator, RoleListenRecordings, RoleMonitoring, RoleViewStatistics, RoleBusinessProcesses, RoleUserManagement, RoleAdmin:
+		return true
+	}
+	return false
+}
+
+func (e Role) String() string {
+	return string(e)
+}
+
+func (e *Role) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Role(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Role", str)
+	}
+	return nil
+}
+
+func (e Role) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Role) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Role) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }

@@ -19,6 +19,7 @@ import (
 	entsql "entgo.io/ent/dialect/sql"
 	_ "github.com/lib/pq" // PostgreSQL driver for database/sql
 
+	"github.com/linkage/linkage/auth"
 	"github.com/linkage/linkage/ent"
 	"github.com/linkage/linkage/internal/config"
 	"github.com/linkage/linkage/internal/dbschema"
@@ -35,6 +36,9 @@ type App struct {
 
 	DB     *sql.DB
 	Client *ent.Client
+	// Auth is access control: sessions, tokens, roles and scopes, the audit log.
+	Auth  *auth.Service
+	dbURL string
 
 	listener net.Listener
 	http     *http.Server
@@ -71,7 +75,16 @@ func (a *App) Start(ctx context.Context) (err error) {
 			_ = a.Stop(stopCtx)
 		}
 	}()
-	if err := a.openDatabase(ctx); err != nil {
+	if err := a.openCore(ctx, a.opts.DatabaseURL); err != nil {
+		return err
+	}
+	return a.startHTTP()
+}
+
+// openCore opens the database at url (the private cluster when empty), applies
+// migrations and builds the ent client and access control: everything but HTTP.
+func (a *App) openCore(ctx context.Context, url string) error {
+	if err := a.openDatabaseURL(ctx, url); err != nil {
 		return err
 	}
 	applied, err := dbschema.Apply(ctx, a.DB)
@@ -82,15 +95,25 @@ func (a *App) Start(ctx context.Context) (err error) {
 		a.log.Info("migration applied", "migration", m)
 	}
 	a.Client = ent.NewClient(ent.Driver(entsql.OpenDB("postgres", a.DB)))
-	return a.startHTTP()
+	en, err := auth.NewEnforcer(a.Client, a.dbURL, a.log.With("component", "authz"))
+	if err != nil {
+		return err
+	}
+	a.onStop("authz", func(context.Context) error { return en.Close() })
+	a.Auth = auth.NewService(a.Client, en, auth.Options{
+		SessionIdle: a.opts.SessionIdle,
+		SessionMax:  a.opts.SessionMax,
+		Logger:      a.log.With("component", "auth"),
+	})
+	return nil
 }
 
-// OpenAdmin connects to the database for an administrative command (`linkage
-// server add`, `user add`, ...): to DATABASE_URL, else to the private cluster of a
-// running `linkage serve` on the same data directory, else it starts the private
-// cluster itself for the duration of the command. Migrations are applied, and
-// Client is ready to use; Stop closes everything.
-func (a *App) OpenAdmin(ctx context.Context) error {
+// OpenForCommand prepares the database, the ent client and access control without
+// serving anything, for administrative commands (`linkage user add`, `server add`).
+// It connects to DATABASE_URL, else to the private cluster of a `linkage serve`
+// running on the same data directory, else it starts the private cluster itself
+// for the duration of the command. Stop releases everything.
+func (a *App) OpenForCommand(ctx context.Context) error {
 	url := a.opts.DatabaseURL
 	if url == "" {
 		u, err := pgcluster.AttachURL(filepath.Join(a.opts.DataDir, "postgres"), "linkage")
@@ -100,18 +123,13 @@ func (a *App) OpenAdmin(ctx context.Context) error {
 			return fmt.Errorf("app: %w", err)
 		}
 	}
-	if err := a.openDatabaseURL(ctx, url); err != nil {
+	if err := a.openCore(ctx, url); err != nil {
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.opts.ShutdownTimeout)
+		defer cancel()
+		_ = a.Stop(stopCtx)
 		return err
 	}
-	if _, err := dbschema.Apply(ctx, a.DB); err != nil {
-		return fmt.Errorf("app: migrate: %w", err)
-	}
-	a.Client = ent.NewClient(ent.Driver(entsql.OpenDB("postgres", a.DB)))
 	return nil
-}
-
-func (a *App) openDatabase(ctx context.Context) error {
-	return a.openDatabaseURL(ctx, a.opts.DatabaseURL)
 }
 
 // openDatabaseURL connects to url, or starts the private cluster when url is empty.
@@ -142,6 +160,7 @@ func (a *App) openDatabaseURL(ctx context.Context, url string) error {
 		return fmt.Errorf("app: connect to database: %w", err)
 	}
 	a.DB = db
+	a.dbURL = url
 	return nil
 }
 
@@ -237,7 +256,7 @@ func (a *App) Migrate(ctx context.Context) ([]string, error) {
 		defer cancel()
 		_ = a.Stop(stopCtx)
 	}()
-	if err := a.openDatabase(ctx); err != nil {
+	if err := a.openDatabaseURL(ctx, a.opts.DatabaseURL); err != nil {
 		return nil, err
 	}
 	applied, err := dbschema.Apply(ctx, a.DB)

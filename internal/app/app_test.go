@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/linkage/linkage/auth"
 	"github.com/linkage/linkage/internal/config"
 	"github.com/linkage/linkage/internal/testdb"
 )
@@ -21,12 +22,15 @@ import (
 func TestMain(m *testing.M) { testdb.Main(m) }
 
 // startApp runs an App on a fresh database and a loopback port, stopped at cleanup.
-func startApp(t *testing.T) (*App, *bytes.Buffer) {
+func startApp(t *testing.T, tune ...func(*config.Options)) (*App, *bytes.Buffer) {
 	t.Helper()
 	opts := config.Defaults()
 	opts.Listen = "127.0.0.1:0"
 	opts.DatabaseURL = testdb.URL(t)
 	opts.ShutdownTimeout = 10 * time.Second
+	for _, f := range tune {
+		f(&opts)
+	}
 	if err := opts.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +41,10 @@ func startApp(t *testing.T) (*App, *bytes.Buffer) {
 	if err := a.Start(ctx); err != nil {
 		t.Fatalf("start: %v", err)
 	}
+	appLogs.Store(a, &logs)
 	t.Cleanup(func() {
+		admins.Delete(a)
+		appLogs.Delete(a)
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
 		if err := a.Stop(ctx); err != nil {
@@ -55,20 +62,10 @@ type gqlResponse struct {
 	} `json:"errors"`
 }
 
+// gql runs a query as the admin (signed in with a session cookie).
 func gql(t *testing.T, a *App, query string, vars map[string]any) (int, gqlResponse) {
 	t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	resp, err := http.Post("http://"+a.Addr()+"/graphql", "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out gqlResponse
-	raw, _ := io.ReadAll(resp.Body)
-	if err := json.Unmarshal(raw, &out); err != nil {
-		t.Fatalf("response is not JSON: %v: %s", err, raw)
-	}
-	return resp.StatusCode, out
+	return adminClient(t, a).gql(t, query, vars)
 }
 
 func get(t *testing.T, a *App, path string) (int, string) {
@@ -90,12 +87,12 @@ func TestHealthReadyMetrics(t *testing.T) {
 	if code, body := get(t, a, "/readyz"); code != 200 || !strings.Contains(body, "ready") {
 		t.Fatalf("readyz = %d %s", code, body)
 	}
-	gql(t, a, `{ servers { totalCount } }`, nil)
+	gql(t, a, `{ servers { totalCount } }`, nil) // after the admin's login: two POSTs
 	code, body := get(t, a, "/metrics")
 	if code != 200 {
 		t.Fatalf("metrics = %d", code)
 	}
-	for _, want := range []string{`linkage_http_requests_total{code="200",handler="graphql",method="post"} 1`, "go_goroutines", "process_resident_memory_bytes"} {
+	for _, want := range []string{`linkage_http_requests_total{code="200",handler="graphql",method="post"} 2`, "go_goroutines", "process_resident_memory_bytes"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %q", want)
 		}
@@ -118,7 +115,7 @@ func TestReadyzReportsPendingMigrations(t *testing.T) {
 
 func TestGraphQLConnectionsAndNodes(t *testing.T) {
 	a, _ := startApp(t)
-	ctx := context.Background()
+	ctx := auth.SystemContext(context.Background())
 	c := a.Client
 	s1 := c.Server.Create().SetName("pbx-a").SetAmiAddress("10.0.0.1:5038").SetAmiUsername("u").SetAmiSecret("s3cret-a").SetTimezone("Europe/Moscow").SaveX(ctx)
 	s2 := c.Server.Create().SetName("pbx-b").SetAmiAddress("10.0.0.2:5038").SetAmiUsername("u").SetAmiSecret("s3cret-b").SaveX(ctx)
@@ -177,7 +174,7 @@ func TestGraphQLConnectionsAndNodes(t *testing.T) {
 
 func TestGraphQLBadInput(t *testing.T) {
 	a, logs := startApp(t)
-	ctx := context.Background()
+	ctx := auth.SystemContext(context.Background())
 	a.Client.Server.Create().SetName("pbx").SetAmiAddress("h:5038").SetAmiUsername("u").SetAmiSecret("very-secret-value").SaveX(ctx)
 
 	cases := []struct {

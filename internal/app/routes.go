@@ -21,10 +21,11 @@ func (a *App) routes() http.Handler {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := newHTTPMetrics(reg)
 
-	gql := graph.NewHandler(&graph.Resolver{Client: a.Client, Version: Version}, graph.ServerOptions{
+	gql := a.Auth.Middleware(graph.NewHandler(&graph.Resolver{Client: a.Client, Auth: a.Auth, Version: Version}, graph.ServerOptions{
 		OriginPatterns: a.opts.AllowedOrigins,
+		WebsocketInit:  a.Auth.WebsocketInit,
 		Logger:         a.log.With("component", "graphql"),
-	})
+	}))
 	mux := http.NewServeMux()
 	handle := func(pattern, name string, h http.Handler) { mux.Handle(pattern, m.instrument(name, h)) }
 	handle("/graphql", "graphql", gql)

@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/linkage/linkage/internal/config"
 	"os"
-	"strings"
 
 	"github.com/linkage/linkage/ami/assemble"
 )
@@ -43,22 +43,12 @@ Usage: linkage assemble [flags] FILE.ami [FILE.ami ...]`)
 		}
 		return assemble.AssembleFiles(fs.Args(), cfg, env.Stdout)
 	}
-	cfg.TrunkPrefixes = splitComma(trunks)
-	cfg.TrunkContexts = splitComma(trunkContexts)
-	cfg.InternalContexts = splitComma(internal)
+	cfg.TrunkPrefixes = config.SplitList(trunks)
+	cfg.TrunkContexts = config.SplitList(trunkContexts)
+	cfg.InternalContexts = config.SplitList(internal)
 	cfg.LearnOperators = true
-	for _, o := range splitComma(operators) {
+	for _, o := range config.SplitList(operators) {
 		cfg.Operators = append(cfg.Operators, assemble.Operator{Exten: o})
 	}
 	return assemble.AssembleFiles(fs.Args(), cfg, env.Stdout)
-}
-
-func splitComma(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }

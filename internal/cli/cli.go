@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 )
@@ -22,6 +23,7 @@ type command struct {
 
 // Env is what a command may touch of the process.
 type Env struct {
+	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
 }
@@ -34,6 +36,7 @@ func commands() []command {
 		{"assemble", "print the calls assembled from AMI capture files as JSON lines", runAssemble},
 		{"server", "add, list, disable or remove the Asterisk servers Linkage listens to", runServer},
 		{"sim", "run simulated Asterisk servers (AMI over TCP) with a call-center model", runSim},
+		{"user", "add a user or set a password (first admin, recovery)", runUser},
 		{"version", "print the version", runVersion},
 	}
 }
@@ -45,7 +48,7 @@ var flagErrHelp = flag.ErrHelp
 
 // Main runs the subcommand named by args[0] and returns the process exit code.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return MainEnv(ctx, args, &Env{Stdout: stdout, Stderr: stderr})
+	return MainEnv(ctx, args, &Env{Stdin: os.Stdin, Stdout: stdout, Stderr: stderr})
 }
 
 // MainEnv is Main with an explicit environment, for tests.

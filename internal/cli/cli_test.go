@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -36,8 +37,13 @@ func TestMain(m *testing.M) {
 
 func runCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
+	return runCLIStdin(t, "", args...)
+}
+
+func runCLIStdin(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
 	var out, errb bytes.Buffer
-	env := &Env{Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }}
+	env := &Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }}
 	code := MainEnv(context.Background(), args, env)
 	return code, out.String(), errb.String()
 }
@@ -53,6 +59,10 @@ func TestUsageAndErrors(t *testing.T) {
 		{[]string{"serve", "--help"}, 0, "-data-dir"},
 		{[]string{"migrate", "--help"}, 0, "Applies pending database migrations"},
 		{[]string{"version", "--help"}, 0, "Usage: linkage version"},
+		{[]string{"user"}, 2, "add|passwd"},
+		{[]string{"user", "frob"}, 2, `unknown subcommand "frob"`},
+		{[]string{"user", "add", "--help"}, 0, "-password-stdin"},
+		{[]string{"user", "add", "--login", "x"}, 1, "--login and --role are required"},
 		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
 		{[]string{"serve", "--no-such-flag"}, 2, "flag provided but not defined"},
 		{[]string{"serve", "extra-arg"}, 2, "unexpected arguments"},
@@ -97,6 +107,8 @@ type serverProc struct {
 	cmd  *exec.Cmd
 	logs *bytes.Buffer
 	addr string
+	jar  http.CookieJar
+	csrf string
 }
 
 func freeAddr(t *testing.T) string {
@@ -168,16 +180,38 @@ func (s *serverProc) stop(t *testing.T) {
 	}
 }
 
+// query runs q with the session of the last login (if any).
 func (s *serverProc) query(t *testing.T, q string) string {
 	t.Helper()
 	body := fmt.Sprintf(`{"query":%q}`, q)
-	resp, err := http.Post("http://"+s.addr+"/graphql", "application/json", strings.NewReader(body))
+	req, _ := http.NewRequest(http.MethodPost, "http://"+s.addr+"/graphql", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if s.csrf != "" {
+		req.Header.Set("X-CSRF-Token", s.csrf)
+	}
+	if s.jar == nil {
+		s.jar, _ = cookiejar.New(nil)
+	}
+	resp, err := (&http.Client{Jar: s.jar}).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
+}
+
+// login signs in on the server and returns the response.
+func (s *serverProc) login(t *testing.T, login, password string) string {
+	t.Helper()
+	s.jar, s.csrf = nil, ""
+	got := s.query(t, fmt.Sprintf(`mutation { login(login: %q, password: %q) { csrfToken } }`, login, password))
+	var r struct {
+		Data struct{ Login struct{ CsrfToken string } }
+	}
+	_ = json.Unmarshal([]byte(got), &r)
+	s.csrf = r.Data.Login.CsrfToken
+	return got
 }
 
 // TestServeOwnsItsDatabase is the foundation's promise: `linkage serve` starts its
@@ -189,17 +223,30 @@ func TestServeOwnsItsDatabase(t *testing.T) {
 	dataDir := filepath.Join(t.TempDir(), "data")
 
 	s := startServer(t, dataDir)
-	if got := s.query(t, `{ servers { totalCount } }`); !strings.Contains(got, `"totalCount":0`) {
-		t.Fatalf("servers query: %s", got)
+	// Nothing is readable without signing in, and nobody can sign in yet.
+	if got := s.query(t, `{ servers { totalCount } }`); !strings.Contains(got, "UNAUTHENTICATED") {
+		t.Fatalf("servers query without a session: %s", got)
 	}
 	if !strings.Contains(s.logs.String(), "initdb=true") || !strings.Contains(s.logs.String(), "migration applied") {
 		t.Fatalf("first start should create the cluster and migrate; logs:\n%s", s.logs.String())
 	}
 	s.stop(t)
 
+	// The first admin, created on the stopped server's database.
+	code, out, errOut := runCLIStdin(t, "first-admin-password\n", "user", "add", "--data-dir", dataDir, "--login", "admin", "--role", "admin", "--password-stdin")
+	if code != 0 || !strings.Contains(out, "created user admin") || strings.Contains(out+errOut, "first-admin-password") {
+		t.Fatalf("user add: %d\n%s\n%s", code, out, errOut)
+	}
+
 	s = startServer(t, dataDir)
 	if strings.Contains(s.logs.String(), "initdb=true") || strings.Contains(s.logs.String(), "migration applied") {
 		t.Fatalf("second start should reuse the migrated cluster; logs:\n%s", s.logs.String())
+	}
+	if got := s.login(t, "admin", "first-admin-password"); !strings.Contains(got, "csrfToken") {
+		t.Fatalf("login as the first admin: %s", got)
+	}
+	if got := s.query(t, `{ servers { totalCount } }`); !strings.Contains(got, `"totalCount":0`) {
+		t.Fatalf("servers query as admin: %s", got)
 	}
 	// kill -9: no graceful shutdown, postgres is left to notice on its own.
 	if err := s.cmd.Process.Kill(); err != nil {
@@ -207,7 +254,23 @@ func TestServeOwnsItsDatabase(t *testing.T) {
 	}
 	_ = s.cmd.Wait()
 
+	// Recovery: a forgotten password is replaced by a generated one.
+	code, out, errOut = runCLI(t, "user", "passwd", "--data-dir", dataDir, "--login", "admin")
+	_, generated, _ := strings.Cut(strings.TrimSpace(out), "password: ")
+	if code != 0 || len(generated) < 16 {
+		t.Fatalf("user passwd: %d\n%s\n%s", code, out, errOut)
+	}
+	if code, _, errOut := runCLI(t, "user", "passwd", "--data-dir", dataDir, "--login", "nobody"); code != 1 || !strings.Contains(errOut, `no user "nobody"`) {
+		t.Fatalf("passwd of an unknown user: %d %s", code, errOut)
+	}
+
 	s = startServer(t, dataDir)
+	if got := s.login(t, "admin", "first-admin-password"); !strings.Contains(got, "invalid login or password") {
+		t.Fatalf("the old password still works: %s", got)
+	}
+	if got := s.login(t, "admin", generated); !strings.Contains(got, "csrfToken") {
+		t.Fatalf("login with the generated password: %s", got)
+	}
 	if got := s.query(t, `{ servers { totalCount } }`); !strings.Contains(got, `"totalCount":0`) {
 		t.Fatalf("after kill -9: %s", got)
 	}
@@ -273,6 +336,10 @@ func TestServerCommands(t *testing.T) {
 	if code, out, _ := run("server", "list"); code != 0 || !strings.Contains(out, "pbx-1") || !strings.Contains(out, "Europe/Moscow") || strings.Contains(out, "from-env-secret") {
 		t.Fatalf("list: %d %s", code, out)
 	}
+	if code, out, errOut := runCLIStdin(t, "admin-password-1\n", "user", "add", "--data-dir", dataDir, "--login", "admin", "--role", "admin", "--password-stdin"); code != 0 {
+		t.Fatalf("user add while serving: %d %s %s", code, out, errOut)
+	}
+	s.login(t, "admin", "admin-password-1")
 	// The running server sees the row through its own API.
 	if got := s.query(t, `{ servers { totalCount edges { node { name enabled } } } }`); !strings.Contains(got, `"pbx-1"`) {
 		t.Fatalf("graphql after add: %s", got)

@@ -7,13 +7,18 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/linkage/linkage/ami/sim"
 	"github.com/linkage/linkage/ami/sim/pbx"
+	"github.com/linkage/linkage/auth"
 	"github.com/linkage/linkage/ent"
+	"github.com/linkage/linkage/ent/queue"
 	"github.com/linkage/linkage/ent/server"
+	"github.com/linkage/linkage/ent/user"
 	"github.com/linkage/linkage/internal/app"
+	"github.com/linkage/linkage/internal/config"
 )
 
 const demoUsage = `Runs the Linkage server together with a simulated call center, so a newcomer sees
@@ -27,11 +32,15 @@ type demoOptions struct {
 	callsPerHour float64
 	seed         uint64
 	servers      int
+	password     string
 }
 
 func runDemo(ctx context.Context, env *Env, args []string) error {
 	var d demoOptions
-	opts, err := serverOptions(env, "demo", demoUsage, args, func(fs *flag.FlagSet) {
+	defaults := config.Defaults()
+	defaults.Listen = "127.0.0.1:8080" // the demo users' passwords are printed: not for the network
+	opts, err := serverOptionsFrom(defaults, env, "demo", demoUsage, args, func(fs *flag.FlagSet) {
+		fs.StringVar(&d.password, "demo-password", "", "password of the demo users admin, supervisor and operator (default: generated and printed)")
 		fs.Float64Var(&d.speed, "speed", 1, "simulated seconds per second (60 = one simulated hour per minute)")
 		fs.Float64Var(&d.callsPerHour, "calls-per-hour", 120, "inbound calls per simulated hour at the busiest hour, per server")
 		fs.Uint64Var(&d.seed, "seed", 1, "random seed of the simulated call centers")
@@ -57,12 +66,16 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	if err := a.Start(ctx); err != nil {
 		return err
 	}
-	if err := registerDemoServers(ctx, a.Client, sims); err != nil {
+	if d.password == "" {
+		d.password = auth.GeneratePassword()
+	}
+	if err := seedDemo(auth.SystemContext(ctx), a, sims, d.password); err != nil {
 		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opts.ShutdownTimeout)
 		defer cancel()
 		return errors.Join(err, a.Stop(stopCtx))
 	}
-	fmt.Fprintf(env.Stderr, "\nLinkage demo is running: http://%s/ (GraphQL at /graphql, GraphiQL at /graphiql)\n\n", a.Addr())
+	fmt.Fprintf(env.Stderr, "\nLinkage demo is running: http://%s/ (GraphQL at /graphql, GraphiQL at /graphiql)\n"+
+		"Users: admin, supervisor (queue support of demo-1 only), operator; password: %s\n\n", a.Addr(), d.password)
 	return a.Wait(ctx)
 }
 
@@ -88,20 +101,58 @@ func startDemoSims(ctx context.Context, d demoOptions, log *slog.Logger) ([]*sim
 	return sims, nil
 }
 
-// registerDemoServers points the demo-N server rows at this run's simulators,
-// creating them on the first run.
-func registerDemoServers(ctx context.Context, c *ent.Client, sims []*sim.Server) error {
+// demoQueues are the queues of pbx.DefaultConfig, registered up front so the demo
+// users can be scoped to them before the first call arrives.
+var demoQueues = []string{"support", "sales", "vip"}
+
+// seedDemo points the demo-N server rows at this run's simulators (creating them on
+// the first run), registers their queues, and creates or resets the demo users.
+func seedDemo(ctx context.Context, a *app.App, sims []*sim.Server, password string) error {
+	c := a.Client
+	var supportQueue int
 	for i, s := range sims {
 		name := fmt.Sprintf("demo-%d", i+1)
-		err := c.Server.Create().
+		id, err := c.Server.Create().
 			SetName(name).SetAmiAddress(s.Addr()).SetAmiUsername("linkage").SetAmiSecret("demo").
 			SetTimezone("Europe/Moscow").SetEnabled(true).
 			SetTrunkPrefixes([]string{"PJSIP/trunk"}).SetTrunkContexts([]string{"from-trunk"}).
 			OnConflictColumns(server.FieldName).
 			UpdateAmiAddress().UpdateAmiUsername().UpdateAmiSecret().UpdateEnabled().
-			Exec(ctx)
+			ID(ctx)
 		if err != nil {
 			return fmt.Errorf("demo: register %s: %w", name, err)
+		}
+		for _, q := range demoQueues {
+			qid, err := c.Queue.Create().SetServerID(id).SetNumber(q).SetDisplayName(strings.ToUpper(q[:1])+q[1:]).
+				OnConflictColumns(queue.FieldServerID, queue.FieldNumber).Ignore().ID(ctx)
+			if err != nil {
+				return fmt.Errorf("demo: queue %s on %s: %w", q, name, err)
+			}
+			if i == 0 && q == "support" {
+				supportQueue = qid
+			}
+		}
+	}
+	users := []auth.NewUser{
+		{Login: "admin", DisplayName: "Admin", Roles: []string{auth.RoleAdmin}},
+		{Login: "supervisor", DisplayName: "Supervisor (support)", Roles: []string{auth.RoleSupervisor, auth.RoleListenRecordings},
+			Grant: auth.Grant{Queues: []auth.QueueGrant{{QueueID: supportQueue, Listen: true}}, AllGroups: true, AllGroupOperators: true}},
+		{Login: "operator", DisplayName: "Operator", Roles: []string{auth.RoleOperator}},
+	}
+	for _, u := range users {
+		u.Password, u.Language = password, "ru"
+		existing, err := c.User.Query().Where(user.Login(u.Login)).Only(ctx)
+		switch {
+		case ent.IsNotFound(err):
+			if _, _, err := a.Auth.CreateUser(ctx, u); err != nil {
+				return fmt.Errorf("demo: user %s: %w", u.Login, err)
+			}
+		case err != nil:
+			return err
+		default:
+			if _, err := a.Auth.SetPassword(ctx, existing.ID, password); err != nil {
+				return fmt.Errorf("demo: user %s: %w", u.Login, err)
+			}
 		}
 	}
 	return nil

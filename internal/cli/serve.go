@@ -13,7 +13,12 @@ import (
 
 // serverOptions parses the common server flags (serve, migrate, demo ...).
 func serverOptions(env *Env, name, synopsis string, args []string, extra func(fs *flag.FlagSet)) (config.Options, error) {
-	opts := config.Defaults()
+	return serverOptionsFrom(config.Defaults(), env, name, synopsis, args, extra)
+}
+
+// serverOptionsFrom is serverOptions with other built-in defaults (the demo listens on
+// loopback only unless told otherwise).
+func serverOptionsFrom(opts config.Options, env *Env, name, synopsis string, args []string, extra func(fs *flag.FlagSet)) (config.Options, error) {
 	if err := opts.ApplyEnv(env.Getenv); err != nil {
 		return opts, err
 	}

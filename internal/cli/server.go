@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"net"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -135,7 +134,7 @@ func serverAdd(ctx context.Context, env *Env, args []string) error {
 		}
 		s, err := c.Server.Create().SetName(name).SetAmiAddress(addr).SetAmiUsername(user).SetAmiSecret(secret).
 			SetTimezone(tz).SetEnabled(!disabled).
-			SetTrunkPrefixes(splitComma(trunkPrefixes)).SetTrunkContexts(splitComma(trunkContexts)).Save(ctx)
+			SetTrunkPrefixes(config.SplitList(trunkPrefixes)).SetTrunkContexts(config.SplitList(trunkContexts)).Save(ctx)
 		if ent.IsConstraintError(err) {
 			return fmt.Errorf("a server named %q exists already", name)
 		} else if err != nil {
@@ -181,30 +180,11 @@ func serverList(ctx context.Context, env *Env, c *ent.Client) error {
 }
 
 // withAdmin parses the database flags plus the command's own, opens the database
-// for administration and runs fn with a client.
+// for administration and runs fn as the system with a client.
 func withAdmin(ctx context.Context, env *Env, name string, args []string, flags func(*flag.FlagSet), fn func(context.Context, *ent.Client) error) error {
-	opts := config.Defaults()
-	if err := opts.ApplyEnv(env.Getenv); err != nil {
+	opts, err := serverOptions(env, name, serverUsage, args, flags)
+	if err != nil {
 		return err
 	}
-	fs := newFlagSet(env, name, serverUsage)
-	fs.StringVar(&opts.DataDir, "data-dir", opts.DataDir, "data directory of the private PostgreSQL cluster (env LINKAGE_DATA_DIR)")
-	fs.StringVar(&opts.DatabaseURL, "database-url", opts.DatabaseURL, "PostgreSQL URL (env DATABASE_URL)")
-	if flags != nil {
-		flags(fs)
-	}
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	log := opts.NewLogger(os.Stderr)
-	a := app.New(opts, log)
-	defer func() {
-		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opts.ShutdownTimeout)
-		defer cancel()
-		_ = a.Stop(stopCtx)
-	}()
-	if err := a.OpenAdmin(ctx); err != nil {
-		return err
-	}
-	return fn(ctx, a.Client)
+	return withAuth(ctx, env, opts, func(ctx context.Context, a *app.App) error { return fn(ctx, a.Client) })
 }

@@ -23,6 +23,8 @@ type Options struct {
 	LogLevel        string        // debug, info, warn, error
 	ShutdownTimeout time.Duration // how long a graceful stop may take in total
 	AllowedOrigins  []string      // extra browser origins allowed to open WebSockets
+	SessionIdle     time.Duration // a session unused this long ends
+	SessionMax      time.Duration // a session ends this long after sign-in
 }
 
 // Defaults returns the built-in defaults.
@@ -33,6 +35,8 @@ func Defaults() Options {
 		LogFormat:       "text",
 		LogLevel:        "info",
 		ShutdownTimeout: 15 * time.Second,
+		SessionIdle:     12 * time.Hour,
+		SessionMax:      7 * 24 * time.Hour,
 	}
 }
 
@@ -48,6 +52,8 @@ var EnvVars = []Env{
 	{"LINKAGE_LOG_LEVEL", "log-level"},
 	{"LINKAGE_SHUTDOWN_TIMEOUT", "shutdown-timeout"},
 	{"LINKAGE_ALLOWED_ORIGINS", "allowed-origins"},
+	{"LINKAGE_SESSION_IDLE", "session-idle"},
+	{"LINKAGE_SESSION_MAX", "session-max"},
 }
 
 // RegisterFlags binds o to fs. Environment variables become the flags' defaults,
@@ -59,8 +65,10 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.LogFormat, "log-format", o.LogFormat, "log format: text or json (env LINKAGE_LOG_FORMAT)")
 	fs.StringVar(&o.LogLevel, "log-level", o.LogLevel, "log level: debug, info, warn, error (env LINKAGE_LOG_LEVEL)")
 	fs.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", o.ShutdownTimeout, "deadline for a graceful stop (env LINKAGE_SHUTDOWN_TIMEOUT)")
+	fs.DurationVar(&o.SessionIdle, "session-idle", o.SessionIdle, "a session unused this long ends (env LINKAGE_SESSION_IDLE)")
+	fs.DurationVar(&o.SessionMax, "session-max", o.SessionMax, "a session ends this long after sign-in (env LINKAGE_SESSION_MAX)")
 	fs.Func("allowed-origins", "comma-separated browser origins (host patterns) allowed to open WebSocket subscriptions (env LINKAGE_ALLOWED_ORIGINS)", func(s string) error {
-		o.AllowedOrigins = splitList(s)
+		o.AllowedOrigins = SplitList(s)
 		return nil
 	})
 }
@@ -87,8 +95,20 @@ func (o *Options) ApplyEnv(getenv func(string) string) error {
 		}
 		o.ShutdownTimeout = d
 	}
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+	}{{"LINKAGE_SESSION_IDLE", &o.SessionIdle}, {"LINKAGE_SESSION_MAX", &o.SessionMax}} {
+		if v := getenv(d.name); v != "" {
+			x, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("%s: %w", d.name, err)
+			}
+			*d.dst = x
+		}
+	}
 	if v := getenv("LINKAGE_ALLOWED_ORIGINS"); v != "" {
-		o.AllowedOrigins = splitList(v)
+		o.AllowedOrigins = SplitList(v)
 	}
 	return nil
 }
@@ -110,6 +130,9 @@ func (o *Options) Validate() error {
 	}
 	if o.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("shutdown-timeout %s: must be positive", o.ShutdownTimeout))
+	}
+	if o.SessionIdle <= 0 || o.SessionMax <= 0 {
+		errs = append(errs, fmt.Errorf("session-idle %s, session-max %s: must be positive", o.SessionIdle, o.SessionMax))
 	}
 	return errors.Join(errs...)
 }
@@ -133,7 +156,8 @@ func (o *Options) NewLogger(w *os.File) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, ho))
 }
 
-func splitList(s string) []string {
+// SplitList splits a comma-separated flag value, dropping blanks.
+func SplitList(s string) []string {
 	var out []string
 	for _, p := range strings.Split(s, ",") {
 		if p = strings.TrimSpace(p); p != "" {
