@@ -79,9 +79,17 @@ func TestWebEndToEnd(t *testing.T) {
 	} else {
 		t.Log("this build has no `linkage seed`: reports show only the demo's own calls")
 	}
-	// Users for the access-control steps, when this build has them.
+	// Users for the access-control steps: the demo's own (admin, supervisor scoped to
+	// one queue, operator) when it has them, else made with `linkage user add`.
 	env := []string{"LINKAGE_URL=", "SCREENSHOTS=" + envOr("SCREENSHOTS", filepath.Join(root, "docs", "screenshots"))}
-	if hasCommand(ctx, bin, "user") {
+	demoArgs := []string{"demo", "--data-dir", data, "--speed", "60"}
+	if help, _ := exec.CommandContext(ctx, bin, "demo", "--help").CombinedOutput(); strings.Contains(string(help), "-demo-password") {
+		const pw = "e2e-Demo-Passw0rd!"
+		demoArgs = append(demoArgs, "--demo-password", pw)
+		for _, u := range []string{"admin", "supervisor", "operator"} {
+			env = append(env, fmt.Sprintf("E2E_%s=%s:%s", strings.ToUpper(u), u, pw))
+		}
+	} else if hasCommand(ctx, bin, "user") {
 		for _, u := range []struct{ login, role string }{{"e2e-supervisor", "supervisor"}, {"e2e-operator", "operator"}} {
 			pw := "e2e-" + u.role + "-Passw0rd!"
 			run(t, ctx, root, nil, strings.NewReader(pw+"\n"), bin, "user", "add", "--data-dir", data,
@@ -93,7 +101,7 @@ func TestWebEndToEnd(t *testing.T) {
 	}
 
 	addr := freeAddr(t)
-	demo := exec.CommandContext(ctx, bin, "demo", "--data-dir", data, "--listen", addr, "--speed", "60")
+	demo := exec.CommandContext(ctx, bin, append(demoArgs, "--listen", addr)...)
 	demo.Dir = root
 	var demoLog bytes.Buffer
 	demo.Stdout, demo.Stderr = &demoLog, &demoLog

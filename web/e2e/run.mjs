@@ -1,6 +1,8 @@
 // End-to-end test of the web app against a running `linkage demo` (LINKAGE_URL),
 // in Debian's Chromium. web/e2e_test.go starts the server and runs this; by hand:
-//   LINKAGE_URL=http://127.0.0.1:8080 E2E_SUPERVISOR=sup:secret E2E_OPERATOR=op:secret npm test
+//   LINKAGE_URL=http://127.0.0.1:8080 E2E_ADMIN=admin:pw E2E_SUPERVISOR=supervisor:pw E2E_OPERATOR=operator:pw npm test
+// The supervisor is checked for the menu and scope, then the admin (who sees the seeded
+// history too) goes through the screens, then the operator.
 // Each step says PASS, FAIL or SKIP (an API this server does not have yet) and why;
 // any FAIL exits 1. Screenshots of the main screens go to SCREENSHOTS (docs/screenshots).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,6 +16,7 @@ const shots = process.env.SCREENSHOTS || join(dirname(fileURLToPath(import.meta.
 const zone = process.env.E2E_TZ || 'Europe/Moscow';
 const liveWait = Number(process.env.E2E_LIVE_WAIT_MS || 90_000);
 const creds = (v) => (v ? { login: v.slice(0, v.indexOf(':')), password: v.slice(v.indexOf(':') + 1) } : null);
+const admin = creds(process.env.E2E_ADMIN);
 const supervisor = creds(process.env.E2E_SUPERVISOR);
 const operator = creds(process.env.E2E_OPERATOR);
 mkdirSync(shots, { recursive: true });
@@ -87,7 +90,21 @@ await step('sign in as supervisor', async () => {
   await signIn(supervisor);
   const nav = await page.getByRole('navigation').innerText();
   assert(/Summary|Сводный/.test(nav), 'supervisor menu lacks reports: ' + nav);
-  return 'menu: ' + nav.replace(/\s+/g, ' ');
+  let scope = '';
+  if (caps.live) {
+    await page.goto(base + '/live');
+    await page.getByTestId('queue').first().waitFor({ timeout: 30_000 }).catch(() => {});
+    scope = '; live board queues: ' + (await page.getByTestId('queue').evaluateAll((qs) => qs.map((q) => q.getAttribute('data-queue')).join(', ')));
+  }
+  if (admin) await signOut();
+  return 'menu: ' + nav.replace(/\s+/g, ' ') + scope;
+});
+
+await step('sign in as admin', async () => {
+  if (!caps.auth) return { skip: 'no access control yet' };
+  if (!admin) return { skip: 'E2E_ADMIN not given: the supervisor goes on' };
+  await signIn(admin);
+  return 'menu: ' + (await page.getByRole('navigation').innerText()).replace(/\s+/g, ' ');
 });
 
 await step('live board changes as simulated calls arrive', async () => {
