@@ -3,7 +3,7 @@ import type { ComponentChildren } from 'preact';
 import { handleUnauthenticated, onWSState, type WSState } from './api';
 import { currentLang, initialLang, setLang, t, type Lang } from './i18n';
 import { navigate, useLocation } from './router';
-import { can, canCalls, canLive, canReports, loadSession, logout, saveLanguage, type Session } from './session';
+import { can, canCalls, canLive, canReports, loadSession, logout, rememberLanguage, viewerLang, type Session } from './session';
 import { Login } from './pages/login';
 import { LiveBoard } from './pages/live';
 import { SummaryReport } from './pages/summary';
@@ -29,7 +29,7 @@ export function App() {
       await applyLang(initialLang());
       try {
         const s = await loadSession();
-        if (s && s !== 'open' && s.user.language && s.user.language !== currentLang()) await applyLang(s.user.language);
+        if (s && s !== 'open' && viewerLang(s) !== currentLang()) await applyLang(viewerLang(s));
         setSession(s);
       } catch (e) {
         setBootError(String((e as Error).message ?? e));
@@ -42,10 +42,7 @@ export function App() {
 
   const switchLang = async (l: Lang) => {
     await applyLang(l);
-    if (session && session !== 'open') {
-      session.user.language = l;
-      saveLanguage(session, l).catch(() => {}); // a user who may not edit their profile keeps it in this browser
-    }
+    if (session && session !== 'open') await rememberLanguage(session, l);
   };
 
   if (!session) {
@@ -55,7 +52,7 @@ export function App() {
         onLang={switchLang}
         error={bootError}
         onLogin={async (v) => {
-          if (v.user.language && v.user.language !== currentLang()) await applyLang(v.user.language);
+          if (viewerLang(v) !== currentLang()) await applyLang(viewerLang(v));
           setSession(v);
           if (path === '/login') navigate('/', true);
         }}

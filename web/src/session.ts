@@ -41,6 +41,31 @@ export async function logout() {
   }
 }
 
+/**
+ * The viewer's language: their choice on this browser when they could not save it
+ * to their profile (only user managers may edit users), else their profile's setting.
+ */
+export function viewerLang(v: Viewer): 'ru' | 'en' {
+  const local = localStorage.getItem('linkage.lang.user.' + v.user.id);
+  return local === 'ru' || local === 'en' ? local : v.user.language;
+}
+
+/** Keeps the viewer's language: in their profile when they may edit users, else on this browser. */
+export async function rememberLanguage(v: Viewer, lang: 'ru' | 'en') {
+  const key = 'linkage.lang.user.' + v.user.id;
+  if (can(v, 'users.manage')) {
+    try {
+      await saveLanguage(v, lang);
+      v.user.language = lang;
+      localStorage.removeItem(key);
+      return;
+    } catch {
+      /* fall back to this browser */
+    }
+  }
+  localStorage.setItem(key, lang);
+}
+
 export async function saveLanguage(v: Viewer, lang: 'ru' | 'en') {
   await gql('mutation SetLanguage($id: ID!, $lang: UserLanguage!) { updateUser(id: $id, input: { language: $lang }) { id language } }', {
     id: v.user.id,
