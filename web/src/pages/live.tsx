@@ -3,7 +3,7 @@
 // times in status tick locally from the server's "since" stamps.
 import { memo } from 'preact/compat';
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { gql, subscribe } from '../api';
+import { gql, onWSState, subscribe, type WSState } from '../api';
 import { Elapsed, serverNow, setClockSkew } from '../components/elapsed';
 import { fmtDur, fmtNum, fmtPct, t, zoneLabel } from '../i18n';
 
@@ -99,6 +99,11 @@ export function LiveBoard({ wall = false, source }: { wall?: boolean; source?: B
   const [ready, setReady] = useState(false);
   const [filter, setFilter] = useState('');
   const places = usePlaces();
+  // A board on a TV must never show stale figures as if they were live.
+  const [ws, setWS] = useState<WSState>('connecting');
+  const [everConnected, setEver] = useState(false);
+  useEffect(() => onWSState((s) => { setWS(s); if (s === 'connected') setEver(true); }), []);
+  const stale = everConnected && ws !== 'connected' && !source;
   const multiServer = places.server.size > 1 || new Set([...queues.values()].map((q) => q.server)).size > 1;
 
   useEffect(() => {
@@ -154,7 +159,7 @@ export function LiveBoard({ wall = false, source }: { wall?: boolean; source?: B
   }, [qs, operators]);
 
   return (
-    <div class={wall ? 'board wall' : 'board'} data-testid="live-board">
+    <div class={(wall ? 'board wall' : 'board') + (stale ? ' is-stale' : '')} data-testid="live-board">
       <div class="board-head">
         <h1>{t('Live board')}</h1>
         <p class="totals" aria-live="polite">
@@ -173,6 +178,7 @@ export function LiveBoard({ wall = false, source }: { wall?: boolean; source?: B
           <a class="button" href="/live/wall">{t('Wallboard')}</a>
         )}
       </div>
+      {stale && <p class="stale" role="alert">{t('Connection lost: the figures below may be out of date. Reconnecting…')}</p>}
       {error && <p class="error" role="alert">{t('Live data unavailable: {error}', { error })}</p>}
       {!ready && !error && <p class="muted" aria-busy="true">{t('Connecting to live data…')}</p>}
       {ready && !qs.length && <p class="muted">{t('No queues in your scope yet.')}</p>}
