@@ -200,7 +200,7 @@ await step('open a call and its journey', async () => {
   const rows = page.locator('[data-testid=calls-table] tbody tr');
   let pick = 0;
   for (let i = 0; i < Math.min(await rows.count(), 50); i++) {
-    if ((await rows.nth(i).locator('td').nth(5).innerText()).trim()) { pick = i; break; }
+    if ((await rows.nth(i).locator('td').nth(6).innerText()).trim()) { pick = i; break; }
   }
   await links.nth(pick).click();
   await page.getByTestId('timeline').waitFor({ timeout: 30_000 });

@@ -12,9 +12,9 @@ export interface CallRow {
   id: string; linkedid: string; start: string; answered: string | null; end: string; type: string; status: string; missedReason: string | null;
   callerNumber: string | null; callerName: string | null; dialed: string | null; calleeNumber: string | null;
   answeredByNumber: string | null; answeredByName: string | null; queues: string[] | null; missedByOperators: string[] | null;
-  hangupBy: string; waitSeconds: number; talkSeconds: number; holdSeconds: number; transferred: boolean; recordings: string[] | null; incomplete: boolean;
+  hangupBy: string; waitSeconds: number; talkSeconds: number; holdSeconds: number; talkWithoutHoldSeconds: number; transferred: boolean; recordings: string[] | null; incomplete: boolean;
 }
-export const CALL_FIELDS = 'id linkedid start answered end type status missedReason callerNumber callerName dialed calleeNumber answeredByNumber answeredByName queues missedByOperators hangupBy waitSeconds talkSeconds holdSeconds transferred recordings incomplete';
+export const CALL_FIELDS = 'id linkedid start answered end type status missedReason callerNumber callerName dialed calleeNumber answeredByNumber answeredByName queues missedByOperators hangupBy waitSeconds talkSeconds holdSeconds talkWithoutHoldSeconds transferred recordings incomplete';
 
 type SortField = 'START' | 'END' | 'WAIT' | 'TALK';
 const PAGE = 50;
@@ -119,6 +119,7 @@ export function CallList() {
             <table class="grid calls" data-testid="calls-table">
               <thead><tr>
                 {sortHeader('START', t('Start'))}
+                <th scope="col"><span class="sr-only">{t('Recording')}</span></th>
                 <th scope="col">{t('Type')}</th>
                 <th scope="col">{t('Status')}</th>
                 <th scope="col">{t('Caller')}</th>
@@ -128,6 +129,7 @@ export function CallList() {
                 <th scope="col">{t('Missed by')}</th>
                 {sortHeader('WAIT', t('Wait'))}
                 {sortHeader('TALK', t('Talk'))}
+                <th scope="col" class="num">{t('Talk w/o hold')}</th>
                 <th scope="col" class="num">{t('Hold')}</th>
                 {sortHeader('END', t('End'))}
                 <th scope="col">{t('Hung up')}</th>
@@ -137,6 +139,7 @@ export function CallList() {
                 {data.rows.map((c) => (
                   <tr key={c.id} class={c.status === 'missed' ? 'missed' : ''}>
                     <td class="num"><a href={`/calls/${encodeURIComponent(c.id)}`} data-testid="call-link">{fmtDateTime(c.start, period.tz)}</a></td>
+                    <td>{(c.recordings ?? []).length ? <span title={t('Recording')} aria-label={t('Recording')}>●</span> : null}</td>
                     <td>{typeLabel(c.type)}</td>
                     <td>{callStatusLabel(c.status)}{c.missedReason ? <span class="muted small"> ({c.missedReason})</span> : null}</td>
                     <td>{c.callerNumber || '—'}{c.callerName && c.callerName !== c.callerNumber ? <span class="muted small"> {c.callerName}</span> : null}</td>
@@ -146,13 +149,14 @@ export function CallList() {
                     <td class="small">{(c.missedByOperators ?? []).join(', ')}</td>
                     <td class="num">{fmtDur(c.waitSeconds)}</td>
                     <td class="num">{fmtDur(c.talkSeconds)}</td>
+                    <td class="num">{fmtDur(c.talkWithoutHoldSeconds)}</td>
                     <td class="num">{fmtDur(c.holdSeconds)}</td>
                     <td class="num">{fmtDateTime(c.end, period.tz)}</td>
                     <td>{hangupLabel(c.hangupBy)}</td>
                     <td>{c.transferred ? t('Yes') : ''}</td>
                   </tr>
                 ))}
-                {!data.rows.length && <tr><td colSpan={14} class="muted">{t('No calls match.')}</td></tr>}
+                {!data.rows.length && <tr><td colSpan={16} class="muted">{t('No calls match.')}</td></tr>}
               </tbody>
             </table>
           </div>
