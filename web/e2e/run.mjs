@@ -227,6 +227,34 @@ await step('switch language to Russian and back', async () => {
   await page.getByRole('navigation').getByText('Calls').waitFor();
 });
 
+await step('every control has a name and the menu works from the keyboard', async () => {
+  const pages = ['/live', ...(caps.reports ? ['/reports/summary', '/reports/operators', '/reports/queues', '/calls'] : [])];
+  const unnamed = [];
+  for (const p of pages) {
+    await page.goto(base + p);
+    await page.locator('main h1').first().waitFor();
+    await page.waitForTimeout(300);
+    unnamed.push(...(await page.locator('input, select, button, a[href]').evaluateAll((els, p) => els.filter((el) => {
+      const name = (el.labels && el.labels.length ? [...el.labels].map((l) => l.textContent).join(' ') : '') || el.getAttribute('aria-label') || el.getAttribute('title') || el.textContent;
+      return !name || !name.trim();
+    }).map((el) => `${p}: <${el.tagName.toLowerCase()} ${el.getAttribute('name') || el.getAttribute('type') || ''}>`), p)));
+  }
+  assert(!unnamed.length, 'controls without an accessible name: ' + unnamed.join(', '));
+  // Tab from the top: the skip link first, then the menu; Enter follows a link.
+  await page.goto(base + '/live');
+  await page.locator('main h1').first().waitFor();
+  await page.keyboard.press('Tab');
+  assert(await page.evaluate(() => document.activeElement?.classList.contains('skip')), 'the first Tab stop is not the skip link');
+  const target = caps.reports ? 'calls' : 'live';
+  for (let i = 0; i < 12; i++) {
+    await page.keyboard.press('Tab');
+    if (await page.evaluate((t) => document.activeElement?.getAttribute('href') === '/' + t, target)) break;
+  }
+  await page.keyboard.press('Enter');
+  await page.waitForURL('**/' + target + '**');
+  return `${pages.length} pages checked`;
+});
+
 await step('an operator finds no reports', async () => {
   if (!caps.auth) return { skip: 'no access control yet' };
   if (!operator) return { skip: 'E2E_OPERATOR not given' };
