@@ -20,6 +20,15 @@ export interface LiveOperator {
   queues: string[]; linkedid: string; incoming: number; outgoing: number; missed: number;
 }
 
+export interface ActiveCall {
+  server: string; linkedid: string; callerNumber: string; callerName: string; did: string; queue: string; queueId: string;
+  operatorId: string; operatorNumber: string; operatorName: string; state: string; since: string; started: string;
+}
+const CALL_FIELDS = 'server linkedid callerNumber callerName did queue queueId operatorId operatorNumber operatorName state since started';
+const cKey = (c: { server: string; linkedid: string }) => c.server + '/' + c.linkedid;
+
+const callStateLabel = (s: string) => ({ NEW: t('New'), QUEUED: t('In queue'), RINGING: t('Ringing'), TALKING: t('Talking now') } as Record<string, string>)[s] ?? s;
+
 const QUEUE_FIELDS = `server queueId name day slThresholdSeconds
   waiting { uniqueid number name since position }
   members { interface name operatorId status reason since paused inCall callsTaken }
@@ -54,18 +63,22 @@ export function apply<T>(prev: Map<string, T>, items: T[], snapshot: boolean, ke
 }
 
 export interface BoardSource {
-  start(onQueues: (qs: LiveQueue[], snapshot: boolean) => void, onOperators: (os: LiveOperator[], snapshot: boolean) => void, onError: (e: Error) => void): () => void;
+  start(onQueues: (qs: LiveQueue[], snapshot: boolean) => void, onOperators: (os: LiveOperator[], snapshot: boolean) => void, onError: (e: Error) => void,
+    onCalls?: (calls: ActiveCall[], ended: ActiveCall[], snapshot: boolean) => void): () => void;
 }
 
 const subscriptionSource: BoardSource = {
-  start(onQueues, onOperators, onError) {
+  start(onQueues, onOperators, onError, onCalls) {
     const u1 = subscribe<{ queueStats: { snapshot: boolean; queues: LiveQueue[] } }>(
       `subscription Queues { queueStats { snapshot queues { ${QUEUE_FIELDS} } } }`, undefined,
       (d) => onQueues(d.queueStats.queues, d.queueStats.snapshot), onError);
     const u2 = subscribe<{ operatorBoard: { snapshot: boolean; operators: LiveOperator[] } }>(
       `subscription Operators { operatorBoard { snapshot operators { ${OPERATOR_FIELDS} } } }`, undefined,
       (d) => onOperators(d.operatorBoard.operators, d.operatorBoard.snapshot), onError);
-    return () => { u1(); u2(); };
+    const u3 = onCalls ? subscribe<{ activeCalls: { snapshot: boolean; calls: ActiveCall[]; ended: ActiveCall[] } }>(
+      `subscription Calls { activeCalls { snapshot calls { ${CALL_FIELDS} } ended { ${CALL_FIELDS} } } }`, undefined,
+      (d) => onCalls(d.activeCalls.calls, d.activeCalls.ended, d.activeCalls.snapshot), () => {}) : () => {};
+    return () => { u1(); u2(); u3(); };
   },
 };
 
@@ -95,6 +108,7 @@ function noteServerTime(stamps: string[]) {
 export function LiveBoard({ wall = false, source }: { wall?: boolean; source?: BoardSource }) {
   const [queues, setQueues] = useState(new Map<string, LiveQueue>());
   const [operators, setOperators] = useState(new Map<string, LiveOperator>());
+  const [calls, setCalls] = useState(new Map<string, ActiveCall>());
   const [error, setError] = useState('');
   const [ready, setReady] = useState(false);
   const [filter, setFilter] = useState('');
@@ -120,8 +134,17 @@ export function LiveBoard({ wall = false, source }: { wall?: boolean; source?: B
         setOperators((prev) => apply(prev, os, snap, oKey));
       },
       (e) => setError(e.message || String(e)),
+      (cs, ended, snap) => {
+        noteServerTime(cs.map((c) => c.since));
+        setCalls((prev) => {
+          const next = apply(prev, cs, snap, cKey);
+          for (const c of ended) next.delete(cKey(c));
+          return next;
+        });
+      },
     );
   }, [source]);
+  const activeCalls = useMemo(() => [...calls.values()].sort((a, b) => a.started.localeCompare(b.started)), [calls]);
 
   const qs = useMemo(() => [...queues.values()].sort((a, b) => collator.compare(a.name, b.name) || collator.compare(a.server, b.server)), [queues]);
   const ops = useMemo(() => {
@@ -185,6 +208,37 @@ export function LiveBoard({ wall = false, source }: { wall?: boolean; source?: B
       <section class="queues" aria-label={t('Queues')}>
         {qs.map((q) => <QueueCard key={qKey(q)} q={q} zone={places.queueZone.get(q.queueId) || places.server.get(q.server)?.timezone || ''} server={multiServer ? places.server.get(q.server)?.name ?? q.server : ''} free={counts.get(qKey(q))![0]} talk={counts.get(qKey(q))![1]} paused={counts.get(qKey(q))![2]} wall={wall} />)}
       </section>
+      {!wall && activeCalls.length > 0 && (
+        <section class="active-calls" aria-labelledby="calls-title">
+          <h2 id="calls-title">{t('Calls now')} <span class="muted">({fmtNum(activeCalls.length)})</span></h2>
+          <div class="scroll">
+            <table class="grid" data-testid="active-calls">
+              <thead><tr>
+                <th scope="col">{t('Caller')}</th>
+                <th scope="col">{t('Dialed')}</th>
+                <th scope="col">{t('Queue')}</th>
+                <th scope="col">{t('Operator')}</th>
+                <th scope="col">{t('State')}</th>
+                <th scope="col" class="num">{t('In state')}</th>
+                <th scope="col" class="num">{t('Duration')}</th>
+              </tr></thead>
+              <tbody>
+                {activeCalls.map((c) => (
+                  <tr key={cKey(c)}>
+                    <th scope="row">{c.callerNumber || t('unknown number')}{c.callerName && c.callerName !== c.callerNumber ? <span class="muted small"> {c.callerName}</span> : null}</th>
+                    <td>{c.did}</td>
+                    <td>{c.queue}</td>
+                    <td>{c.operatorName || c.operatorNumber}</td>
+                    <td>{callStateLabel(c.state)}</td>
+                    <td class="num"><Elapsed since={c.since} /></td>
+                    <td class="num"><Elapsed since={c.started} /></td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </section>
+      )}
       {!wall && (
         <section class="operators" aria-labelledby="ops-title">
           <div class="section-head">
