@@ -38,6 +38,12 @@ export function App() {
     })();
   }, []);
 
+  // "/" (and "/login" once signed in) go to the first screen the viewer may use.
+  useEffect(() => {
+    if (!session || (path !== '/' && path !== '/login')) return;
+    navigate(canLive(session) ? '/live' : canCalls(session) ? '/calls' : canReports(session) ? '/reports/summary' : '/live', true);
+  }, [session, path]);
+
   if (session === undefined || !lang) return <div class="boot" aria-busy="true" />;
 
   const switchLang = async (l: Lang) => {
@@ -54,15 +60,9 @@ export function App() {
         onLogin={async (v) => {
           if (viewerLang(v) !== currentLang()) await applyLang(viewerLang(v));
           setSession(v);
-          if (path === '/login') navigate('/', true);
         }}
       />
     );
-  }
-
-  if (path === '/' || path === '/login') {
-    const home = canLive(session) ? '/live' : canCalls(session) ? '/calls' : canReports(session) ? '/reports/summary' : '/live';
-    queueMicrotask(() => navigate(home, true));
   }
 
   if (path === '/live/wall') {
