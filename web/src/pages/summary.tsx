@@ -23,7 +23,7 @@ const bucketLabel = (b: Bucket) => ({ HOUR: t('Hour'), DAY: t('Day'), WEEK: t('W
 const splitLabel = (s: Split) => ({ NONE: t('No split'), QUEUE: t('Queue'), OPERATOR: t('Operator'), GROUP: t('Group'), TYPE: t('Call type'), TRUNK: t('Trunk'), SERVER: t('Server') })[s];
 
 /** A bucket key as the reader expects it in their language. */
-export function fmtBucket(b: string, kind: Bucket): string {
+export function fmtBucket(b: string, kind: Bucket, multiDay = false): string {
   if (b === 'total') return t('Total');
   try {
     if (kind === 'DAY_OF_WEEK') {
@@ -33,7 +33,7 @@ export function fmtBucket(b: string, kind: Bucket): string {
     if (kind === 'HOUR_OF_DAY') return `${b}:00`;
     if (kind === 'DAY') return new Intl.DateTimeFormat(currentLang(), { day: 'numeric', month: 'short', timeZone: 'UTC' }).format(new Date(b + 'T00:00:00Z'));
     if (kind === 'MONTH') return new Intl.DateTimeFormat(currentLang(), { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(b + '-01T00:00:00Z'));
-    if (kind === 'HOUR') return b.slice(11) || b;
+    if (kind === 'HOUR') return multiDay ? b.slice(5) : b.slice(11) || b;
   } catch { /* fall through to the key itself */ }
   return b;
 }
@@ -132,6 +132,7 @@ function SummaryView({ data, bucket, split }: { data: { timeZone: string; from: 
     byBucket.set(r.bucket, b);
   }
   const keys = [...byBucket.keys()];
+  const multiDay = bucket === 'HOUR' && new Set(keys.map((k) => k.slice(0, 10))).size > 1;
   return (
     <section aria-labelledby="sum-res">
       <h2 id="sum-res" class="period-title">
@@ -146,7 +147,7 @@ function SummaryView({ data, bucket, split }: { data: { timeZone: string; from: 
         <div><dt>{t('Avg wait')}</dt><dd>{fmtDur(tot.averageWait)}</dd></div>
         <div><dt>{t('Avg talk')}</dt><dd>{fmtDur(tot.averageTalk)}</dd></div>
       </dl>
-      <BarChart title={t('Calls by {bucket}', { bucket: bucketLabel(bucket).toLowerCase() })} labels={keys.map((k) => fmtBucket(k, bucket))}
+      <BarChart title={t('Calls by {bucket}', { bucket: bucketLabel(bucket).toLowerCase() })} labels={keys.map((k) => fmtBucket(k, bucket, multiDay))}
         series={[
           { label: t('Answered'), color: COLORS.answered, values: keys.map((k) => byBucket.get(k)!.a) },
           { label: t('Missed'), color: COLORS.missed, values: keys.map((k) => byBucket.get(k)!.m) },
@@ -174,7 +175,7 @@ function SummaryView({ data, bucket, split }: { data: { timeZone: string; from: 
             </tr>
           </thead>
           <tbody>
-            {data.rows.map((r) => <SumRow r={r} bucket={bucket} split={split} />)}
+            {data.rows.map((r) => <SumRow r={r} bucket={bucket} split={split} multiDay={multiDay} />)}
             {!data.rows.length && <tr><td colSpan={14} class="muted">{t('No calls in this period.')}</td></tr>}
           </tbody>
           <tfoot><SumRow r={tot} bucket={bucket} split={split} total /></tfoot>
@@ -184,10 +185,10 @@ function SummaryView({ data, bucket, split }: { data: { timeZone: string; from: 
   );
 }
 
-function SumRow({ r, bucket, split, total }: { r: SummaryRow; bucket: Bucket; split: Split; total?: boolean }) {
+function SumRow({ r, bucket, split, total, multiDay }: { r: SummaryRow; bucket: Bucket; split: Split; total?: boolean; multiDay?: boolean }) {
   return (
     <tr class={total ? 'total' : ''}>
-      <th scope="row">{total ? t('Total') : fmtBucket(r.bucket, bucket)}</th>
+      <th scope="row">{total ? t('Total') : fmtBucket(r.bucket, bucket, multiDay)}</th>
       {split !== 'NONE' && <td>{total ? '' : r.splitName || '—'}</td>}
       <td class="num">{fmtNum(r.inboundAnswered)}</td>
       <td class="num">{fmtNum(r.inboundMissed)}</td>
