@@ -24,7 +24,7 @@ func (r *Resolver) viewerModel(ctx context.Context, v *auth.Viewer) (*model.View
 	m := &model.Viewer{
 		User:  u,
 		Roles: roleModels(v.Roles),
-		Scope: &model.Scope{All: v.Scope.All, QueueIDs: nonNil(v.Scope.QueueIDs), ListenQueueIDs: nonNil(v.Scope.ListenQueueIDs),
+		Scope: &model.ViewerScope{All: v.Scope.All, QueueIDs: nonNil(v.Scope.QueueIDs), ListenQueueIDs: nonNil(v.Scope.ListenQueueIDs),
 			GroupIDs: nonNil(v.Scope.GroupIDs), OperatorIDs: nonNil(v.Scope.OperatorIDs)},
 		Permissions: []string{},
 	}

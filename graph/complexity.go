@@ -5,6 +5,7 @@ import (
 
 	"github.com/linkage/linkage/ent"
 	"github.com/linkage/linkage/graph/generated"
+	"github.com/linkage/linkage/internal/report"
 )
 
 // Costs used by the complexity limit. A connection costs its page size times what
@@ -59,6 +60,9 @@ func complexity() generated.ComplexityRoot {
 	}
 	c.Query.APITokens = func(ch int, _ *int) int { return listCostFn(ch) }
 	c.Query.Nodes = func(ch int, ids []int) int { return 1 + len(ids)*ch }
+	c.Query.Calls = func(ch int, _ report.CallsInput, first *int, _ cursor) int { return pageCost(ch, first, nil) }
+	// A compact row is one value per column, however many columns: price it as one field.
+	c.Query.CallsCompact = func(_ int, _ report.CallsInput, first *int, _ cursor) int { return pageCost(1, first, nil) }
 	c.Server.Queues = func(ch int, _ cursor, first *int, _ cursor, last *int, _ *ent.QueueOrder, _ *ent.QueueWhereInput) int {
 		return pageCost(ch, first, last)
 	}

@@ -5,6 +5,7 @@ package graph
 import (
 	"github.com/linkage/linkage/auth"
 	"github.com/linkage/linkage/ent"
+	"github.com/linkage/linkage/internal/report"
 )
 
 // Resolver is the root resolver; it holds the dependencies every resolver may use.
@@ -12,4 +13,5 @@ type Resolver struct {
 	Client  *ent.Client
 	Auth    *auth.Service
 	Version string
+	Reports *report.Reports
 }

@@ -10,11 +10,14 @@ import (
 	"runtime"
 	"time"
 
+	"entgo.io/contrib/entgql"
 	"github.com/linkage/linkage/auth"
+	"github.com/linkage/linkage/auth/viewer"
 	"github.com/linkage/linkage/ent"
 	"github.com/linkage/linkage/ent/apitoken"
 	"github.com/linkage/linkage/graph/generated"
 	"github.com/linkage/linkage/graph/model"
+	"github.com/linkage/linkage/internal/report"
 )
 
 // Details is the resolver for the details field.
@@ -117,7 +120,77 @@ func (r *queryResolver) APITokens(ctx context.Context, userID *int) ([]*ent.APIT
 	return r.Auth.Tokens(ctx, deref(userID))
 }
 
+// SummaryReport is the resolver for the summaryReport field.
+func (r *queryResolver) SummaryReport(ctx context.Context, input report.SummaryInput) (*report.SummaryReport, error) {
+	sc, err := reportScope(ctx, viewer.ReportsRead)
+	if err != nil {
+		return nil, err
+	}
+	return r.Reports.Summary(ctx, sc, input)
+}
+
+// Calls is the resolver for the calls field.
+func (r *queryResolver) Calls(ctx context.Context, input report.CallsInput, first *int, after *entgql.Cursor[int]) (*report.CallList, error) {
+	sc, err := reportScope(ctx, viewer.CallsRead)
+	if err != nil {
+		return nil, err
+	}
+	return r.Reports.Calls(ctx, sc, input, first, after)
+}
+
+// CallsCompact is the resolver for the callsCompact field.
+func (r *queryResolver) CallsCompact(ctx context.Context, input report.CallsInput, first *int, after *entgql.Cursor[int]) (*report.CompactCalls, error) {
+	sc, err := reportScope(ctx, viewer.CallsRead)
+	if err != nil {
+		return nil, err
+	}
+	return r.Reports.CallsCompact(ctx, sc, input, first, after)
+}
+
+// Call is the resolver for the call field.
+func (r *queryResolver) Call(ctx context.Context, id int) (*report.CallJourney, error) {
+	sc, err := reportScope(ctx, viewer.CallsRead)
+	if err != nil {
+		return nil, err
+	}
+	return r.Reports.Call(ctx, sc, id)
+}
+
+// OperatorReport is the resolver for the operatorReport field.
+func (r *queryResolver) OperatorReport(ctx context.Context, input report.OperatorReportInput) (*report.OperatorReport, error) {
+	sc, err := reportScope(ctx, viewer.ReportsRead)
+	if err != nil {
+		return nil, err
+	}
+	return r.Reports.Operators(ctx, sc, input)
+}
+
+// QueueReport is the resolver for the queueReport field.
+func (r *queryResolver) QueueReport(ctx context.Context, input report.QueueReportInput) (*report.QueueReport, error) {
+	sc, err := reportScope(ctx, viewer.ReportsRead)
+	if err != nil {
+		return nil, err
+	}
+	return r.Reports.Queues(ctx, sc, input)
+}
+
 // Mutation returns generated.MutationResolver implementation.
 func (r *Resolver) Mutation() generated.MutationResolver { return &mutationResolver{r} }
 
 type mutationResolver struct{ *Resolver }
+
+// !!! WARNING !!!
+// The code below was going to be deleted when updating resolvers. It has been copied here so you have
+// one last chance to move it out of harms way if you want. There are two reasons this happens:
+//  - When renaming or deleting a resolver the old code will be put in here. You can safely delete
+//    it when you're done.
+//  - You have helper methods in this file. Move them out to keep these resolver files clean.
+/*
+	func (r *scopeResolver) ListenQueueIDs(ctx context.Context, obj *report.Scope) ([]int, error) {
+	panic(fmt.Errorf("not implemented: ListenQueueIDs - listenQueueIDs"))
+}
+func (r *scopeResolver) GroupIDs(ctx context.Context, obj *report.Scope) ([]int, error) {
+	panic(fmt.Errorf("not implemented: GroupIDs - groupIDs"))
+}
+func (r *Resolver) Scope() generated.ScopeResolver { return &scopeResolver{r} }
+*/

@@ -21,6 +21,7 @@ import (
 	"github.com/linkage/linkage/auth"
 	"github.com/linkage/linkage/ent"
 	"github.com/linkage/linkage/graph/generated"
+	"github.com/linkage/linkage/internal/report"
 )
 
 // ServerOptions tunes the GraphQL endpoint.
@@ -128,6 +129,11 @@ func presentError(ctx context.Context, err error, log *slog.Logger) *gqlerror.Er
 		setCode(e, CodeForbidden)
 	case errors.Is(err, auth.ErrInvalid):
 		e.Message = err.Error()
+		setCode(e, CodeBadInput)
+	case errors.As(err, new(*report.InputError)):
+		var ie *report.InputError
+		errors.As(err, &ie)
+		e.Message = ie.Msg
 		setCode(e, CodeBadInput)
 	case errors.As(err, new(*UserError)):
 		var ue *UserError

@@ -220,6 +220,11 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{CallLegsColumns[14], CallLegsColumns[5]},
 			},
+			{
+				Name:    "callleg_call_id",
+				Unique:  false,
+				Columns: []*schema.Column{CallLegsColumns[13]},
+			},
 		},
 	}
 	// CasbinRulesColumns holds the columns for the "casbin_rules" table.
@@ -409,6 +414,11 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{QueueAttemptsColumns[8], QueueAttemptsColumns[2]},
 			},
+			{
+				Name:    "queueattempt_call_id",
+				Unique:  false,
+				Columns: []*schema.Column{QueueAttemptsColumns[6]},
+			},
 		},
 	}
 	// QueueVisitsColumns holds the columns for the "queue_visits" table.
@@ -453,6 +463,11 @@ var (
 				Name:    "queuevisit_queue_id_joined_at",
 				Unique:  false,
 				Columns: []*schema.Column{QueueVisitsColumns[7], QueueVisitsColumns[1]},
+			},
+			{
+				Name:    "queuevisit_call_id",
+				Unique:  false,
+				Columns: []*schema.Column{QueueVisitsColumns[6]},
 			},
 		},
 	}

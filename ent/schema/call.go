@@ -123,7 +123,10 @@ func (CallLeg) Edges() []ent.Edge {
 
 // Indexes of CallLeg.
 func (CallLeg) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("operator_id", "answer_at")}
+	return []ent.Index{
+		index.Fields("operator_id", "answer_at"),
+		index.Fields("call_id"), // a call's journey; ON DELETE CASCADE
+	}
 }
 
 // QueueVisit is one stint of a caller in one queue, from join to leave.
@@ -154,7 +157,10 @@ func (QueueVisit) Edges() []ent.Edge {
 
 // Indexes of QueueVisit: queue reports filter by queue and join time.
 func (QueueVisit) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("queue_id", "joined_at")}
+	return []ent.Index{
+		index.Fields("queue_id", "joined_at"),
+		index.Fields("call_id"), // a call's journey and the call list's queue filter
+	}
 }
 
 // QueueAttempt is one ring of one operator for a queued caller.
@@ -185,7 +191,10 @@ func (QueueAttempt) Edges() []ent.Edge {
 
 // Indexes of QueueAttempt: "missed by operator" reports.
 func (QueueAttempt) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("operator_id", "ring_start")}
+	return []ent.Index{
+		index.Fields("operator_id", "ring_start"),
+		index.Fields("call_id"), // a call's journey; ON DELETE CASCADE
+	}
 }
 
 // OperatorStatusChange is one interval of an operator's status (free, paused with a

@@ -14,6 +14,7 @@ import (
 	"github.com/linkage/linkage/ent"
 	"github.com/linkage/linkage/ent/apitoken"
 	"github.com/linkage/linkage/graph/model"
+	"github.com/linkage/linkage/internal/report"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -132,6 +133,14 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	CallJourney struct {
+		Attempts  func(childComplexity int) int
+		Call      func(childComplexity int) int
+		Legs      func(childComplexity int) int
+		Transfers func(childComplexity int) int
+		Visits    func(childComplexity int) int
+	}
+
 	CallLeg struct {
 		AnswerAt               func(childComplexity int) int
 		Call                   func(childComplexity int) int
@@ -152,6 +161,30 @@ type ComplexityRoot struct {
 		TransferTo             func(childComplexity int) int
 		TransferType           func(childComplexity int) int
 		WaitSeconds            func(childComplexity int) int
+	}
+
+	CallList struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	CallListEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	CallTransfer struct {
+		Answered func(childComplexity int) int
+		By       func(childComplexity int) int
+		To       func(childComplexity int) int
+		Type     func(childComplexity int) int
+	}
+
+	CompactCalls struct {
+		Columns  func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+		Rows     func(childComplexity int) int
 	}
 
 	CreateAPITokenPayload struct {
@@ -236,6 +269,30 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	OperatorReport struct {
+		From     func(childComplexity int) int
+		Rows     func(childComplexity int) int
+		TimeZone func(childComplexity int) int
+		To       func(childComplexity int) int
+		Totals   func(childComplexity int) int
+	}
+
+	OperatorRow struct {
+		Answered        func(childComplexity int) int
+		AverageHold     func(childComplexity int) int
+		AverageTalk     func(childComplexity int) int
+		HoldSeconds     func(childComplexity int) int
+		LoggedInSeconds func(childComplexity int) int
+		Missed          func(childComplexity int) int
+		Name            func(childComplexity int) int
+		Number          func(childComplexity int) int
+		Occupancy       func(childComplexity int) int
+		OperatorID      func(childComplexity int) int
+		PausedSeconds   func(childComplexity int) int
+		Statuses        func(childComplexity int) int
+		TalkSeconds     func(childComplexity int) int
+	}
+
 	OperatorStatusChange struct {
 		From       func(childComplexity int) int
 		ID         func(childComplexity int) int
@@ -258,12 +315,18 @@ type ComplexityRoot struct {
 		APITokens      func(childComplexity int, userID *int) int
 		AuditLog       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AuditLogOrder, where *ent.AuditLogWhereInput) int
 		BuildInfo      func(childComplexity int) int
+		Call           func(childComplexity int, id int) int
+		Calls          func(childComplexity int, input report.CallsInput, first *int, after *entgql.Cursor[int]) int
+		CallsCompact   func(childComplexity int, input report.CallsInput, first *int, after *entgql.Cursor[int]) int
 		Node           func(childComplexity int, id int) int
 		Nodes          func(childComplexity int, ids []int) int
 		OperatorGroups func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OperatorGroupOrder, where *ent.OperatorGroupWhereInput) int
+		OperatorReport func(childComplexity int, input report.OperatorReportInput) int
 		Operators      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OperatorOrder, where *ent.OperatorWhereInput) int
+		QueueReport    func(childComplexity int, input report.QueueReportInput) int
 		Queues         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.QueueOrder, where *ent.QueueWhereInput) int
 		Servers        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ServerOrder, where *ent.ServerWhereInput) int
+		SummaryReport  func(childComplexity int, input report.SummaryInput) int
 		Trunks         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.TrunkOrder, where *ent.TrunkWhereInput) int
 		UserAccess     func(childComplexity int, userID int) int
 		Users          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) int
@@ -314,6 +377,32 @@ type ComplexityRoot struct {
 		QueueID func(childComplexity int) int
 	}
 
+	QueueReport struct {
+		From     func(childComplexity int) int
+		Rows     func(childComplexity int) int
+		TimeZone func(childComplexity int) int
+		To       func(childComplexity int) int
+		Totals   func(childComplexity int) int
+	}
+
+	QueueRow struct {
+		AbandonRate          func(childComplexity int) int
+		Abandoned            func(childComplexity int) int
+		Answered             func(childComplexity int) int
+		AnsweredInSL         func(childComplexity int) int
+		AverageSpeedOfAnswer func(childComplexity int) int
+		AverageWait          func(childComplexity int) int
+		LongestWait          func(childComplexity int) int
+		Name                 func(childComplexity int) int
+		Number               func(childComplexity int) int
+		QueueID              func(childComplexity int) int
+		Received             func(childComplexity int) int
+		SLThresholdSeconds   func(childComplexity int) int
+		ServiceLevel         func(childComplexity int) int
+		Unanswered           func(childComplexity int) int
+		WaitDistribution     func(childComplexity int) int
+	}
+
 	QueueVisit struct {
 		AnsweredBy   func(childComplexity int) int
 		AnsweredByID func(childComplexity int) int
@@ -327,14 +416,6 @@ type ComplexityRoot struct {
 		QueueID      func(childComplexity int) int
 		Result       func(childComplexity int) int
 		WaitSeconds  func(childComplexity int) int
-	}
-
-	Scope struct {
-		All            func(childComplexity int) int
-		GroupIDs       func(childComplexity int) int
-		ListenQueueIDs func(childComplexity int) int
-		OperatorIDs    func(childComplexity int) int
-		QueueIDs       func(childComplexity int) int
 	}
 
 	Server struct {
@@ -369,6 +450,41 @@ type ComplexityRoot struct {
 	SetPasswordPayload struct {
 		Password func(childComplexity int) int
 		User     func(childComplexity int) int
+	}
+
+	StatusTime struct {
+		Reason  func(childComplexity int) int
+		Seconds func(childComplexity int) int
+		Status  func(childComplexity int) int
+	}
+
+	SummaryReport struct {
+		From       func(childComplexity int) int
+		Rows       func(childComplexity int) int
+		TimeZone   func(childComplexity int) int
+		To         func(childComplexity int) int
+		Totals     func(childComplexity int) int
+		UsedRollup func(childComplexity int) int
+	}
+
+	SummaryRow struct {
+		AbandonRate     func(childComplexity int) int
+		Abandoned       func(childComplexity int) int
+		AnsweredInSL    func(childComplexity int) int
+		AverageTalk     func(childComplexity int) int
+		AverageWait     func(childComplexity int) int
+		Bucket          func(childComplexity int) int
+		BucketStart     func(childComplexity int) int
+		InboundAnswered func(childComplexity int) int
+		InboundMissed   func(childComplexity int) int
+		Internal        func(childComplexity int) int
+		LongestWait     func(childComplexity int) int
+		Outbound        func(childComplexity int) int
+		ServiceLevel    func(childComplexity int) int
+		SplitID         func(childComplexity int) int
+		SplitName       func(childComplexity int) int
+		TalkSeconds     func(childComplexity int) int
+		Transferred     func(childComplexity int) int
 	}
 
 	Trunk struct {
@@ -426,6 +542,22 @@ type ComplexityRoot struct {
 		Scope       func(childComplexity int) int
 		TokenID     func(childComplexity int) int
 		User        func(childComplexity int) int
+	}
+
+	ViewerScope struct {
+		All            func(childComplexity int) int
+		GroupIDs       func(childComplexity int) int
+		ListenQueueIDs func(childComplexity int) int
+		OperatorIDs    func(childComplexity int) int
+		QueueIDs       func(childComplexity int) int
+	}
+
+	WaitBucket struct {
+		Abandoned   func(childComplexity int) int
+		Answered    func(childComplexity int) int
+		FromSeconds func(childComplexity int) int
+		ToSeconds   func(childComplexity int) int
+		Unanswered  func(childComplexity int) int
 	}
 }
 
@@ -889,6 +1021,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CallEdge.Node(childComplexity), true
 
+	case "CallJourney.attempts":
+		if e.ComplexityRoot.CallJourney.Attempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallJourney.Attempts(childComplexity), true
+	case "CallJourney.call":
+		if e.ComplexityRoot.CallJourney.Call == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallJourney.Call(childComplexity), true
+	case "CallJourney.legs":
+		if e.ComplexityRoot.CallJourney.Legs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallJourney.Legs(childComplexity), true
+	case "CallJourney.transfers":
+		if e.ComplexityRoot.CallJourney.Transfers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallJourney.Transfers(childComplexity), true
+	case "CallJourney.visits":
+		if e.ComplexityRoot.CallJourney.Visits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallJourney.Visits(childComplexity), true
+
 	case "CallLeg.answerAt":
 		if e.ComplexityRoot.CallLeg.AnswerAt == nil {
 			break
@@ -1003,6 +1166,82 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CallLeg.WaitSeconds(childComplexity), true
+
+	case "CallList.edges":
+		if e.ComplexityRoot.CallList.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallList.Edges(childComplexity), true
+	case "CallList.pageInfo":
+		if e.ComplexityRoot.CallList.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallList.PageInfo(childComplexity), true
+	case "CallList.totalCount":
+		if e.ComplexityRoot.CallList.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallList.TotalCount(childComplexity), true
+
+	case "CallListEdge.cursor":
+		if e.ComplexityRoot.CallListEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallListEdge.Cursor(childComplexity), true
+	case "CallListEdge.node":
+		if e.ComplexityRoot.CallListEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallListEdge.Node(childComplexity), true
+
+	case "CallTransfer.answered":
+		if e.ComplexityRoot.CallTransfer.Answered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallTransfer.Answered(childComplexity), true
+	case "CallTransfer.by":
+		if e.ComplexityRoot.CallTransfer.By == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallTransfer.By(childComplexity), true
+	case "CallTransfer.to":
+		if e.ComplexityRoot.CallTransfer.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallTransfer.To(childComplexity), true
+	case "CallTransfer.type":
+		if e.ComplexityRoot.CallTransfer.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallTransfer.Type(childComplexity), true
+
+	case "CompactCalls.columns":
+		if e.ComplexityRoot.CompactCalls.Columns == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompactCalls.Columns(childComplexity), true
+	case "CompactCalls.pageInfo":
+		if e.ComplexityRoot.CompactCalls.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompactCalls.PageInfo(childComplexity), true
+	case "CompactCalls.rows":
+		if e.ComplexityRoot.CompactCalls.Rows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompactCalls.Rows(childComplexity), true
 
 	case "CreateAPITokenPayload.secret":
 		if e.ComplexityRoot.CreateAPITokenPayload.Secret == nil {
@@ -1354,6 +1593,116 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.OperatorGroupEdge.Node(childComplexity), true
 
+	case "OperatorReport.from":
+		if e.ComplexityRoot.OperatorReport.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperatorReport.From(childComplexity), true
+	case "OperatorReport.rows":
+		if e.ComplexityRoot.OperatorReport.Rows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperatorReport.Rows(childComplexity), true
+	case "OperatorReport.timeZone":
+		if e.ComplexityRoot.OperatorReport.TimeZone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperatorReport.TimeZone(childComplexity), true
+	case "OperatorReport.to":
+		if e.ComplexityRoot.OperatorReport.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperatorReport.To(childComplexity), true
+	case "OperatorReport.totals":
+		if e.ComplexityRoot.OperatorReport.Totals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperatorReport.Totals(childComplexity), true
+
+	case "OperatorRow.answered":
+		if e.ComplexityRoot.OperatorRow.Answered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperatorRow.Answered(childComplexity), true
+	case "OperatorRow.averageHold":
+		if e.ComplexityRoot.OperatorRow.AverageHold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperatorRow.AverageHold(childComplexity), true
+	case "OperatorRow.averageTalk":
+		if e.ComplexityRoot.OperatorRow.AverageTalk == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperatorRow.AverageTalk(childComplexity), true
+	case "OperatorRow.holdSeconds":
+		if e.ComplexityRoot.OperatorRow.HoldSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperatorRow.HoldSeconds(childComplexity), true
+	case "OperatorRow.loggedInSeconds":
+		if e.ComplexityRoot.OperatorRow.LoggedInSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperatorRow.LoggedInSeconds(childComplexity), true
+	case "OperatorRow.missed":
+		if e.ComplexityRoot.OperatorRow.Missed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperatorRow.Missed(childComplexity), true
+	case "OperatorRow.name":
+		if e.ComplexityRoot.OperatorRow.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperatorRow.Name(childComplexity), true
+	case "OperatorRow.number":
+		if e.ComplexityRoot.OperatorRow.Number == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperatorRow.Number(childComplexity), true
+	case "OperatorRow.occupancy":
+		if e.ComplexityRoot.OperatorRow.Occupancy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperatorRow.Occupancy(childComplexity), true
+	case "OperatorRow.operatorID":
+		if e.ComplexityRoot.OperatorRow.OperatorID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperatorRow.OperatorID(childComplexity), true
+	case "OperatorRow.pausedSeconds":
+		if e.ComplexityRoot.OperatorRow.PausedSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperatorRow.PausedSeconds(childComplexity), true
+	case "OperatorRow.statuses":
+		if e.ComplexityRoot.OperatorRow.Statuses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperatorRow.Statuses(childComplexity), true
+	case "OperatorRow.talkSeconds":
+		if e.ComplexityRoot.OperatorRow.TalkSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperatorRow.TalkSeconds(childComplexity), true
+
 	case "OperatorStatusChange.from":
 		if e.ComplexityRoot.OperatorStatusChange.From == nil {
 			break
@@ -1456,6 +1805,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.BuildInfo(childComplexity), true
+	case "Query.call":
+		if e.ComplexityRoot.Query.Call == nil {
+			break
+		}
+
+		args, err := ec.field_Query_call_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Call(childComplexity, args["id"].(int)), true
+	case "Query.calls":
+		if e.ComplexityRoot.Query.Calls == nil {
+			break
+		}
+
+		args, err := ec.field_Query_calls_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Calls(childComplexity, args["input"].(report.CallsInput), args["first"].(*int), args["after"].(*entgql.Cursor[int])), true
+	case "Query.callsCompact":
+		if e.ComplexityRoot.Query.CallsCompact == nil {
+			break
+		}
+
+		args, err := ec.field_Query_callsCompact_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CallsCompact(childComplexity, args["input"].(report.CallsInput), args["first"].(*int), args["after"].(*entgql.Cursor[int])), true
 
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
@@ -1490,6 +1872,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.OperatorGroups(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.OperatorGroupOrder), args["where"].(*ent.OperatorGroupWhereInput)), true
+	case "Query.operatorReport":
+		if e.ComplexityRoot.Query.OperatorReport == nil {
+			break
+		}
+
+		args, err := ec.field_Query_operatorReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.OperatorReport(childComplexity, args["input"].(report.OperatorReportInput)), true
 	case "Query.operators":
 		if e.ComplexityRoot.Query.Operators == nil {
 			break
@@ -1501,6 +1894,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Operators(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.OperatorOrder), args["where"].(*ent.OperatorWhereInput)), true
+	case "Query.queueReport":
+		if e.ComplexityRoot.Query.QueueReport == nil {
+			break
+		}
+
+		args, err := ec.field_Query_queueReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.QueueReport(childComplexity, args["input"].(report.QueueReportInput)), true
 	case "Query.queues":
 		if e.ComplexityRoot.Query.Queues == nil {
 			break
@@ -1523,6 +1927,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Servers(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.ServerOrder), args["where"].(*ent.ServerWhereInput)), true
+	case "Query.summaryReport":
+		if e.ComplexityRoot.Query.SummaryReport == nil {
+			break
+		}
+
+		args, err := ec.field_Query_summaryReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SummaryReport(childComplexity, args["input"].(report.SummaryInput)), true
 	case "Query.trunks":
 		if e.ComplexityRoot.Query.Trunks == nil {
 			break
@@ -1742,6 +2157,128 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.QueueGrant.QueueID(childComplexity), true
 
+	case "QueueReport.from":
+		if e.ComplexityRoot.QueueReport.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueReport.From(childComplexity), true
+	case "QueueReport.rows":
+		if e.ComplexityRoot.QueueReport.Rows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueReport.Rows(childComplexity), true
+	case "QueueReport.timeZone":
+		if e.ComplexityRoot.QueueReport.TimeZone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueReport.TimeZone(childComplexity), true
+	case "QueueReport.to":
+		if e.ComplexityRoot.QueueReport.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueReport.To(childComplexity), true
+	case "QueueReport.totals":
+		if e.ComplexityRoot.QueueReport.Totals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueReport.Totals(childComplexity), true
+
+	case "QueueRow.abandonRate":
+		if e.ComplexityRoot.QueueRow.AbandonRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueRow.AbandonRate(childComplexity), true
+	case "QueueRow.abandoned":
+		if e.ComplexityRoot.QueueRow.Abandoned == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueRow.Abandoned(childComplexity), true
+	case "QueueRow.answered":
+		if e.ComplexityRoot.QueueRow.Answered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueRow.Answered(childComplexity), true
+	case "QueueRow.answeredInSL":
+		if e.ComplexityRoot.QueueRow.AnsweredInSL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueRow.AnsweredInSL(childComplexity), true
+	case "QueueRow.averageSpeedOfAnswer":
+		if e.ComplexityRoot.QueueRow.AverageSpeedOfAnswer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueRow.AverageSpeedOfAnswer(childComplexity), true
+	case "QueueRow.averageWait":
+		if e.ComplexityRoot.QueueRow.AverageWait == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueRow.AverageWait(childComplexity), true
+	case "QueueRow.longestWait":
+		if e.ComplexityRoot.QueueRow.LongestWait == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueRow.LongestWait(childComplexity), true
+	case "QueueRow.name":
+		if e.ComplexityRoot.QueueRow.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueRow.Name(childComplexity), true
+	case "QueueRow.number":
+		if e.ComplexityRoot.QueueRow.Number == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueRow.Number(childComplexity), true
+	case "QueueRow.queueID":
+		if e.ComplexityRoot.QueueRow.QueueID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueRow.QueueID(childComplexity), true
+	case "QueueRow.received":
+		if e.ComplexityRoot.QueueRow.Received == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueRow.Received(childComplexity), true
+	case "QueueRow.slThresholdSeconds":
+		if e.ComplexityRoot.QueueRow.SLThresholdSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueRow.SLThresholdSeconds(childComplexity), true
+	case "QueueRow.serviceLevel":
+		if e.ComplexityRoot.QueueRow.ServiceLevel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueRow.ServiceLevel(childComplexity), true
+	case "QueueRow.unanswered":
+		if e.ComplexityRoot.QueueRow.Unanswered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueRow.Unanswered(childComplexity), true
+	case "QueueRow.waitDistribution":
+		if e.ComplexityRoot.QueueRow.WaitDistribution == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueRow.WaitDistribution(childComplexity), true
+
 	case "QueueVisit.answeredBy":
 		if e.ComplexityRoot.QueueVisit.AnsweredBy == nil {
 			break
@@ -1814,37 +2351,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.QueueVisit.WaitSeconds(childComplexity), true
-
-	case "Scope.all":
-		if e.ComplexityRoot.Scope.All == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Scope.All(childComplexity), true
-	case "Scope.groupIDs":
-		if e.ComplexityRoot.Scope.GroupIDs == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Scope.GroupIDs(childComplexity), true
-	case "Scope.listenQueueIDs":
-		if e.ComplexityRoot.Scope.ListenQueueIDs == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Scope.ListenQueueIDs(childComplexity), true
-	case "Scope.operatorIDs":
-		if e.ComplexityRoot.Scope.OperatorIDs == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Scope.OperatorIDs(childComplexity), true
-	case "Scope.queueIDs":
-		if e.ComplexityRoot.Scope.QueueIDs == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Scope.QueueIDs(childComplexity), true
 
 	case "Server.amiAddress":
 		if e.ComplexityRoot.Server.AmiAddress == nil {
@@ -1996,6 +2502,165 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SetPasswordPayload.User(childComplexity), true
+
+	case "StatusTime.reason":
+		if e.ComplexityRoot.StatusTime.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatusTime.Reason(childComplexity), true
+	case "StatusTime.seconds":
+		if e.ComplexityRoot.StatusTime.Seconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatusTime.Seconds(childComplexity), true
+	case "StatusTime.status":
+		if e.ComplexityRoot.StatusTime.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatusTime.Status(childComplexity), true
+
+	case "SummaryReport.from":
+		if e.ComplexityRoot.SummaryReport.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SummaryReport.From(childComplexity), true
+	case "SummaryReport.rows":
+		if e.ComplexityRoot.SummaryReport.Rows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SummaryReport.Rows(childComplexity), true
+	case "SummaryReport.timeZone":
+		if e.ComplexityRoot.SummaryReport.TimeZone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SummaryReport.TimeZone(childComplexity), true
+	case "SummaryReport.to":
+		if e.ComplexityRoot.SummaryReport.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SummaryReport.To(childComplexity), true
+	case "SummaryReport.totals":
+		if e.ComplexityRoot.SummaryReport.Totals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SummaryReport.Totals(childComplexity), true
+	case "SummaryReport.usedRollup":
+		if e.ComplexityRoot.SummaryReport.UsedRollup == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SummaryReport.UsedRollup(childComplexity), true
+
+	case "SummaryRow.abandonRate":
+		if e.ComplexityRoot.SummaryRow.AbandonRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SummaryRow.AbandonRate(childComplexity), true
+	case "SummaryRow.abandoned":
+		if e.ComplexityRoot.SummaryRow.Abandoned == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SummaryRow.Abandoned(childComplexity), true
+	case "SummaryRow.answeredInSL":
+		if e.ComplexityRoot.SummaryRow.AnsweredInSL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SummaryRow.AnsweredInSL(childComplexity), true
+	case "SummaryRow.averageTalk":
+		if e.ComplexityRoot.SummaryRow.AverageTalk == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SummaryRow.AverageTalk(childComplexity), true
+	case "SummaryRow.averageWait":
+		if e.ComplexityRoot.SummaryRow.AverageWait == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SummaryRow.AverageWait(childComplexity), true
+	case "SummaryRow.bucket":
+		if e.ComplexityRoot.SummaryRow.Bucket == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SummaryRow.Bucket(childComplexity), true
+	case "SummaryRow.bucketStart":
+		if e.ComplexityRoot.SummaryRow.BucketStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SummaryRow.BucketStart(childComplexity), true
+	case "SummaryRow.inboundAnswered":
+		if e.ComplexityRoot.SummaryRow.InboundAnswered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SummaryRow.InboundAnswered(childComplexity), true
+	case "SummaryRow.inboundMissed":
+		if e.ComplexityRoot.SummaryRow.InboundMissed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SummaryRow.InboundMissed(childComplexity), true
+	case "SummaryRow.internal":
+		if e.ComplexityRoot.SummaryRow.Internal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SummaryRow.Internal(childComplexity), true
+	case "SummaryRow.longestWait":
+		if e.ComplexityRoot.SummaryRow.LongestWait == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SummaryRow.LongestWait(childComplexity), true
+	case "SummaryRow.outbound":
+		if e.ComplexityRoot.SummaryRow.Outbound == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SummaryRow.Outbound(childComplexity), true
+	case "SummaryRow.serviceLevel":
+		if e.ComplexityRoot.SummaryRow.ServiceLevel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SummaryRow.ServiceLevel(childComplexity), true
+	case "SummaryRow.splitID":
+		if e.ComplexityRoot.SummaryRow.SplitID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SummaryRow.SplitID(childComplexity), true
+	case "SummaryRow.splitName":
+		if e.ComplexityRoot.SummaryRow.SplitName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SummaryRow.SplitName(childComplexity), true
+	case "SummaryRow.talkSeconds":
+		if e.ComplexityRoot.SummaryRow.TalkSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SummaryRow.TalkSeconds(childComplexity), true
+	case "SummaryRow.transferred":
+		if e.ComplexityRoot.SummaryRow.Transferred == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SummaryRow.Transferred(childComplexity), true
 
 	case "Trunk.createdAt":
 		if e.ComplexityRoot.Trunk.CreatedAt == nil {
@@ -2203,6 +2868,68 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Viewer.User(childComplexity), true
 
+	case "ViewerScope.all":
+		if e.ComplexityRoot.ViewerScope.All == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ViewerScope.All(childComplexity), true
+	case "ViewerScope.groupIDs":
+		if e.ComplexityRoot.ViewerScope.GroupIDs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ViewerScope.GroupIDs(childComplexity), true
+	case "ViewerScope.listenQueueIDs":
+		if e.ComplexityRoot.ViewerScope.ListenQueueIDs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ViewerScope.ListenQueueIDs(childComplexity), true
+	case "ViewerScope.operatorIDs":
+		if e.ComplexityRoot.ViewerScope.OperatorIDs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ViewerScope.OperatorIDs(childComplexity), true
+	case "ViewerScope.queueIDs":
+		if e.ComplexityRoot.ViewerScope.QueueIDs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ViewerScope.QueueIDs(childComplexity), true
+
+	case "WaitBucket.abandoned":
+		if e.ComplexityRoot.WaitBucket.Abandoned == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WaitBucket.Abandoned(childComplexity), true
+	case "WaitBucket.answered":
+		if e.ComplexityRoot.WaitBucket.Answered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WaitBucket.Answered(childComplexity), true
+	case "WaitBucket.fromSeconds":
+		if e.ComplexityRoot.WaitBucket.FromSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WaitBucket.FromSeconds(childComplexity), true
+	case "WaitBucket.toSeconds":
+		if e.ComplexityRoot.WaitBucket.ToSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WaitBucket.ToSeconds(childComplexity), true
+	case "WaitBucket.unanswered":
+		if e.ComplexityRoot.WaitBucket.Unanswered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WaitBucket.Unanswered(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -2217,25 +2944,32 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CallLegWhereInput", ec.unmarshalInputCallLegWhereInput),
 			graphql.NewInputUnmarshaler("CallOrder", ec.unmarshalInputCallOrder),
 			graphql.NewInputUnmarshaler("CallWhereInput", ec.unmarshalInputCallWhereInput),
+			graphql.NewInputUnmarshaler("CallsInput", ec.unmarshalInputCallsInput),
 			graphql.NewInputUnmarshaler("CreateUserInput", ec.unmarshalInputCreateUserInput),
 			graphql.NewInputUnmarshaler("GrantInput", ec.unmarshalInputGrantInput),
 			graphql.NewInputUnmarshaler("OperatorGroupOrder", ec.unmarshalInputOperatorGroupOrder),
 			graphql.NewInputUnmarshaler("OperatorGroupWhereInput", ec.unmarshalInputOperatorGroupWhereInput),
 			graphql.NewInputUnmarshaler("OperatorOrder", ec.unmarshalInputOperatorOrder),
+			graphql.NewInputUnmarshaler("OperatorReportInput", ec.unmarshalInputOperatorReportInput),
 			graphql.NewInputUnmarshaler("OperatorStatusChangeWhereInput", ec.unmarshalInputOperatorStatusChangeWhereInput),
 			graphql.NewInputUnmarshaler("OperatorWhereInput", ec.unmarshalInputOperatorWhereInput),
+			graphql.NewInputUnmarshaler("PeriodInput", ec.unmarshalInputPeriodInput),
 			graphql.NewInputUnmarshaler("QueueAttemptWhereInput", ec.unmarshalInputQueueAttemptWhereInput),
 			graphql.NewInputUnmarshaler("QueueGrantInput", ec.unmarshalInputQueueGrantInput),
 			graphql.NewInputUnmarshaler("QueueOrder", ec.unmarshalInputQueueOrder),
+			graphql.NewInputUnmarshaler("QueueReportInput", ec.unmarshalInputQueueReportInput),
 			graphql.NewInputUnmarshaler("QueueVisitWhereInput", ec.unmarshalInputQueueVisitWhereInput),
 			graphql.NewInputUnmarshaler("QueueWhereInput", ec.unmarshalInputQueueWhereInput),
+			graphql.NewInputUnmarshaler("ReportFilter", ec.unmarshalInputReportFilter),
 			graphql.NewInputUnmarshaler("ServerOrder", ec.unmarshalInputServerOrder),
 			graphql.NewInputUnmarshaler("ServerWhereInput", ec.unmarshalInputServerWhereInput),
+			graphql.NewInputUnmarshaler("SummaryInput", ec.unmarshalInputSummaryInput),
 			graphql.NewInputUnmarshaler("TrunkOrder", ec.unmarshalInputTrunkOrder),
 			graphql.NewInputUnmarshaler("TrunkWhereInput", ec.unmarshalInputTrunkWhereInput),
 			graphql.NewInputUnmarshaler("UpdateUserInput", ec.unmarshalInputUpdateUserInput),
 			graphql.NewInputUnmarshaler("UserOrder", ec.unmarshalInputUserOrder),
 			graphql.NewInputUnmarshaler("UserWhereInput", ec.unmarshalInputUserWhereInput),
+			graphql.NewInputUnmarshaler("WorkingHoursInput", ec.unmarshalInputWorkingHoursInput),
 		)
 	}
 	first := true
@@ -2345,7 +3079,7 @@ enum Role {
 }
 
 "What a viewer may see, resolved to ids."
-type Scope {
+type ViewerScope {
   "Unrestricted (Admin)."
   all: Boolean!
   queueIDs: [ID!]!
@@ -2361,7 +3095,7 @@ type Viewer {
   roles: [Role!]!
   "Actions the viewer's roles (and token) allow, e.g. calls.read."
   permissions: [String!]!
-  scope: Scope!
+  scope: ViewerScope!
   "Set when the viewer uses an API token."
   tokenID: ID
 }
@@ -2481,6 +3215,261 @@ type Mutation {
 
   createAPIToken(userID: ID!, name: String!, scope: APITokenScope!, expiresAt: Time): CreateAPITokenPayload!
   revokeAPIToken(id: ID!): APIToken!
+}
+
+# ---- Reports (internal/report). Every report takes a period and a time zone: the
+# explicit timeZone, else the selected queue's when exactly one queue is selected,
+# else UTC. Presets resolve in that zone.
+
+"Any JSON value (the cells of compact rows)."
+scalar Any
+
+"A period relative to now, in the report's time zone. Weeks start on Monday."
+enum PeriodPreset {
+  TODAY
+  YESTERDAY
+  THIS_WEEK
+  THIS_MONTH
+  LAST_7_DAYS
+  LAST_30_DAYS
+}
+
+"A report's period: a preset, or an explicit [from, to)."
+input PeriodInput {
+  preset: PeriodPreset
+  from: Time
+  to: Time
+}
+
+"Only what happened on these ISO weekdays (1 = Monday; empty = every day) between from and to (HH:MM, local; to is exclusive)."
+input WorkingHoursInput {
+  days: [Int!]
+  from: String!
+  to: String!
+}
+
+"Narrows a report. Empty lists mean all."
+input ReportFilter {
+  queueIDs: [ID!]
+  operatorIDs: [ID!]
+  groupIDs: [ID!]
+  serverIDs: [ID!]
+  trunkIDs: [ID!]
+  types: [CallType!]
+}
+
+enum SummaryBucket {
+  HOUR
+  DAY
+  WEEK
+  MONTH
+  DAY_OF_WEEK
+  HOUR_OF_DAY
+}
+
+enum SummarySplit {
+  NONE
+  QUEUE
+  OPERATOR
+  GROUP
+  TYPE
+  TRUNK
+  SERVER
+}
+
+input SummaryInput {
+  period: PeriodInput!
+  timeZone: String
+  workingHours: WorkingHoursInput
+  bucket: SummaryBucket = DAY
+  splitBy: SummarySplit = NONE
+  filter: ReportFilter
+}
+
+"""
+The calls summary. A call counts in the bucket of its start, for the last queue it
+visited and the operator who answered or placed it. Waits, talk, service level and
+abandon rate are over external incoming calls.
+"""
+type SummaryReport {
+  timeZone: String!
+  from: Time!
+  to: Time!
+  rows: [SummaryRow!]!
+  totals: SummaryRow!
+  "Whether whole hours came from the hourly rollup (the result is the same either way)."
+  usedRollup: Boolean!
+}
+
+type SummaryRow {
+  "2026-03-29 (day), 2026-03-29 09:00 (hour), 2026-W13, 2026-03, 1..7 (ISO weekday), 00..23; total for the totals row."
+  bucket: String!
+  bucketStart: Time
+  splitID: ID
+  splitName: String
+  inboundAnswered: Int!
+  inboundMissed: Int!
+  abandoned: Int!
+  outbound: Int!
+  internal: Int!
+  transferred: Int!
+  answeredInSL: Int!
+  talkSeconds: Int!
+  "Percentage of incoming calls answered within their queue's threshold."
+  serviceLevel: Float
+  averageWait: Float
+  longestWait: Int!
+  averageTalk: Float
+  "Percentage of incoming calls the caller abandoned."
+  abandonRate: Float
+}
+
+input CallsInput {
+  period: PeriodInput!
+  timeZone: String
+  filter: ReportFilter
+  "Part of the caller, callee, dialed or answering number, or a whole linkedid."
+  search: String
+  statuses: [CallStatus!]
+  hangupBy: [CallHangupBy!]
+  transferred: Boolean
+  waitMin: Int
+  waitMax: Int
+  talkMin: Int
+  talkMax: Int
+  "Default: start, newest first."
+  orderBy: CallOrder
+}
+
+"A page of the call list (forward pagination)."
+type CallList {
+  edges: [CallListEdge!]!
+  pageInfo: PageInfo!
+  "Counted only when asked for."
+  totalCount: Int!
+}
+
+type CallListEdge {
+  node: Call!
+  cursor: Cursor!
+}
+
+"The call list as tuples: column names once, then one array per call (times as Unix seconds)."
+type CompactCalls {
+  columns: [String!]!
+  rows: [[Any]!]!
+  pageInfo: PageInfo!
+}
+
+"A call with everything that happened to it."
+type CallJourney {
+  call: Call!
+  legs: [CallLeg!]!
+  visits: [QueueVisit!]!
+  attempts: [QueueAttempt!]!
+  transfers: [CallTransfer!]!
+}
+
+type CallTransfer {
+  type: String!
+  by: String!
+  to: String!
+  answered: Boolean!
+}
+
+input OperatorReportInput {
+  period: PeriodInput!
+  timeZone: String
+  filter: ReportFilter
+}
+
+type OperatorReport {
+  timeZone: String!
+  from: Time!
+  to: Time!
+  rows: [OperatorRow!]!
+  totals: OperatorRow!
+}
+
+"""
+One operator's period: legs answered, queue rings not answered (no answer, busy,
+rejected), talk and hold, time per status and pause reason, logged-in time (every
+status but loggedout) and occupancy (talk over logged-in minus paused, %).
+"""
+type OperatorRow {
+  operatorID: ID
+  number: String!
+  name: String!
+  answered: Int!
+  missed: Int!
+  talkSeconds: Int!
+  holdSeconds: Int!
+  averageTalk: Float
+  averageHold: Float
+  loggedInSeconds: Int!
+  pausedSeconds: Int!
+  occupancy: Float
+  statuses: [StatusTime!]!
+}
+
+type StatusTime {
+  status: String!
+  reason: String!
+  seconds: Int!
+}
+
+input QueueReportInput {
+  period: PeriodInput!
+  timeZone: String
+  filter: ReportFilter
+  "Upper bounds in seconds of the wait-time distribution; default 10, 20, 30, 60, 120, 300."
+  waitBuckets: [Int!]
+}
+
+type QueueReport {
+  timeZone: String!
+  from: Time!
+  to: Time!
+  rows: [QueueRow!]!
+  totals: QueueRow!
+}
+
+"Queue visits (a caller's stint in a queue) that began in the period."
+type QueueRow {
+  queueID: ID
+  number: String!
+  name: String!
+  slThresholdSeconds: Int
+  received: Int!
+  answered: Int!
+  abandoned: Int!
+  "Ended otherwise: timeout, empty, full, transferred out."
+  unanswered: Int!
+  answeredInSL: Int!
+  serviceLevel: Float
+  averageSpeedOfAnswer: Float
+  averageWait: Float
+  longestWait: Int!
+  abandonRate: Float
+  waitDistribution: [WaitBucket!]!
+}
+
+"Visits whose wait was in [fromSeconds, toSeconds)."
+type WaitBucket {
+  fromSeconds: Int!
+  toSeconds: Int
+  answered: Int!
+  abandoned: Int!
+  unanswered: Int!
+}
+
+extend type Query {
+  summaryReport(input: SummaryInput!): SummaryReport!
+  calls(input: CallsInput!, first: Int = 50, after: Cursor): CallList!
+  callsCompact(input: CallsInput!, first: Int = 50, after: Cursor): CompactCalls!
+  call(id: ID!): CallJourney
+  operatorReport(input: OperatorReportInput!): OperatorReport!
+  queueReport(input: QueueReportInput!): QueueReport!
 }
 `, BuiltIn: false},
 	{Name: "../ent.graphqls", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
@@ -5541,6 +6530,22 @@ func (ec *executionContext) childFields_CallEdge(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type CallEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_CallJourney(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "call":
+		return ec.fieldContext_CallJourney_call(ctx, field)
+	case "legs":
+		return ec.fieldContext_CallJourney_legs(ctx, field)
+	case "visits":
+		return ec.fieldContext_CallJourney_visits(ctx, field)
+	case "attempts":
+		return ec.fieldContext_CallJourney_attempts(ctx, field)
+	case "transfers":
+		return ec.fieldContext_CallJourney_transfers(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CallJourney", field.Name)
+}
+
 func (ec *executionContext) childFields_CallLeg(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -5583,6 +6588,54 @@ func (ec *executionContext) childFields_CallLeg(ctx context.Context, field graph
 		return ec.fieldContext_CallLeg_queue(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CallLeg", field.Name)
+}
+
+func (ec *executionContext) childFields_CallList(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CallList_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CallList_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_CallList_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CallList", field.Name)
+}
+
+func (ec *executionContext) childFields_CallListEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_CallListEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_CallListEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CallListEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CallTransfer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "type":
+		return ec.fieldContext_CallTransfer_type(ctx, field)
+	case "by":
+		return ec.fieldContext_CallTransfer_by(ctx, field)
+	case "to":
+		return ec.fieldContext_CallTransfer_to(ctx, field)
+	case "answered":
+		return ec.fieldContext_CallTransfer_answered(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CallTransfer", field.Name)
+}
+
+func (ec *executionContext) childFields_CompactCalls(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "columns":
+		return ec.fieldContext_CompactCalls_columns(ctx, field)
+	case "rows":
+		return ec.fieldContext_CompactCalls_rows(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CompactCalls_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CompactCalls", field.Name)
 }
 
 func (ec *executionContext) childFields_CreateAPITokenPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5723,6 +6776,54 @@ func (ec *executionContext) childFields_OperatorGroupEdge(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type OperatorGroupEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_OperatorReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "timeZone":
+		return ec.fieldContext_OperatorReport_timeZone(ctx, field)
+	case "from":
+		return ec.fieldContext_OperatorReport_from(ctx, field)
+	case "to":
+		return ec.fieldContext_OperatorReport_to(ctx, field)
+	case "rows":
+		return ec.fieldContext_OperatorReport_rows(ctx, field)
+	case "totals":
+		return ec.fieldContext_OperatorReport_totals(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OperatorReport", field.Name)
+}
+
+func (ec *executionContext) childFields_OperatorRow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "operatorID":
+		return ec.fieldContext_OperatorRow_operatorID(ctx, field)
+	case "number":
+		return ec.fieldContext_OperatorRow_number(ctx, field)
+	case "name":
+		return ec.fieldContext_OperatorRow_name(ctx, field)
+	case "answered":
+		return ec.fieldContext_OperatorRow_answered(ctx, field)
+	case "missed":
+		return ec.fieldContext_OperatorRow_missed(ctx, field)
+	case "talkSeconds":
+		return ec.fieldContext_OperatorRow_talkSeconds(ctx, field)
+	case "holdSeconds":
+		return ec.fieldContext_OperatorRow_holdSeconds(ctx, field)
+	case "averageTalk":
+		return ec.fieldContext_OperatorRow_averageTalk(ctx, field)
+	case "averageHold":
+		return ec.fieldContext_OperatorRow_averageHold(ctx, field)
+	case "loggedInSeconds":
+		return ec.fieldContext_OperatorRow_loggedInSeconds(ctx, field)
+	case "pausedSeconds":
+		return ec.fieldContext_OperatorRow_pausedSeconds(ctx, field)
+	case "occupancy":
+		return ec.fieldContext_OperatorRow_occupancy(ctx, field)
+	case "statuses":
+		return ec.fieldContext_OperatorRow_statuses(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OperatorRow", field.Name)
+}
+
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hasNextPage":
@@ -5825,6 +6926,58 @@ func (ec *executionContext) childFields_QueueGrant(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type QueueGrant", field.Name)
 }
 
+func (ec *executionContext) childFields_QueueReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "timeZone":
+		return ec.fieldContext_QueueReport_timeZone(ctx, field)
+	case "from":
+		return ec.fieldContext_QueueReport_from(ctx, field)
+	case "to":
+		return ec.fieldContext_QueueReport_to(ctx, field)
+	case "rows":
+		return ec.fieldContext_QueueReport_rows(ctx, field)
+	case "totals":
+		return ec.fieldContext_QueueReport_totals(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type QueueReport", field.Name)
+}
+
+func (ec *executionContext) childFields_QueueRow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "queueID":
+		return ec.fieldContext_QueueRow_queueID(ctx, field)
+	case "number":
+		return ec.fieldContext_QueueRow_number(ctx, field)
+	case "name":
+		return ec.fieldContext_QueueRow_name(ctx, field)
+	case "slThresholdSeconds":
+		return ec.fieldContext_QueueRow_slThresholdSeconds(ctx, field)
+	case "received":
+		return ec.fieldContext_QueueRow_received(ctx, field)
+	case "answered":
+		return ec.fieldContext_QueueRow_answered(ctx, field)
+	case "abandoned":
+		return ec.fieldContext_QueueRow_abandoned(ctx, field)
+	case "unanswered":
+		return ec.fieldContext_QueueRow_unanswered(ctx, field)
+	case "answeredInSL":
+		return ec.fieldContext_QueueRow_answeredInSL(ctx, field)
+	case "serviceLevel":
+		return ec.fieldContext_QueueRow_serviceLevel(ctx, field)
+	case "averageSpeedOfAnswer":
+		return ec.fieldContext_QueueRow_averageSpeedOfAnswer(ctx, field)
+	case "averageWait":
+		return ec.fieldContext_QueueRow_averageWait(ctx, field)
+	case "longestWait":
+		return ec.fieldContext_QueueRow_longestWait(ctx, field)
+	case "abandonRate":
+		return ec.fieldContext_QueueRow_abandonRate(ctx, field)
+	case "waitDistribution":
+		return ec.fieldContext_QueueRow_waitDistribution(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type QueueRow", field.Name)
+}
+
 func (ec *executionContext) childFields_QueueVisit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -5853,22 +7006,6 @@ func (ec *executionContext) childFields_QueueVisit(ctx context.Context, field gr
 		return ec.fieldContext_QueueVisit_answeredBy(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type QueueVisit", field.Name)
-}
-
-func (ec *executionContext) childFields_Scope(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-	switch field.Name {
-	case "all":
-		return ec.fieldContext_Scope_all(ctx, field)
-	case "queueIDs":
-		return ec.fieldContext_Scope_queueIDs(ctx, field)
-	case "listenQueueIDs":
-		return ec.fieldContext_Scope_listenQueueIDs(ctx, field)
-	case "groupIDs":
-		return ec.fieldContext_Scope_groupIDs(ctx, field)
-	case "operatorIDs":
-		return ec.fieldContext_Scope_operatorIDs(ctx, field)
-	}
-	return nil, fmt.Errorf("no field named %q was found under type Scope", field.Name)
 }
 
 func (ec *executionContext) childFields_Server(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5937,6 +7074,76 @@ func (ec *executionContext) childFields_SetPasswordPayload(ctx context.Context, 
 		return ec.fieldContext_SetPasswordPayload_password(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SetPasswordPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_StatusTime(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "status":
+		return ec.fieldContext_StatusTime_status(ctx, field)
+	case "reason":
+		return ec.fieldContext_StatusTime_reason(ctx, field)
+	case "seconds":
+		return ec.fieldContext_StatusTime_seconds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StatusTime", field.Name)
+}
+
+func (ec *executionContext) childFields_SummaryReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "timeZone":
+		return ec.fieldContext_SummaryReport_timeZone(ctx, field)
+	case "from":
+		return ec.fieldContext_SummaryReport_from(ctx, field)
+	case "to":
+		return ec.fieldContext_SummaryReport_to(ctx, field)
+	case "rows":
+		return ec.fieldContext_SummaryReport_rows(ctx, field)
+	case "totals":
+		return ec.fieldContext_SummaryReport_totals(ctx, field)
+	case "usedRollup":
+		return ec.fieldContext_SummaryReport_usedRollup(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SummaryReport", field.Name)
+}
+
+func (ec *executionContext) childFields_SummaryRow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "bucket":
+		return ec.fieldContext_SummaryRow_bucket(ctx, field)
+	case "bucketStart":
+		return ec.fieldContext_SummaryRow_bucketStart(ctx, field)
+	case "splitID":
+		return ec.fieldContext_SummaryRow_splitID(ctx, field)
+	case "splitName":
+		return ec.fieldContext_SummaryRow_splitName(ctx, field)
+	case "inboundAnswered":
+		return ec.fieldContext_SummaryRow_inboundAnswered(ctx, field)
+	case "inboundMissed":
+		return ec.fieldContext_SummaryRow_inboundMissed(ctx, field)
+	case "abandoned":
+		return ec.fieldContext_SummaryRow_abandoned(ctx, field)
+	case "outbound":
+		return ec.fieldContext_SummaryRow_outbound(ctx, field)
+	case "internal":
+		return ec.fieldContext_SummaryRow_internal(ctx, field)
+	case "transferred":
+		return ec.fieldContext_SummaryRow_transferred(ctx, field)
+	case "answeredInSL":
+		return ec.fieldContext_SummaryRow_answeredInSL(ctx, field)
+	case "talkSeconds":
+		return ec.fieldContext_SummaryRow_talkSeconds(ctx, field)
+	case "serviceLevel":
+		return ec.fieldContext_SummaryRow_serviceLevel(ctx, field)
+	case "averageWait":
+		return ec.fieldContext_SummaryRow_averageWait(ctx, field)
+	case "longestWait":
+		return ec.fieldContext_SummaryRow_longestWait(ctx, field)
+	case "averageTalk":
+		return ec.fieldContext_SummaryRow_averageTalk(ctx, field)
+	case "abandonRate":
+		return ec.fieldContext_SummaryRow_abandonRate(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SummaryRow", field.Name)
 }
 
 func (ec *executionContext) childFields_Trunk(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6051,6 +7258,38 @@ func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphq
 		return ec.fieldContext_Viewer_tokenID(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Viewer", field.Name)
+}
+
+func (ec *executionContext) childFields_ViewerScope(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "all":
+		return ec.fieldContext_ViewerScope_all(ctx, field)
+	case "queueIDs":
+		return ec.fieldContext_ViewerScope_queueIDs(ctx, field)
+	case "listenQueueIDs":
+		return ec.fieldContext_ViewerScope_listenQueueIDs(ctx, field)
+	case "groupIDs":
+		return ec.fieldContext_ViewerScope_groupIDs(ctx, field)
+	case "operatorIDs":
+		return ec.fieldContext_ViewerScope_operatorIDs(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ViewerScope", field.Name)
+}
+
+func (ec *executionContext) childFields_WaitBucket(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "fromSeconds":
+		return ec.fieldContext_WaitBucket_fromSeconds(ctx, field)
+	case "toSeconds":
+		return ec.fieldContext_WaitBucket_toSeconds(ctx, field)
+	case "answered":
+		return ec.fieldContext_WaitBucket_answered(ctx, field)
+	case "abandoned":
+		return ec.fieldContext_WaitBucket_abandoned(ctx, field)
+	case "unanswered":
+		return ec.fieldContext_WaitBucket_unanswered(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WaitBucket", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -83,17 +83,6 @@ type QueueGrantInput struct {
 	Listen  bool `json:"listen"`
 }
 
-// What a viewer may see, resolved to ids.
-type Scope struct {
-	// Unrestricted (Admin).
-	All      bool  `json:"all"`
-	QueueIDs []int `json:"queueIDs"`
-	// Queues whose recordings the viewer may hear.
-	ListenQueueIDs []int `json:"listenQueueIDs"`
-	GroupIDs       []int `json:"groupIDs"`
-	OperatorIDs    []int `json:"operatorIDs"`
-}
-
 type SetPasswordPayload struct {
 	User *ent.User `json:"user"`
 	// The generated password, shown once; null when one was given.
@@ -118,10 +107,21 @@ type Viewer struct {
 	User  *ent.User `json:"user"`
 	Roles []Role    `json:"roles"`
 	// Actions the viewer's roles (and token) allow, e.g. calls.read.
-	Permissions []string `json:"permissions"`
-	Scope       *Scope   `json:"scope"`
+	Permissions []string     `json:"permissions"`
+	Scope       *ViewerScope `json:"scope"`
 	// Set when the viewer uses an API token.
 	TokenID *int `json:"tokenID,omitempty"`
+}
+
+// What a viewer may see, resolved to ids.
+type ViewerScope struct {
+	// Unrestricted (Admin).
+	All      bool  `json:"all"`
+	QueueIDs []int `json:"queueIDs"`
+	// Queues whose recordings the viewer may hear.
+	ListenQueueIDs []int `json:"listenQueueIDs"`
+	GroupIDs       []int `json:"groupIDs"`
+	OperatorIDs    []int `json:"operatorIDs"`
 }
 
 // A role from the field. What each may do is the built-in policy (auth/policy.csv).

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"time"
 
@@ -10,8 +11,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/linkage/linkage/auth"
+	"github.com/linkage/linkage/auth/viewer"
 	"github.com/linkage/linkage/graph"
 	"github.com/linkage/linkage/internal/dbschema"
+	"github.com/linkage/linkage/internal/httpgzip"
+	"github.com/linkage/linkage/internal/report"
 	"github.com/linkage/linkage/web"
 )
 
@@ -21,14 +26,19 @@ func (a *App) routes() http.Handler {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := newHTTPMetrics(reg)
 
-	gql := a.Auth.Middleware(graph.NewHandler(&graph.Resolver{Client: a.Client, Auth: a.Auth, Version: Version}, graph.ServerOptions{
+	reports := report.New(a.DB, a.Client)
+	gql := a.Auth.Middleware(graph.NewHandler(&graph.Resolver{Client: a.Client, Auth: a.Auth, Version: Version, Reports: reports}, graph.ServerOptions{
 		OriginPatterns: a.opts.AllowedOrigins,
 		WebsocketInit:  a.Auth.WebsocketInit,
 		Logger:         a.log.With("component", "graphql"),
 	}))
 	mux := http.NewServeMux()
 	handle := func(pattern, name string, h http.Handler) { mux.Handle(pattern, m.instrument(name, h)) }
-	handle("/graphql", "graphql", gql)
+	handle("/graphql", "graphql", httpgzip.Handler(gql))
+	report.Register(func(p, name string, h http.Handler) {
+		handle(p, name, a.Auth.Middleware(exportGate(httpgzip.Handler(h))))
+	}, reports,
+		func(r *http.Request) report.Scope { return graph.ReportScope(auth.ScopeFromContext(r.Context())) }, a.log.With("component", "export"))
 	handle("GET /graphiql", "graphiql", graph.GraphiQL("/graphql"))
 	handle("GET /healthz", "healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -37,6 +47,26 @@ func (a *App) routes() http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	handle("/", "web", web.Handler()) // the web app: every path no other route claims
 	return mux
+}
+
+// exportGate lets only viewers with the export permission through, and records
+// every export in the audit log (who took which data, when, from where).
+func exportGate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := auth.Can(r.Context(), viewer.ExportsCreate, "*"); err != nil {
+			code := http.StatusForbidden
+			if errors.Is(err, auth.ErrUnauthenticated) {
+				code = http.StatusUnauthorized
+			}
+			http.Error(w, http.StatusText(code), code)
+			return
+		}
+		if err := auth.Audit(r.Context(), "export.create", r.URL.Path, map[string]any{"query": r.URL.RawQuery}); err != nil {
+			http.Error(w, "export: audit log unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // ready answers 200 only when the database answers and has every migration this

@@ -38,6 +38,7 @@ func commands() []command {
 		{"sim", "run simulated Asterisk servers (AMI over TCP) with a call-center model", runSim},
 		{"user", "add a user or set a password (first admin, recovery)", runUser},
 		{"version", "print the version", runVersion},
+		{"seed", "generate a realistic dataset in bulk (benchmarks, demos)", runSeed},
 	}
 }
 
