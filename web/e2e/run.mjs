@@ -104,6 +104,11 @@ await step('sign in as admin', async () => {
   if (!caps.auth) return { skip: 'no access control yet' };
   if (!admin) return { skip: 'E2E_ADMIN not given: the supervisor goes on' };
   await signIn(admin);
+  // The demo users' language is Russian; the screenshots are in English (and one in Russian below).
+  if ((await page.getByTestId('lang').inputValue()) !== 'en') {
+    await page.getByTestId('lang').selectOption('en');
+    await page.getByRole('navigation').getByText('Calls').waitFor();
+  }
   return 'menu: ' + (await page.getByRole('navigation').innerText()).replace(/\s+/g, ' ');
 });
 
