@@ -14,4 +14,7 @@ type Resolver struct {
 	Auth    *auth.Service
 	Version string
 	Reports *report.Reports
+	// Live serves the live-monitoring queries and subscriptions (graph/live.go);
+	// nil answers them with an error.
+	Live *Live
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"entgo.io/contrib/entgql"
+	"github.com/linkage/linkage/ami/live"
 	"github.com/linkage/linkage/auth"
 	"github.com/linkage/linkage/auth/viewer"
 	"github.com/linkage/linkage/ent"
@@ -174,23 +175,95 @@ func (r *queryResolver) QueueReport(ctx context.Context, input report.QueueRepor
 	return r.Reports.Queues(ctx, sc, input)
 }
 
-// Mutation returns generated.MutationResolver implementation.
-func (r *Resolver) Mutation() generated.MutationResolver { return &mutationResolver{r} }
-
-type mutationResolver struct{ *Resolver }
-
 // !!! WARNING !!!
 // The code below was going to be deleted when updating resolvers. It has been copied here so you have
 // one last chance to move it out of harms way if you want. There are two reasons this happens:
-//  - When renaming or deleting a resolver the old code will be put in here. You can safely delete
-//    it when you're done.
-//  - You have helper methods in this file. Move them out to keep these resolver files clean.
-/*
-	func (r *scopeResolver) ListenQueueIDs(ctx context.Context, obj *report.Scope) ([]int, error) {
-	panic(fmt.Errorf("not implemented: ListenQueueIDs - listenQueueIDs"))
+//
+//   - When renaming or deleting a resolver the old code will be put in here. You can safely delete
+//     it when you're done.
+//
+//   - You have helper methods in this file. Move them out to keep these resolver files clean.
+//
+//     func (r *scopeResolver) ListenQueueIDs(ctx context.Context, obj *report.Scope) ([]int, error) {
+//     panic(fmt.Errorf("not implemented: ListenQueueIDs - listenQueueIDs"))
+//     }
+//
+//     func (r *scopeResolver) GroupIDs(ctx context.Context, obj *report.Scope) ([]int, error) {
+//     panic(fmt.Errorf("not implemented: GroupIDs - groupIDs"))
+//     }
+//
+// func (r *Resolver) Scope() generated.ScopeResolver { return &scopeResolver{r} }
+//
+// QueueStatsNow is the resolver for the queueStatsNow field.
+func (r *queryResolver) QueueStatsNow(ctx context.Context, queueIds []int) ([]*live.QueueStats, error) {
+	h, sc, err := r.live(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return live.Items(h.Snapshot(live.TopicQueue, live.QueueFilter(sc, queueIds)), func(c *live.Change) *live.QueueStats { return c.Queue }), nil
 }
-func (r *scopeResolver) GroupIDs(ctx context.Context, obj *report.Scope) ([]int, error) {
-	panic(fmt.Errorf("not implemented: GroupIDs - groupIDs"))
+
+// OperatorBoardNow is the resolver for the operatorBoardNow field.
+func (r *queryResolver) OperatorBoardNow(ctx context.Context, filter *live.OperatorFilter) ([]*live.OperatorState, error) {
+	h, sc, err := r.live(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return live.Items(h.Snapshot(live.TopicOperator, live.OperatorBoardFilter(sc, filter)), func(c *live.Change) *live.OperatorState { return c.Operator }), nil
 }
-func (r *Resolver) Scope() generated.ScopeResolver { return &scopeResolver{r} }
-*/
+
+// ActiveCallsNow is the resolver for the activeCallsNow field.
+func (r *queryResolver) ActiveCallsNow(ctx context.Context, filter *live.CallFilter) ([]*live.ActiveCall, error) {
+	h, sc, err := r.live(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return live.Items(h.Snapshot(live.TopicCall, live.CallsFilter(sc, filter)), func(c *live.Change) *live.ActiveCall { return c.Call }), nil
+}
+
+// QueueStats is the resolver for the queueStats field.
+func (r *subscriptionResolver) QueueStats(ctx context.Context, queueIds []int) (<-chan *live.QueuesUpdate, error) {
+	h, sc, err := r.live(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return live.Watch(ctx, h, live.TopicQueue, live.QueueFilter(sc, queueIds), live.ToQueues), nil
+}
+
+// OperatorBoard is the resolver for the operatorBoard field.
+func (r *subscriptionResolver) OperatorBoard(ctx context.Context, filter *live.OperatorFilter) (<-chan *live.OperatorsUpdate, error) {
+	h, sc, err := r.live(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return live.Watch(ctx, h, live.TopicOperator, live.OperatorBoardFilter(sc, filter), live.ToOperators), nil
+}
+
+// ActiveCalls is the resolver for the activeCalls field.
+func (r *subscriptionResolver) ActiveCalls(ctx context.Context, filter *live.CallFilter) (<-chan *live.CallsUpdate, error) {
+	h, sc, err := r.live(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return live.Watch(ctx, h, live.TopicCall, live.CallsFilter(sc, filter), live.ToCalls), nil
+}
+
+// CallEvents is the resolver for the callEvents field.
+func (r *subscriptionResolver) CallEvents(ctx context.Context, filter *live.CallFilter) (<-chan *live.CallEvent, error) {
+	h, sc, err := r.live(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return live.Watch(ctx, h, live.TopicEvent, live.CallsFilter(sc, filter), live.ToEvents), nil
+}
+
+// Mutation returns generated.MutationResolver implementation.
+func (r *Resolver) Mutation() generated.MutationResolver { return &mutationResolver{r} }
+
+// Subscription returns generated.SubscriptionResolver implementation.
+func (r *Resolver) Subscription() generated.SubscriptionResolver { return &subscriptionResolver{r} }
+
+type (
+	mutationResolver     struct{ *Resolver }
+	subscriptionResolver struct{ *Resolver }
+)

@@ -11,6 +11,7 @@ import (
 
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/linkage/linkage/ami/live"
 	"github.com/linkage/linkage/ent"
 	"github.com/linkage/linkage/ent/apitoken"
 	"github.com/linkage/linkage/graph/model"
@@ -30,6 +31,7 @@ type ResolverRoot interface {
 	AuditLog() AuditLogResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	Subscription() SubscriptionResolver
 }
 
 type DirectiveRoot struct {
@@ -47,6 +49,28 @@ type ComplexityRoot struct {
 		Scope      func(childComplexity int) int
 		User       func(childComplexity int) int
 		UserID     func(childComplexity int) int
+	}
+
+	ActiveCall struct {
+		CallerName     func(childComplexity int) int
+		CallerNumber   func(childComplexity int) int
+		DID            func(childComplexity int) int
+		Linkedid       func(childComplexity int) int
+		OperatorID     func(childComplexity int) int
+		OperatorName   func(childComplexity int) int
+		OperatorNumber func(childComplexity int) int
+		Queue          func(childComplexity int) int
+		QueueID        func(childComplexity int) int
+		Server         func(childComplexity int) int
+		Since          func(childComplexity int) int
+		Started        func(childComplexity int) int
+		State          func(childComplexity int) int
+	}
+
+	ActiveCallsUpdate struct {
+		Calls    func(childComplexity int) int
+		Ended    func(childComplexity int) int
+		Snapshot func(childComplexity int) int
 	}
 
 	AuditLog struct {
@@ -133,6 +157,23 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	CallEvent struct {
+		CallID         func(childComplexity int) int
+		CallerName     func(childComplexity int) int
+		CallerNumber   func(childComplexity int) int
+		DID            func(childComplexity int) int
+		Kind           func(childComplexity int) int
+		Linkedid       func(childComplexity int) int
+		OperatorID     func(childComplexity int) int
+		OperatorName   func(childComplexity int) int
+		OperatorNumber func(childComplexity int) int
+		Queue          func(childComplexity int) int
+		QueueID        func(childComplexity int) int
+		Server         func(childComplexity int) int
+		Time           func(childComplexity int) int
+		TransferType   func(childComplexity int) int
+	}
+
 	CallJourney struct {
 		Attempts  func(childComplexity int) int
 		Call      func(childComplexity int) int
@@ -205,6 +246,73 @@ type ComplexityRoot struct {
 		ListenAll         func(childComplexity int) int
 		OperatorIDs       func(childComplexity int) int
 		Queues            func(childComplexity int) int
+	}
+
+	LiveCaller struct {
+		Linkedid func(childComplexity int) int
+		Name     func(childComplexity int) int
+		Number   func(childComplexity int) int
+		Position func(childComplexity int) int
+		Since    func(childComplexity int) int
+		Uniqueid func(childComplexity int) int
+	}
+
+	LiveMember struct {
+		CallsTaken     func(childComplexity int) int
+		DeviceState    func(childComplexity int) int
+		InCall         func(childComplexity int) int
+		Interface      func(childComplexity int) int
+		Name           func(childComplexity int) int
+		OperatorID     func(childComplexity int) int
+		Paused         func(childComplexity int) int
+		Reason         func(childComplexity int) int
+		Since          func(childComplexity int) int
+		StateInterface func(childComplexity int) int
+		Status         func(childComplexity int) int
+	}
+
+	LiveOperator struct {
+		Day        func(childComplexity int) int
+		Incoming   func(childComplexity int) int
+		Interface  func(childComplexity int) int
+		Linkedid   func(childComplexity int) int
+		Missed     func(childComplexity int) int
+		Name       func(childComplexity int) int
+		OperatorID func(childComplexity int) int
+		Outgoing   func(childComplexity int) int
+		Queues     func(childComplexity int) int
+		Reason     func(childComplexity int) int
+		Server     func(childComplexity int) int
+		Since      func(childComplexity int) int
+		Status     func(childComplexity int) int
+	}
+
+	LiveOperatorsUpdate struct {
+		Operators func(childComplexity int) int
+		Snapshot  func(childComplexity int) int
+	}
+
+	LiveQueue struct {
+		Abandoned          func(childComplexity int) int
+		Answered           func(childComplexity int) int
+		AvgTalkSeconds     func(childComplexity int) int
+		AvgWaitSeconds     func(childComplexity int) int
+		Day                func(childComplexity int) int
+		MaxWaitSeconds     func(childComplexity int) int
+		Members            func(childComplexity int) int
+		Name               func(childComplexity int) int
+		QueueID            func(childComplexity int) int
+		Received           func(childComplexity int) int
+		SLThresholdSeconds func(childComplexity int) int
+		Server             func(childComplexity int) int
+		ServiceLevel       func(childComplexity int) int
+		UpdatedAt          func(childComplexity int) int
+		Waiting            func(childComplexity int) int
+	}
+
+	LiveQueuesUpdate struct {
+		Queues   func(childComplexity int) int
+		Snapshot func(childComplexity int) int
 	}
 
 	LoginPayload struct {
@@ -312,25 +420,28 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		APITokens      func(childComplexity int, userID *int) int
-		AuditLog       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AuditLogOrder, where *ent.AuditLogWhereInput) int
-		BuildInfo      func(childComplexity int) int
-		Call           func(childComplexity int, id int) int
-		Calls          func(childComplexity int, input report.CallsInput, first *int, after *entgql.Cursor[int]) int
-		CallsCompact   func(childComplexity int, input report.CallsInput, first *int, after *entgql.Cursor[int]) int
-		Node           func(childComplexity int, id int) int
-		Nodes          func(childComplexity int, ids []int) int
-		OperatorGroups func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OperatorGroupOrder, where *ent.OperatorGroupWhereInput) int
-		OperatorReport func(childComplexity int, input report.OperatorReportInput) int
-		Operators      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OperatorOrder, where *ent.OperatorWhereInput) int
-		QueueReport    func(childComplexity int, input report.QueueReportInput) int
-		Queues         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.QueueOrder, where *ent.QueueWhereInput) int
-		Servers        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ServerOrder, where *ent.ServerWhereInput) int
-		SummaryReport  func(childComplexity int, input report.SummaryInput) int
-		Trunks         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.TrunkOrder, where *ent.TrunkWhereInput) int
-		UserAccess     func(childComplexity int, userID int) int
-		Users          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) int
-		Viewer         func(childComplexity int) int
+		APITokens        func(childComplexity int, userID *int) int
+		ActiveCallsNow   func(childComplexity int, filter *live.CallFilter) int
+		AuditLog         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AuditLogOrder, where *ent.AuditLogWhereInput) int
+		BuildInfo        func(childComplexity int) int
+		Call             func(childComplexity int, id int) int
+		Calls            func(childComplexity int, input report.CallsInput, first *int, after *entgql.Cursor[int]) int
+		CallsCompact     func(childComplexity int, input report.CallsInput, first *int, after *entgql.Cursor[int]) int
+		Node             func(childComplexity int, id int) int
+		Nodes            func(childComplexity int, ids []int) int
+		OperatorBoardNow func(childComplexity int, filter *live.OperatorFilter) int
+		OperatorGroups   func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OperatorGroupOrder, where *ent.OperatorGroupWhereInput) int
+		OperatorReport   func(childComplexity int, input report.OperatorReportInput) int
+		Operators        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OperatorOrder, where *ent.OperatorWhereInput) int
+		QueueReport      func(childComplexity int, input report.QueueReportInput) int
+		QueueStatsNow    func(childComplexity int, queueIds []int) int
+		Queues           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.QueueOrder, where *ent.QueueWhereInput) int
+		Servers          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ServerOrder, where *ent.ServerWhereInput) int
+		SummaryReport    func(childComplexity int, input report.SummaryInput) int
+		Trunks           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.TrunkOrder, where *ent.TrunkWhereInput) int
+		UserAccess       func(childComplexity int, userID int) int
+		Users            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) int
+		Viewer           func(childComplexity int) int
 	}
 
 	Queue struct {
@@ -456,6 +567,13 @@ type ComplexityRoot struct {
 		Reason  func(childComplexity int) int
 		Seconds func(childComplexity int) int
 		Status  func(childComplexity int) int
+	}
+
+	Subscription struct {
+		ActiveCalls   func(childComplexity int, filter *live.CallFilter) int
+		CallEvents    func(childComplexity int, filter *live.CallFilter) int
+		OperatorBoard func(childComplexity int, filter *live.OperatorFilter) int
+		QueueStats    func(childComplexity int, queueIds []int) int
 	}
 
 	SummaryReport struct {
@@ -635,6 +753,104 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.APIToken.UserID(childComplexity), true
+
+	case "ActiveCall.callerName":
+		if e.ComplexityRoot.ActiveCall.CallerName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActiveCall.CallerName(childComplexity), true
+	case "ActiveCall.callerNumber":
+		if e.ComplexityRoot.ActiveCall.CallerNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActiveCall.CallerNumber(childComplexity), true
+	case "ActiveCall.did":
+		if e.ComplexityRoot.ActiveCall.DID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActiveCall.DID(childComplexity), true
+	case "ActiveCall.linkedid":
+		if e.ComplexityRoot.ActiveCall.Linkedid == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActiveCall.Linkedid(childComplexity), true
+	case "ActiveCall.operatorId":
+		if e.ComplexityRoot.ActiveCall.OperatorID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActiveCall.OperatorID(childComplexity), true
+	case "ActiveCall.operatorName":
+		if e.ComplexityRoot.ActiveCall.OperatorName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActiveCall.OperatorName(childComplexity), true
+	case "ActiveCall.operatorNumber":
+		if e.ComplexityRoot.ActiveCall.OperatorNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActiveCall.OperatorNumber(childComplexity), true
+	case "ActiveCall.queue":
+		if e.ComplexityRoot.ActiveCall.Queue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActiveCall.Queue(childComplexity), true
+	case "ActiveCall.queueId":
+		if e.ComplexityRoot.ActiveCall.QueueID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActiveCall.QueueID(childComplexity), true
+	case "ActiveCall.server":
+		if e.ComplexityRoot.ActiveCall.Server == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActiveCall.Server(childComplexity), true
+	case "ActiveCall.since":
+		if e.ComplexityRoot.ActiveCall.Since == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActiveCall.Since(childComplexity), true
+	case "ActiveCall.started":
+		if e.ComplexityRoot.ActiveCall.Started == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActiveCall.Started(childComplexity), true
+	case "ActiveCall.state":
+		if e.ComplexityRoot.ActiveCall.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActiveCall.State(childComplexity), true
+
+	case "ActiveCallsUpdate.calls":
+		if e.ComplexityRoot.ActiveCallsUpdate.Calls == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActiveCallsUpdate.Calls(childComplexity), true
+	case "ActiveCallsUpdate.ended":
+		if e.ComplexityRoot.ActiveCallsUpdate.Ended == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActiveCallsUpdate.Ended(childComplexity), true
+	case "ActiveCallsUpdate.snapshot":
+		if e.ComplexityRoot.ActiveCallsUpdate.Snapshot == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActiveCallsUpdate.Snapshot(childComplexity), true
 
 	case "AuditLog.action":
 		if e.ComplexityRoot.AuditLog.Action == nil {
@@ -1021,6 +1237,91 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CallEdge.Node(childComplexity), true
 
+	case "CallEvent.callId":
+		if e.ComplexityRoot.CallEvent.CallID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallEvent.CallID(childComplexity), true
+	case "CallEvent.callerName":
+		if e.ComplexityRoot.CallEvent.CallerName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallEvent.CallerName(childComplexity), true
+	case "CallEvent.callerNumber":
+		if e.ComplexityRoot.CallEvent.CallerNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallEvent.CallerNumber(childComplexity), true
+	case "CallEvent.did":
+		if e.ComplexityRoot.CallEvent.DID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallEvent.DID(childComplexity), true
+	case "CallEvent.kind":
+		if e.ComplexityRoot.CallEvent.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallEvent.Kind(childComplexity), true
+	case "CallEvent.linkedid":
+		if e.ComplexityRoot.CallEvent.Linkedid == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallEvent.Linkedid(childComplexity), true
+	case "CallEvent.operatorId":
+		if e.ComplexityRoot.CallEvent.OperatorID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallEvent.OperatorID(childComplexity), true
+	case "CallEvent.operatorName":
+		if e.ComplexityRoot.CallEvent.OperatorName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallEvent.OperatorName(childComplexity), true
+	case "CallEvent.operatorNumber":
+		if e.ComplexityRoot.CallEvent.OperatorNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallEvent.OperatorNumber(childComplexity), true
+	case "CallEvent.queue":
+		if e.ComplexityRoot.CallEvent.Queue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallEvent.Queue(childComplexity), true
+	case "CallEvent.queueId":
+		if e.ComplexityRoot.CallEvent.QueueID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallEvent.QueueID(childComplexity), true
+	case "CallEvent.server":
+		if e.ComplexityRoot.CallEvent.Server == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallEvent.Server(childComplexity), true
+	case "CallEvent.time":
+		if e.ComplexityRoot.CallEvent.Time == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallEvent.Time(childComplexity), true
+	case "CallEvent.transferType":
+		if e.ComplexityRoot.CallEvent.TransferType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallEvent.TransferType(childComplexity), true
+
 	case "CallJourney.attempts":
 		if e.ComplexityRoot.CallJourney.Attempts == nil {
 			break
@@ -1311,6 +1612,306 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Grant.Queues(childComplexity), true
+
+	case "LiveCaller.linkedid":
+		if e.ComplexityRoot.LiveCaller.Linkedid == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveCaller.Linkedid(childComplexity), true
+	case "LiveCaller.name":
+		if e.ComplexityRoot.LiveCaller.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveCaller.Name(childComplexity), true
+	case "LiveCaller.number":
+		if e.ComplexityRoot.LiveCaller.Number == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveCaller.Number(childComplexity), true
+	case "LiveCaller.position":
+		if e.ComplexityRoot.LiveCaller.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveCaller.Position(childComplexity), true
+	case "LiveCaller.since":
+		if e.ComplexityRoot.LiveCaller.Since == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveCaller.Since(childComplexity), true
+	case "LiveCaller.uniqueid":
+		if e.ComplexityRoot.LiveCaller.Uniqueid == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveCaller.Uniqueid(childComplexity), true
+
+	case "LiveMember.callsTaken":
+		if e.ComplexityRoot.LiveMember.CallsTaken == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveMember.CallsTaken(childComplexity), true
+	case "LiveMember.deviceState":
+		if e.ComplexityRoot.LiveMember.DeviceState == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveMember.DeviceState(childComplexity), true
+	case "LiveMember.inCall":
+		if e.ComplexityRoot.LiveMember.InCall == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveMember.InCall(childComplexity), true
+	case "LiveMember.interface":
+		if e.ComplexityRoot.LiveMember.Interface == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveMember.Interface(childComplexity), true
+	case "LiveMember.name":
+		if e.ComplexityRoot.LiveMember.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveMember.Name(childComplexity), true
+	case "LiveMember.operatorId":
+		if e.ComplexityRoot.LiveMember.OperatorID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveMember.OperatorID(childComplexity), true
+	case "LiveMember.paused":
+		if e.ComplexityRoot.LiveMember.Paused == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveMember.Paused(childComplexity), true
+	case "LiveMember.reason":
+		if e.ComplexityRoot.LiveMember.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveMember.Reason(childComplexity), true
+	case "LiveMember.since":
+		if e.ComplexityRoot.LiveMember.Since == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveMember.Since(childComplexity), true
+	case "LiveMember.stateInterface":
+		if e.ComplexityRoot.LiveMember.StateInterface == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveMember.StateInterface(childComplexity), true
+	case "LiveMember.status":
+		if e.ComplexityRoot.LiveMember.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveMember.Status(childComplexity), true
+
+	case "LiveOperator.day":
+		if e.ComplexityRoot.LiveOperator.Day == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveOperator.Day(childComplexity), true
+	case "LiveOperator.incoming":
+		if e.ComplexityRoot.LiveOperator.Incoming == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveOperator.Incoming(childComplexity), true
+	case "LiveOperator.interface":
+		if e.ComplexityRoot.LiveOperator.Interface == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveOperator.Interface(childComplexity), true
+	case "LiveOperator.linkedid":
+		if e.ComplexityRoot.LiveOperator.Linkedid == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveOperator.Linkedid(childComplexity), true
+	case "LiveOperator.missed":
+		if e.ComplexityRoot.LiveOperator.Missed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveOperator.Missed(childComplexity), true
+	case "LiveOperator.name":
+		if e.ComplexityRoot.LiveOperator.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveOperator.Name(childComplexity), true
+	case "LiveOperator.operatorId":
+		if e.ComplexityRoot.LiveOperator.OperatorID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveOperator.OperatorID(childComplexity), true
+	case "LiveOperator.outgoing":
+		if e.ComplexityRoot.LiveOperator.Outgoing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveOperator.Outgoing(childComplexity), true
+	case "LiveOperator.queues":
+		if e.ComplexityRoot.LiveOperator.Queues == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveOperator.Queues(childComplexity), true
+	case "LiveOperator.reason":
+		if e.ComplexityRoot.LiveOperator.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveOperator.Reason(childComplexity), true
+	case "LiveOperator.server":
+		if e.ComplexityRoot.LiveOperator.Server == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveOperator.Server(childComplexity), true
+	case "LiveOperator.since":
+		if e.ComplexityRoot.LiveOperator.Since == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveOperator.Since(childComplexity), true
+	case "LiveOperator.status":
+		if e.ComplexityRoot.LiveOperator.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveOperator.Status(childComplexity), true
+
+	case "LiveOperatorsUpdate.operators":
+		if e.ComplexityRoot.LiveOperatorsUpdate.Operators == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveOperatorsUpdate.Operators(childComplexity), true
+	case "LiveOperatorsUpdate.snapshot":
+		if e.ComplexityRoot.LiveOperatorsUpdate.Snapshot == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveOperatorsUpdate.Snapshot(childComplexity), true
+
+	case "LiveQueue.abandoned":
+		if e.ComplexityRoot.LiveQueue.Abandoned == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveQueue.Abandoned(childComplexity), true
+	case "LiveQueue.answered":
+		if e.ComplexityRoot.LiveQueue.Answered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveQueue.Answered(childComplexity), true
+	case "LiveQueue.avgTalkSeconds":
+		if e.ComplexityRoot.LiveQueue.AvgTalkSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveQueue.AvgTalkSeconds(childComplexity), true
+	case "LiveQueue.avgWaitSeconds":
+		if e.ComplexityRoot.LiveQueue.AvgWaitSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveQueue.AvgWaitSeconds(childComplexity), true
+	case "LiveQueue.day":
+		if e.ComplexityRoot.LiveQueue.Day == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveQueue.Day(childComplexity), true
+	case "LiveQueue.maxWaitSeconds":
+		if e.ComplexityRoot.LiveQueue.MaxWaitSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveQueue.MaxWaitSeconds(childComplexity), true
+	case "LiveQueue.members":
+		if e.ComplexityRoot.LiveQueue.Members == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveQueue.Members(childComplexity), true
+	case "LiveQueue.name":
+		if e.ComplexityRoot.LiveQueue.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveQueue.Name(childComplexity), true
+	case "LiveQueue.queueId":
+		if e.ComplexityRoot.LiveQueue.QueueID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveQueue.QueueID(childComplexity), true
+	case "LiveQueue.received":
+		if e.ComplexityRoot.LiveQueue.Received == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveQueue.Received(childComplexity), true
+	case "LiveQueue.slThresholdSeconds":
+		if e.ComplexityRoot.LiveQueue.SLThresholdSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveQueue.SLThresholdSeconds(childComplexity), true
+	case "LiveQueue.server":
+		if e.ComplexityRoot.LiveQueue.Server == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveQueue.Server(childComplexity), true
+	case "LiveQueue.serviceLevel":
+		if e.ComplexityRoot.LiveQueue.ServiceLevel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveQueue.ServiceLevel(childComplexity), true
+	case "LiveQueue.updatedAt":
+		if e.ComplexityRoot.LiveQueue.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveQueue.UpdatedAt(childComplexity), true
+	case "LiveQueue.waiting":
+		if e.ComplexityRoot.LiveQueue.Waiting == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveQueue.Waiting(childComplexity), true
+
+	case "LiveQueuesUpdate.queues":
+		if e.ComplexityRoot.LiveQueuesUpdate.Queues == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveQueuesUpdate.Queues(childComplexity), true
+	case "LiveQueuesUpdate.snapshot":
+		if e.ComplexityRoot.LiveQueuesUpdate.Snapshot == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LiveQueuesUpdate.Snapshot(childComplexity), true
 
 	case "LoginPayload.csrfToken":
 		if e.ComplexityRoot.LoginPayload.CsrfToken == nil {
@@ -1788,6 +2389,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.APITokens(childComplexity, args["userID"].(*int)), true
+	case "Query.activeCallsNow":
+		if e.ComplexityRoot.Query.ActiveCallsNow == nil {
+			break
+		}
+
+		args, err := ec.field_Query_activeCallsNow_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ActiveCallsNow(childComplexity, args["filter"].(*live.CallFilter)), true
 	case "Query.auditLog":
 		if e.ComplexityRoot.Query.AuditLog == nil {
 			break
@@ -1861,6 +2473,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]int)), true
+	case "Query.operatorBoardNow":
+		if e.ComplexityRoot.Query.OperatorBoardNow == nil {
+			break
+		}
+
+		args, err := ec.field_Query_operatorBoardNow_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.OperatorBoardNow(childComplexity, args["filter"].(*live.OperatorFilter)), true
 	case "Query.operatorGroups":
 		if e.ComplexityRoot.Query.OperatorGroups == nil {
 			break
@@ -1905,6 +2528,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.QueueReport(childComplexity, args["input"].(report.QueueReportInput)), true
+	case "Query.queueStatsNow":
+		if e.ComplexityRoot.Query.QueueStatsNow == nil {
+			break
+		}
+
+		args, err := ec.field_Query_queueStatsNow_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.QueueStatsNow(childComplexity, args["queueIds"].([]int)), true
 	case "Query.queues":
 		if e.ComplexityRoot.Query.Queues == nil {
 			break
@@ -2522,6 +3156,51 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StatusTime.Status(childComplexity), true
 
+	case "Subscription.activeCalls":
+		if e.ComplexityRoot.Subscription.ActiveCalls == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_activeCalls_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.ActiveCalls(childComplexity, args["filter"].(*live.CallFilter)), true
+	case "Subscription.callEvents":
+		if e.ComplexityRoot.Subscription.CallEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_callEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.CallEvents(childComplexity, args["filter"].(*live.CallFilter)), true
+	case "Subscription.operatorBoard":
+		if e.ComplexityRoot.Subscription.OperatorBoard == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_operatorBoard_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.OperatorBoard(childComplexity, args["filter"].(*live.OperatorFilter)), true
+	case "Subscription.queueStats":
+		if e.ComplexityRoot.Subscription.QueueStats == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_queueStats_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.QueueStats(childComplexity, args["queueIds"].([]int)), true
+
 	case "SummaryReport.from":
 		if e.ComplexityRoot.SummaryReport.From == nil {
 			break
@@ -2947,6 +3626,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CallsInput", ec.unmarshalInputCallsInput),
 			graphql.NewInputUnmarshaler("CreateUserInput", ec.unmarshalInputCreateUserInput),
 			graphql.NewInputUnmarshaler("GrantInput", ec.unmarshalInputGrantInput),
+			graphql.NewInputUnmarshaler("LiveCallFilter", ec.unmarshalInputLiveCallFilter),
+			graphql.NewInputUnmarshaler("LiveOperatorFilter", ec.unmarshalInputLiveOperatorFilter),
 			graphql.NewInputUnmarshaler("OperatorGroupOrder", ec.unmarshalInputOperatorGroupOrder),
 			graphql.NewInputUnmarshaler("OperatorGroupWhereInput", ec.unmarshalInputOperatorGroupWhereInput),
 			graphql.NewInputUnmarshaler("OperatorOrder", ec.unmarshalInputOperatorOrder),
@@ -3014,6 +3695,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -3471,6 +4169,208 @@ extend type Query {
   operatorReport(input: OperatorReportInput!): OperatorReport!
   queueReport(input: QueueReportInput!): QueueReport!
 }
+# ---------------------------------------------------------------------------
+# Live monitoring (ami/live). Subscriptions send a snapshot first
+# (snapshot: true), then changes; the *Now queries return the same snapshots.
+# Everything is filtered by the viewer's queue and operator scope. Ids of
+# queues and operators Linkage does not know are "0".
+# ---------------------------------------------------------------------------
+
+"What an operator (or one queue membership) is doing now."
+enum LiveStatus @goModel(model: "github.com/linkage/linkage/ami/live.Status") {
+  FREE
+  RINGING
+  "On an incoming (queue or direct) call."
+  ON_CALL_IN
+  "On a call the operator placed."
+  ON_CALL_OUT
+  "The device is in use; no call of ours is known."
+  BUSY
+  PAUSED
+  "The device is unreachable or invalid."
+  UNAVAILABLE
+  "A member of no queue."
+  LOGGED_OUT
+}
+
+"Where an active call is."
+enum LiveCallState @goModel(model: "github.com/linkage/linkage/ami/live.CallState") {
+  "Started, not queued or ringing yet (IVR, dialling)."
+  NEW
+  QUEUED
+  RINGING
+  TALKING
+}
+
+"What a call event reports. STORED follows ENDED once the call is stored, with its id."
+enum CallEventKind @goModel(model: "github.com/linkage/linkage/ami/live.EventKind") {
+  RINGING
+  ANSWERED
+  TRANSFERRED
+  ENDED
+  STORED
+}
+
+"A caller waiting in a queue."
+type LiveCaller @goModel(model: "github.com/linkage/linkage/ami/live.Caller") {
+  uniqueid: String!
+  linkedid: String!
+  number: String!
+  name: String!
+  since: Time!
+  position: Int!
+}
+
+"One queue membership and what the member is doing."
+type LiveMember @goModel(model: "github.com/linkage/linkage/ami/live.Member") {
+  interface: String!
+  stateInterface: String!
+  name: String!
+  operatorId: ID!
+  status: LiveStatus!
+  "Pause reason."
+  reason: String!
+  "When status last changed."
+  since: Time!
+  paused: Boolean!
+  inCall: Boolean!
+  "Asterisk device state number."
+  deviceState: Int!
+  callsTaken: Int!
+}
+
+"A queue now: waiting callers, members, and today's counters in the queue's time zone."
+type LiveQueue @goModel(model: "github.com/linkage/linkage/ami/live.QueueStats") {
+  server: ID!
+  queueId: ID!
+  name: String!
+  "The day (YYYY-MM-DD, queue's zone) the counters are for."
+  day: String!
+  slThresholdSeconds: Int!
+  waiting: [LiveCaller!]!
+  members: [LiveMember!]!
+  received: Int!
+  answered: Int!
+  abandoned: Int!
+  "Percent of callers who left the queue today that were answered within the threshold; null before anyone left."
+  serviceLevel: Float
+  avgWaitSeconds: Int!
+  "Longest wait today, counting callers still waiting."
+  maxWaitSeconds: Int!
+  avgTalkSeconds: Int!
+  updatedAt: Time!
+}
+
+"An operator across all their queues."
+type LiveOperator @goModel(model: "github.com/linkage/linkage/ami/live.OperatorState") {
+  server: ID!
+  operatorId: ID!
+  "The device, e.g. PJSIP/1001."
+  interface: String!
+  name: String!
+  status: LiveStatus!
+  reason: String!
+  since: Time!
+  queues: [String!]!
+  "The call the operator is on or ringing for."
+  linkedid: String!
+  day: String!
+  incoming: Int!
+  outgoing: Int!
+  missed: Int!
+}
+
+"A call in progress."
+type ActiveCall @goModel(model: "github.com/linkage/linkage/ami/live.ActiveCall") {
+  server: ID!
+  linkedid: String!
+  callerNumber: String!
+  callerName: String!
+  did: String!
+  queue: String!
+  queueId: ID!
+  operatorId: ID!
+  operatorNumber: String!
+  operatorName: String!
+  state: LiveCallState!
+  "When state last changed."
+  since: Time!
+  started: Time!
+}
+
+"One step of a call, for CRMs."
+type CallEvent @goModel(model: "github.com/linkage/linkage/ami/live.CallEvent") {
+  kind: CallEventKind!
+  server: ID!
+  time: Time!
+  linkedid: String!
+  callerNumber: String!
+  callerName: String!
+  did: String!
+  queue: String!
+  queueId: ID!
+  "RINGING: the operator rung; otherwise the operator on the call."
+  operatorId: ID!
+  operatorNumber: String!
+  operatorName: String!
+  "The stored Call's id (STORED only)."
+  callId: ID
+  "blind, attended or blonde (TRANSFERRED only)."
+  transferType: String!
+}
+
+type LiveQueuesUpdate @goModel(model: "github.com/linkage/linkage/ami/live.QueuesUpdate") {
+  snapshot: Boolean!
+  queues: [LiveQueue!]!
+}
+
+type LiveOperatorsUpdate @goModel(model: "github.com/linkage/linkage/ami/live.OperatorsUpdate") {
+  snapshot: Boolean!
+  operators: [LiveOperator!]!
+}
+
+type ActiveCallsUpdate @goModel(model: "github.com/linkage/linkage/ami/live.CallsUpdate") {
+  snapshot: Boolean!
+  "Calls new or changed."
+  calls: [ActiveCall!]!
+  "Calls that ended (their last state)."
+  ended: [ActiveCall!]!
+}
+
+input LiveOperatorFilter @goModel(model: "github.com/linkage/linkage/ami/live.OperatorFilter") {
+  operatorIds: [ID!]
+  "Operators who are members of one of these queues (queue names)."
+  queueNames: [String!]
+}
+
+input LiveCallFilter @goModel(model: "github.com/linkage/linkage/ami/live.CallFilter") {
+  "Calls in one of these queues (or, when operatorIds is also given, either)."
+  queueIds: [ID!]
+  operatorIds: [ID!]
+  "callEvents only."
+  kinds: [CallEventKind!]
+}
+
+extend type Query {
+  "Queues now (the queueStats snapshot)."
+  queueStatsNow(queueIds: [ID!]): [LiveQueue!]!
+  "Operators now (the operatorBoard snapshot)."
+  operatorBoardNow(filter: LiveOperatorFilter): [LiveOperator!]!
+  "Calls in progress (the activeCalls snapshot)."
+  activeCallsNow(filter: LiveCallFilter): [ActiveCall!]!
+}
+
+type Subscription {
+  "Queues: the snapshot, then the queues that changed."
+  queueStats(queueIds: [ID!]): LiveQueuesUpdate!
+  "Operators: the snapshot, then the operators that changed."
+  operatorBoard(filter: LiveOperatorFilter): LiveOperatorsUpdate!
+  "Calls in progress: the snapshot, then new, changed and ended calls."
+  activeCalls(filter: LiveCallFilter): ActiveCallsUpdate!
+  "Call events as they happen (no snapshot)."
+  callEvents(filter: LiveCallFilter): CallEvent!
+}
+# ------------------------- end of live monitoring --------------------------
 `, BuiltIn: false},
 	{Name: "../ent.graphqls", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
 directive @goModel(model: String, models: [String!], forceGenerate: Boolean) on OBJECT | INPUT_OBJECT | SCALAR | ENUM | INTERFACE | UNION
@@ -6374,6 +7274,50 @@ func (ec *executionContext) childFields_APIToken(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type APIToken", field.Name)
 }
 
+func (ec *executionContext) childFields_ActiveCall(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "server":
+		return ec.fieldContext_ActiveCall_server(ctx, field)
+	case "linkedid":
+		return ec.fieldContext_ActiveCall_linkedid(ctx, field)
+	case "callerNumber":
+		return ec.fieldContext_ActiveCall_callerNumber(ctx, field)
+	case "callerName":
+		return ec.fieldContext_ActiveCall_callerName(ctx, field)
+	case "did":
+		return ec.fieldContext_ActiveCall_did(ctx, field)
+	case "queue":
+		return ec.fieldContext_ActiveCall_queue(ctx, field)
+	case "queueId":
+		return ec.fieldContext_ActiveCall_queueId(ctx, field)
+	case "operatorId":
+		return ec.fieldContext_ActiveCall_operatorId(ctx, field)
+	case "operatorNumber":
+		return ec.fieldContext_ActiveCall_operatorNumber(ctx, field)
+	case "operatorName":
+		return ec.fieldContext_ActiveCall_operatorName(ctx, field)
+	case "state":
+		return ec.fieldContext_ActiveCall_state(ctx, field)
+	case "since":
+		return ec.fieldContext_ActiveCall_since(ctx, field)
+	case "started":
+		return ec.fieldContext_ActiveCall_started(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ActiveCall", field.Name)
+}
+
+func (ec *executionContext) childFields_ActiveCallsUpdate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "snapshot":
+		return ec.fieldContext_ActiveCallsUpdate_snapshot(ctx, field)
+	case "calls":
+		return ec.fieldContext_ActiveCallsUpdate_calls(ctx, field)
+	case "ended":
+		return ec.fieldContext_ActiveCallsUpdate_ended(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ActiveCallsUpdate", field.Name)
+}
+
 func (ec *executionContext) childFields_AuditLog(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -6530,6 +7474,40 @@ func (ec *executionContext) childFields_CallEdge(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type CallEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_CallEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_CallEvent_kind(ctx, field)
+	case "server":
+		return ec.fieldContext_CallEvent_server(ctx, field)
+	case "time":
+		return ec.fieldContext_CallEvent_time(ctx, field)
+	case "linkedid":
+		return ec.fieldContext_CallEvent_linkedid(ctx, field)
+	case "callerNumber":
+		return ec.fieldContext_CallEvent_callerNumber(ctx, field)
+	case "callerName":
+		return ec.fieldContext_CallEvent_callerName(ctx, field)
+	case "did":
+		return ec.fieldContext_CallEvent_did(ctx, field)
+	case "queue":
+		return ec.fieldContext_CallEvent_queue(ctx, field)
+	case "queueId":
+		return ec.fieldContext_CallEvent_queueId(ctx, field)
+	case "operatorId":
+		return ec.fieldContext_CallEvent_operatorId(ctx, field)
+	case "operatorNumber":
+		return ec.fieldContext_CallEvent_operatorNumber(ctx, field)
+	case "operatorName":
+		return ec.fieldContext_CallEvent_operatorName(ctx, field)
+	case "callId":
+		return ec.fieldContext_CallEvent_callId(ctx, field)
+	case "transferType":
+		return ec.fieldContext_CallEvent_transferType(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CallEvent", field.Name)
+}
+
 func (ec *executionContext) childFields_CallJourney(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "call":
@@ -6676,6 +7654,140 @@ func (ec *executionContext) childFields_Grant(ctx context.Context, field graphql
 		return ec.fieldContext_Grant_operatorIDs(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Grant", field.Name)
+}
+
+func (ec *executionContext) childFields_LiveCaller(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "uniqueid":
+		return ec.fieldContext_LiveCaller_uniqueid(ctx, field)
+	case "linkedid":
+		return ec.fieldContext_LiveCaller_linkedid(ctx, field)
+	case "number":
+		return ec.fieldContext_LiveCaller_number(ctx, field)
+	case "name":
+		return ec.fieldContext_LiveCaller_name(ctx, field)
+	case "since":
+		return ec.fieldContext_LiveCaller_since(ctx, field)
+	case "position":
+		return ec.fieldContext_LiveCaller_position(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LiveCaller", field.Name)
+}
+
+func (ec *executionContext) childFields_LiveMember(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "interface":
+		return ec.fieldContext_LiveMember_interface(ctx, field)
+	case "stateInterface":
+		return ec.fieldContext_LiveMember_stateInterface(ctx, field)
+	case "name":
+		return ec.fieldContext_LiveMember_name(ctx, field)
+	case "operatorId":
+		return ec.fieldContext_LiveMember_operatorId(ctx, field)
+	case "status":
+		return ec.fieldContext_LiveMember_status(ctx, field)
+	case "reason":
+		return ec.fieldContext_LiveMember_reason(ctx, field)
+	case "since":
+		return ec.fieldContext_LiveMember_since(ctx, field)
+	case "paused":
+		return ec.fieldContext_LiveMember_paused(ctx, field)
+	case "inCall":
+		return ec.fieldContext_LiveMember_inCall(ctx, field)
+	case "deviceState":
+		return ec.fieldContext_LiveMember_deviceState(ctx, field)
+	case "callsTaken":
+		return ec.fieldContext_LiveMember_callsTaken(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LiveMember", field.Name)
+}
+
+func (ec *executionContext) childFields_LiveOperator(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "server":
+		return ec.fieldContext_LiveOperator_server(ctx, field)
+	case "operatorId":
+		return ec.fieldContext_LiveOperator_operatorId(ctx, field)
+	case "interface":
+		return ec.fieldContext_LiveOperator_interface(ctx, field)
+	case "name":
+		return ec.fieldContext_LiveOperator_name(ctx, field)
+	case "status":
+		return ec.fieldContext_LiveOperator_status(ctx, field)
+	case "reason":
+		return ec.fieldContext_LiveOperator_reason(ctx, field)
+	case "since":
+		return ec.fieldContext_LiveOperator_since(ctx, field)
+	case "queues":
+		return ec.fieldContext_LiveOperator_queues(ctx, field)
+	case "linkedid":
+		return ec.fieldContext_LiveOperator_linkedid(ctx, field)
+	case "day":
+		return ec.fieldContext_LiveOperator_day(ctx, field)
+	case "incoming":
+		return ec.fieldContext_LiveOperator_incoming(ctx, field)
+	case "outgoing":
+		return ec.fieldContext_LiveOperator_outgoing(ctx, field)
+	case "missed":
+		return ec.fieldContext_LiveOperator_missed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LiveOperator", field.Name)
+}
+
+func (ec *executionContext) childFields_LiveOperatorsUpdate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "snapshot":
+		return ec.fieldContext_LiveOperatorsUpdate_snapshot(ctx, field)
+	case "operators":
+		return ec.fieldContext_LiveOperatorsUpdate_operators(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LiveOperatorsUpdate", field.Name)
+}
+
+func (ec *executionContext) childFields_LiveQueue(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "server":
+		return ec.fieldContext_LiveQueue_server(ctx, field)
+	case "queueId":
+		return ec.fieldContext_LiveQueue_queueId(ctx, field)
+	case "name":
+		return ec.fieldContext_LiveQueue_name(ctx, field)
+	case "day":
+		return ec.fieldContext_LiveQueue_day(ctx, field)
+	case "slThresholdSeconds":
+		return ec.fieldContext_LiveQueue_slThresholdSeconds(ctx, field)
+	case "waiting":
+		return ec.fieldContext_LiveQueue_waiting(ctx, field)
+	case "members":
+		return ec.fieldContext_LiveQueue_members(ctx, field)
+	case "received":
+		return ec.fieldContext_LiveQueue_received(ctx, field)
+	case "answered":
+		return ec.fieldContext_LiveQueue_answered(ctx, field)
+	case "abandoned":
+		return ec.fieldContext_LiveQueue_abandoned(ctx, field)
+	case "serviceLevel":
+		return ec.fieldContext_LiveQueue_serviceLevel(ctx, field)
+	case "avgWaitSeconds":
+		return ec.fieldContext_LiveQueue_avgWaitSeconds(ctx, field)
+	case "maxWaitSeconds":
+		return ec.fieldContext_LiveQueue_maxWaitSeconds(ctx, field)
+	case "avgTalkSeconds":
+		return ec.fieldContext_LiveQueue_avgTalkSeconds(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_LiveQueue_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LiveQueue", field.Name)
+}
+
+func (ec *executionContext) childFields_LiveQueuesUpdate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "snapshot":
+		return ec.fieldContext_LiveQueuesUpdate_snapshot(ctx, field)
+	case "queues":
+		return ec.fieldContext_LiveQueuesUpdate_queues(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LiveQueuesUpdate", field.Name)
 }
 
 func (ec *executionContext) childFields_LoginPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

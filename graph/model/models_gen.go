@@ -89,6 +89,9 @@ type SetPasswordPayload struct {
 	Password *string `json:"password,omitempty"`
 }
 
+type Subscription struct {
+}
+
 type UpdateUserInput struct {
 	DisplayName *string        `json:"displayName,omitempty"`
 	Language    *user.Language `json:"language,omitempty"`

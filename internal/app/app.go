@@ -19,6 +19,10 @@ import (
 	entsql "entgo.io/ent/dialect/sql"
 	_ "github.com/lib/pq" // PostgreSQL driver for database/sql
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/linkage/linkage/ami/live"
 	"github.com/linkage/linkage/auth"
 	"github.com/linkage/linkage/ent"
 	"github.com/linkage/linkage/internal/config"
@@ -39,6 +43,12 @@ type App struct {
 	// Auth is access control: sessions, tokens, roles and scopes, the audit log.
 	Auth  *auth.Service
 	dbURL string
+	// Hub fans live state out to subscribers; the PG bridge carries it between
+	// processes, so any API process serves subscriptions for every server.
+	Hub    *live.Hub
+	bridge *live.PGBridge
+	// Metrics is the process's Prometheus registry (/metrics).
+	Metrics *prometheus.Registry
 
 	listener net.Listener
 	http     *http.Server
@@ -56,7 +66,9 @@ type cleanup struct {
 
 // New returns an App for validated options.
 func New(opts config.Options, log *slog.Logger) *App {
-	return &App{opts: opts, log: log}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return &App{opts: opts, log: log, Metrics: reg}
 }
 
 func (a *App) onStop(name string, fn func(ctx context.Context) error) {
@@ -76,6 +88,9 @@ func (a *App) Start(ctx context.Context) (err error) {
 		}
 	}()
 	if err := a.openCore(ctx, a.opts.DatabaseURL); err != nil {
+		return err
+	}
+	if err := a.startLive(ctx); err != nil {
 		return err
 	}
 	return a.startHTTP()
@@ -105,6 +120,18 @@ func (a *App) openCore(ctx context.Context, url string) error {
 		SessionMax:  a.opts.SessionMax,
 		Logger:      a.log.With("component", "auth"),
 	})
+	return nil
+}
+
+// startLive starts the hub and its bridge to the other processes on the database.
+func (a *App) startLive(ctx context.Context) error {
+	a.Hub = live.NewHub(live.HubOptions{Registerer: a.Metrics})
+	a.onStop("live hub", func(context.Context) error { a.Hub.Close(); return nil })
+	a.bridge = live.NewPGBridge(a.DB, a.dbURL, a.Hub, live.BridgeOptions{})
+	if err := a.bridge.Start(ctx); err != nil {
+		return fmt.Errorf("app: live bridge: %w", err)
+	}
+	a.onStop("live bridge", func(context.Context) error { return a.bridge.Stop() })
 	return nil
 }
 

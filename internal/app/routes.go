@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/linkage/linkage/auth"
@@ -22,12 +21,12 @@ import (
 
 // routes builds the HTTP surface. Every route is instrumented under its own name.
 func (a *App) routes() http.Handler {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg := a.Metrics
 	m := newHTTPMetrics(reg)
 
 	reports := report.New(a.DB, a.Client)
-	gql := a.Auth.Middleware(graph.NewHandler(&graph.Resolver{Client: a.Client, Auth: a.Auth, Version: Version, Reports: reports}, graph.ServerOptions{
+	gql := a.Auth.Middleware(graph.NewHandler(&graph.Resolver{Client: a.Client, Auth: a.Auth, Version: Version, Reports: reports,
+		Live: &graph.Live{Hub: a.Hub, Scope: graph.LiveScope}}, graph.ServerOptions{
 		OriginPatterns: a.opts.AllowedOrigins,
 		WebsocketInit:  a.Auth.WebsocketInit,
 		Logger:         a.log.With("component", "graphql"),

@@ -23,7 +23,7 @@ LANGUAGE sql STABLE AS $$
   SELECT date_trunc('hour', p_start, 'UTC'), p_server, coalesce(q.id, 0),
          coalesce(p_answered_by, p_caller_operator, 0), coalesce(p_trunk, 0), p_type,
          1::bigint, (p_status = 'answered')::int::bigint, (p_status = 'missed')::int::bigint,
-         (p_status = 'missed' AND p_missed_reason = 'abandoned')::int::bigint,
+         (p_status = 'missed' AND coalesce(p_missed_reason, '') = 'abandoned')::int::bigint,
          (p_status = 'answered' AND p_wait <= coalesce(q.sl_threshold_seconds, 20))::int::bigint,
          p_wait, p_wait, p_talk, p_hold, p_transferred::int::bigint
   FROM (SELECT 1) one
