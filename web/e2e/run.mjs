@@ -93,7 +93,7 @@ await step('sign in as supervisor', async () => {
   let scope = '';
   if (caps.live) {
     await page.goto(base + '/live');
-    await page.getByTestId('queue').first().waitFor({ timeout: 30_000 }).catch(() => {});
+    await page.getByTestId('queue').first().waitFor({ timeout: 10_000 }).catch(() => {});
     scope = '; live board queues: ' + (await page.getByTestId('queue').evaluateAll((qs) => qs.map((q) => q.getAttribute('data-queue')).join(', ')));
   }
   if (admin) await signOut();
@@ -112,8 +112,28 @@ await step('sign in as admin', async () => {
   return 'menu: ' + (await page.getByRole('navigation').innerText()).replace(/\s+/g, ' ');
 });
 
+// The live API may be up with nothing feeding it (a build whose demo does not yet
+// connect its AMI sources to ami/live): that is a SKIP that says so, not a pass.
+// E2E_REQUIRE_LIVE=1 makes it a failure.
+async function liveHasData() {
+  const t0 = Date.now();
+  while (Date.now() - t0 < 20_000) {
+    const r = await api('{ queueStatsNow { name } operatorBoardNow { name } }');
+    if (!r.errors && (r.data.queueStatsNow.length || r.data.operatorBoardNow.length)) return true;
+    await page.waitForTimeout(1000);
+  }
+  return false;
+}
+let liveEmpty = false;
+
 await step('live board changes as simulated calls arrive', async () => {
   if (!caps.live) return { skip: 'the server has no live monitoring (queueStats) yet' };
+  if (!(await liveHasData())) {
+    liveEmpty = true;
+    const msg = '!!! the live API answers but has no queue and no operator after 20 s: the demo\'s AMI feed is not wired into ami/live in this build';
+    if (process.env.E2E_REQUIRE_LIVE) throw new Error(msg);
+    return { skip: msg };
+  }
   await page.goto(base + '/live');
   try {
     await page.getByTestId('queue').first().waitFor({ timeout: 30_000 });
@@ -141,6 +161,7 @@ await step('live board changes as simulated calls arrive', async () => {
 
 await step('wallboard', async () => {
   if (!caps.live) return { skip: 'no live monitoring yet' };
+  if (liveEmpty) return { skip: 'no live data in this build (see above)' };
   await page.goto(base + '/live/wall');
   await page.getByTestId('queue').first().waitFor({ timeout: 30_000 });
   await page.waitForTimeout(1500);
