@@ -41,7 +41,7 @@ export function App() {
   // "/" (and "/login" once signed in) go to the first screen the viewer may use.
   useEffect(() => {
     if (!session || (path !== '/' && path !== '/login')) return;
-    navigate(canLive(session) ? '/live' : canCalls(session) ? '/calls' : canReports(session) ? '/reports/summary' : '/live', true);
+    navigate(canLive(session) ? '/live' : canCalls(session) ? '/calls' : canReports(session) ? '/reports/summary' : '/home', true);
   }, [session, path]);
 
   if (session === undefined || !lang) return <div class="boot" aria-busy="true" />;
@@ -89,8 +89,20 @@ function page(path: string, s: Session) {
   if (path === '/calls') return canCalls(s) ? <CallList /> : denied;
   const m = path.match(/^\/calls\/([^/]+)$/);
   if (m) return canCalls(s) ? <CallJourney id={decodeURIComponent(m[1])} listen={can(s, 'recordings.listen')} /> : denied;
+  if (path === '/home') return <Home session={s} />;
   if (path === '/' || path === '/login') return null;
   return <Notice>{t('Page not found.')}</Notice>;
+}
+
+/** The landing page of a viewer whose roles give no screen here yet (an operator). */
+function Home({ session }: { session: Session }) {
+  const name = session && session !== 'open' ? session.user.displayName || session.user.login : '';
+  return (
+    <div class="report">
+      <h1>{t('Hello, {name}', { name })}</h1>
+      <p>{t('Your role has no screens in the web app yet. The operator\'s workplace (status, pauses, queues, missed calls) comes later.')}</p>
+    </div>
+  );
 }
 
 export function Notice({ children }: { children: ComponentChildren }) {

@@ -81,6 +81,6 @@ export function can(s: Session, perm: string): boolean {
   return s.permissions.includes(perm);
 }
 
-export const canLive = (s: Session) => can(s, 'monitor.read') || can(s, 'queues.read');
+export const canLive = (s: Session) => can(s, 'monitor.read');
 export const canReports = (s: Session) => can(s, 'reports.read');
 export const canCalls = (s: Session) => can(s, 'calls.read');
