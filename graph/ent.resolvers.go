@@ -64,7 +64,11 @@ func (r *Resolver) AuditLog() generated.AuditLogResolver { return &auditLogResol
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
+// Server returns generated.ServerResolver implementation.
+func (r *Resolver) Server() generated.ServerResolver { return &serverResolver{r} }
+
 type (
 	auditLogResolver struct{ *Resolver }
 	queryResolver    struct{ *Resolver }
+	serverResolver   struct{ *Resolver }
 )

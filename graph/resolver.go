@@ -17,4 +17,6 @@ type Resolver struct {
 	// Live serves the live-monitoring queries and subscriptions (graph/live.go);
 	// nil answers them with an error.
 	Live *Live
+	// Ingest is this process's collector (server health); nil when none runs here.
+	Ingest Ingest
 }

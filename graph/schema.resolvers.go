@@ -221,6 +221,11 @@ func (r *queryResolver) ActiveCallsNow(ctx context.Context, filter *live.CallFil
 	return live.Items(h.Snapshot(live.TopicCall, live.CallsFilter(sc, filter)), func(c *live.Change) *live.ActiveCall { return c.Call }), nil
 }
 
+// Health is the resolver for the health field.
+func (r *serverResolver) Health(ctx context.Context, obj *ent.Server) (*model.ServerHealth, error) {
+	return serverHealth(r.Ingest, obj.ID), nil
+}
+
 // QueueStats is the resolver for the queueStats field.
 func (r *subscriptionResolver) QueueStats(ctx context.Context, queueIds []int) (<-chan *live.QueuesUpdate, error) {
 	h, sc, err := r.live(ctx)

@@ -197,6 +197,19 @@ func (s *State) CallStored(serverID int, linkedid string, callID int, at time.Ti
 
 func (s *State) queue(sv *server, name string) *queueState {
 	q := sv.queues[name]
+	if q != nil && q.ref.ID == 0 && s.opts.Directory != nil {
+		// Discovered after it was first seen: the collector creates queue rows as it
+		// meets them, and the directory learns them on its next refresh.
+		if ref, ok := s.opts.Directory.Queue(sv.id, name); ok {
+			if ref.SLThreshold <= 0 {
+				ref.SLThreshold = q.ref.SLThreshold
+			}
+			q.ref = ref
+			if ref.Location != nil {
+				q.loc = ref.Location
+			}
+		}
+	}
 	if q == nil {
 		q = &queueState{name: name, members: map[string]*memberState{}, loc: s.opts.Location}
 		if s.opts.Directory != nil {
@@ -241,6 +254,14 @@ func (s *State) operator(sv *server, stateIface, iface, name string) *opState {
 		key = iface
 	}
 	op := sv.ops[key]
+	if op != nil && op.id == 0 && s.opts.Directory != nil {
+		for _, k := range []string{iface, stateIface} {
+			if id, ok := s.opts.Directory.OperatorID(sv.id, k); ok && k != "" {
+				op.id = id
+				break
+			}
+		}
+	}
 	if op == nil {
 		op = &opState{key: key, members: map[string]*memberState{}, status: ""}
 		if s.opts.Directory != nil {

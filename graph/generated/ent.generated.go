@@ -55,6 +55,9 @@ type QueryResolver interface {
 	OperatorBoardNow(ctx context.Context, filter *live.OperatorFilter) ([]*live.OperatorState, error)
 	ActiveCallsNow(ctx context.Context, filter *live.CallFilter) ([]*live.ActiveCall, error)
 }
+type ServerResolver interface {
+	Health(ctx context.Context, obj *ent.Server) (*model.ServerHealth, error)
+}
 
 // endregion ************************** generated!.gotpl **************************
 
@@ -6407,6 +6410,38 @@ func (ec *executionContext) fieldContext_Server_trunks(ctx context.Context, fiel
 	if fc.Args, err = ec.field_Server_trunks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Server_health(ctx context.Context, field graphql.CollectedField, obj *ent.Server) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Server_health(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Server().Health(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ServerHealth) graphql.Marshaler {
+			return ec.marshalOServerHealth2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋgraphᚋmodelᚐServerHealth(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Server_health(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Server",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServerHealth(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -18425,6 +18460,12 @@ func (ec *executionContext) _Server(ctx context.Context, sel ast.SelectionSet, o
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Server_trunks(ctx, field, obj)
+				})
+		case "health":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Server_health(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

@@ -31,6 +31,7 @@ type ResolverRoot interface {
 	AuditLog() AuditLogResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	Server() ServerResolver
 	Subscription() SubscriptionResolver
 }
 
@@ -535,6 +536,7 @@ type ComplexityRoot struct {
 		CreatedAt          func(childComplexity int) int
 		CustomVariables    func(childComplexity int) int
 		Enabled            func(childComplexity int) int
+		Health             func(childComplexity int) int
 		ID                 func(childComplexity int) int
 		Name               func(childComplexity int) int
 		Operators          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OperatorOrder, where *ent.OperatorWhereInput) int
@@ -556,6 +558,19 @@ type ComplexityRoot struct {
 	ServerEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	ServerHealth struct {
+		Active         func(childComplexity int) int
+		Connected      func(childComplexity int) int
+		EventsReceived func(childComplexity int) int
+		Greeting       func(childComplexity int) int
+		LagSeconds     func(childComplexity int) int
+		LastError      func(childComplexity int) int
+		LastEventAt    func(childComplexity int) int
+		Overflows      func(childComplexity int) int
+		Reconnects     func(childComplexity int) int
+		Since          func(childComplexity int) int
 	}
 
 	SetPasswordPayload struct {
@@ -3016,6 +3031,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Server.Enabled(childComplexity), true
+	case "Server.health":
+		if e.ComplexityRoot.Server.Health == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Server.Health(childComplexity), true
 	case "Server.id":
 		if e.ComplexityRoot.Server.ID == nil {
 			break
@@ -3123,6 +3144,67 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ServerEdge.Node(childComplexity), true
+
+	case "ServerHealth.active":
+		if e.ComplexityRoot.ServerHealth.Active == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServerHealth.Active(childComplexity), true
+	case "ServerHealth.connected":
+		if e.ComplexityRoot.ServerHealth.Connected == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServerHealth.Connected(childComplexity), true
+	case "ServerHealth.eventsReceived":
+		if e.ComplexityRoot.ServerHealth.EventsReceived == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServerHealth.EventsReceived(childComplexity), true
+	case "ServerHealth.greeting":
+		if e.ComplexityRoot.ServerHealth.Greeting == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServerHealth.Greeting(childComplexity), true
+	case "ServerHealth.lagSeconds":
+		if e.ComplexityRoot.ServerHealth.LagSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServerHealth.LagSeconds(childComplexity), true
+	case "ServerHealth.lastError":
+		if e.ComplexityRoot.ServerHealth.LastError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServerHealth.LastError(childComplexity), true
+	case "ServerHealth.lastEventAt":
+		if e.ComplexityRoot.ServerHealth.LastEventAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServerHealth.LastEventAt(childComplexity), true
+	case "ServerHealth.overflows":
+		if e.ComplexityRoot.ServerHealth.Overflows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServerHealth.Overflows(childComplexity), true
+	case "ServerHealth.reconnects":
+		if e.ComplexityRoot.ServerHealth.Reconnects == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServerHealth.Reconnects(childComplexity), true
+	case "ServerHealth.since":
+		if e.ComplexityRoot.ServerHealth.Since == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServerHealth.Since(childComplexity), true
 
 	case "SetPasswordPayload.password":
 		if e.ComplexityRoot.SetPasswordPayload.Password == nil {
@@ -3749,6 +3831,29 @@ var sources = []*ast.Source{
 
 "Time is an RFC 3339 timestamp."
 scalar Time
+
+"AMI connection state of a server, as the collector of the answering process sees it."
+type ServerHealth {
+  "This process holds the server's collector lock (false: another process ingests it)."
+  active: Boolean!
+  connected: Boolean!
+  "When connected last changed."
+  since: Time
+  greeting: String
+  lastEventAt: Time
+  eventsReceived: Int!
+  reconnects: Int!
+  "Events dropped because ingestion fell behind (each drop starts a resync)."
+  overflows: Int!
+  "Seconds between the newest event's Asterisk timestamp and its arrival."
+  lagSeconds: Float
+  lastError: String
+}
+
+extend type Server {
+  "Live AMI connection health; null when no collector runs in this process."
+  health: ServerHealth
+}
 
 "Build information of the running binary."
 type BuildInfo {
@@ -8152,6 +8257,8 @@ func (ec *executionContext) childFields_Server(ctx context.Context, field graphq
 		return ec.fieldContext_Server_operators(ctx, field)
 	case "trunks":
 		return ec.fieldContext_Server_trunks(ctx, field)
+	case "health":
+		return ec.fieldContext_Server_health(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Server", field.Name)
 }
@@ -8176,6 +8283,32 @@ func (ec *executionContext) childFields_ServerEdge(ctx context.Context, field gr
 		return ec.fieldContext_ServerEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ServerEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ServerHealth(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "active":
+		return ec.fieldContext_ServerHealth_active(ctx, field)
+	case "connected":
+		return ec.fieldContext_ServerHealth_connected(ctx, field)
+	case "since":
+		return ec.fieldContext_ServerHealth_since(ctx, field)
+	case "greeting":
+		return ec.fieldContext_ServerHealth_greeting(ctx, field)
+	case "lastEventAt":
+		return ec.fieldContext_ServerHealth_lastEventAt(ctx, field)
+	case "eventsReceived":
+		return ec.fieldContext_ServerHealth_eventsReceived(ctx, field)
+	case "reconnects":
+		return ec.fieldContext_ServerHealth_reconnects(ctx, field)
+	case "overflows":
+		return ec.fieldContext_ServerHealth_overflows(ctx, field)
+	case "lagSeconds":
+		return ec.fieldContext_ServerHealth_lagSeconds(ctx, field)
+	case "lastError":
+		return ec.fieldContext_ServerHealth_lastError(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ServerHealth", field.Name)
 }
 
 func (ec *executionContext) childFields_SetPasswordPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

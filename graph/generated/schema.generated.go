@@ -4444,6 +4444,236 @@ func (ec *executionContext) fieldContext_QueueRow_waitDistribution(_ context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _ServerHealth_active(ctx context.Context, field graphql.CollectedField, obj *model.ServerHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServerHealth_active(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Active, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServerHealth_active(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServerHealth", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ServerHealth_connected(ctx context.Context, field graphql.CollectedField, obj *model.ServerHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServerHealth_connected(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Connected, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServerHealth_connected(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServerHealth", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ServerHealth_since(ctx context.Context, field graphql.CollectedField, obj *model.ServerHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServerHealth_since(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Since, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ServerHealth_since(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServerHealth", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ServerHealth_greeting(ctx context.Context, field graphql.CollectedField, obj *model.ServerHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServerHealth_greeting(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Greeting, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ServerHealth_greeting(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServerHealth", field, false, false, "String")
+}
+
+func (ec *executionContext) _ServerHealth_lastEventAt(ctx context.Context, field graphql.CollectedField, obj *model.ServerHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServerHealth_lastEventAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastEventAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ServerHealth_lastEventAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServerHealth", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ServerHealth_eventsReceived(ctx context.Context, field graphql.CollectedField, obj *model.ServerHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServerHealth_eventsReceived(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EventsReceived, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServerHealth_eventsReceived(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServerHealth", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ServerHealth_reconnects(ctx context.Context, field graphql.CollectedField, obj *model.ServerHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServerHealth_reconnects(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reconnects, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServerHealth_reconnects(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServerHealth", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ServerHealth_overflows(ctx context.Context, field graphql.CollectedField, obj *model.ServerHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServerHealth_overflows(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Overflows, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServerHealth_overflows(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServerHealth", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ServerHealth_lagSeconds(ctx context.Context, field graphql.CollectedField, obj *model.ServerHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServerHealth_lagSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LagSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ServerHealth_lagSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServerHealth", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ServerHealth_lastError(ctx context.Context, field graphql.CollectedField, obj *model.ServerHealth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServerHealth_lastError(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastError, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ServerHealth_lastError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServerHealth", field, false, false, "String")
+}
+
 func (ec *executionContext) _SetPasswordPayload_user(ctx context.Context, field graphql.CollectedField, obj *model.SetPasswordPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8204,6 +8434,84 @@ func (ec *executionContext) _QueueRow(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var serverHealthImplementors = []string{"ServerHealth"}
+
+func (ec *executionContext) _ServerHealth(ctx context.Context, sel ast.SelectionSet, obj *model.ServerHealth) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, serverHealthImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ServerHealth")
+		case "active":
+			out.Values[i] = ec._ServerHealth_active(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "connected":
+			out.Values[i] = ec._ServerHealth_connected(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "since":
+			out.Values[i] = ec._ServerHealth_since(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "greeting":
+			out.Values[i] = ec._ServerHealth_greeting(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastEventAt":
+			out.Values[i] = ec._ServerHealth_lastEventAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "eventsReceived":
+			out.Values[i] = ec._ServerHealth_eventsReceived(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reconnects":
+			out.Values[i] = ec._ServerHealth_reconnects(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "overflows":
+			out.Values[i] = ec._ServerHealth_overflows(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lagSeconds":
+			out.Values[i] = ec._ServerHealth_lagSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastError":
+			out.Values[i] = ec._ServerHealth_lastError(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var setPasswordPayloadImplementors = []string{"SetPasswordPayload"}
 
 func (ec *executionContext) _SetPasswordPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SetPasswordPayload) graphql.Marshaler {
@@ -9438,6 +9746,13 @@ func (ec *executionContext) unmarshalOReportFilter2ᚖgithubᚗcomᚋlinkageᚋl
 	}
 	res, err := ec.unmarshalInputReportFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOServerHealth2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋgraphᚋmodelᚐServerHealth(ctx context.Context, sel ast.SelectionSet, v *model.ServerHealth) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ServerHealth(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOSummaryBucket2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋinternalᚋreportᚐSummaryBucket(ctx context.Context, v any) (*report.SummaryBucket, error) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/linkage/linkage/ent"
 	"github.com/linkage/linkage/ent/user"
@@ -81,6 +82,24 @@ type QueueGrant struct {
 type QueueGrantInput struct {
 	QueueID int  `json:"queueID"`
 	Listen  bool `json:"listen"`
+}
+
+// AMI connection state of a server, as the collector of the answering process sees it.
+type ServerHealth struct {
+	// This process holds the server's collector lock (false: another process ingests it).
+	Active    bool `json:"active"`
+	Connected bool `json:"connected"`
+	// When connected last changed.
+	Since          *time.Time `json:"since,omitempty"`
+	Greeting       *string    `json:"greeting,omitempty"`
+	LastEventAt    *time.Time `json:"lastEventAt,omitempty"`
+	EventsReceived int        `json:"eventsReceived"`
+	Reconnects     int        `json:"reconnects"`
+	// Events dropped because ingestion fell behind (each drop starts a resync).
+	Overflows int `json:"overflows"`
+	// Seconds between the newest event's Asterisk timestamp and its arrival.
+	LagSeconds *float64 `json:"lagSeconds,omitempty"`
+	LastError  *string  `json:"lastError,omitempty"`
 }
 
 type SetPasswordPayload struct {

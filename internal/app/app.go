@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/linkage/linkage/ami/collector"
 	"github.com/linkage/linkage/ami/live"
 	"github.com/linkage/linkage/auth"
 	"github.com/linkage/linkage/ent"
@@ -47,6 +48,8 @@ type App struct {
 	// processes, so any API process serves subscriptions for every server.
 	Hub    *live.Hub
 	bridge *live.PGBridge
+	// Collector ingests the configured Asterisk servers (nil until Start).
+	Collector *collector.Collector
 	// Metrics is the process's Prometheus registry (/metrics).
 	Metrics *prometheus.Registry
 
@@ -91,6 +94,9 @@ func (a *App) Start(ctx context.Context) (err error) {
 		return err
 	}
 	if err := a.startLive(ctx); err != nil {
+		return err
+	}
+	if err := a.startIngest(ctx); err != nil {
 		return err
 	}
 	return a.startHTTP()

@@ -34,6 +34,7 @@ func commands() []command {
 		{"demo", "run the server with a simulated call center feeding it (what make run starts)", runDemo},
 		{"migrate", "apply database migrations and exit", runMigrate},
 		{"assemble", "print the calls assembled from AMI capture files as JSON lines", runAssemble},
+		{"rebuild", "re-assemble a period from the journal and replace its calls", runRebuild},
 		{"server", "add, list, disable or remove the Asterisk servers Linkage listens to", runServer},
 		{"sim", "run simulated Asterisk servers (AMI over TCP) with a call-center model", runSim},
 		{"user", "add a user or set a password (first admin, recovery)", runUser},

@@ -74,6 +74,10 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		defer cancel()
 		return errors.Join(err, a.Stop(stopCtx))
 	}
+	// Connect to the simulators now rather than at the collector's next poll.
+	if err := a.Collector.Reload(auth.SystemContext(ctx)); err != nil {
+		log.Warn("demo: collector reload", "err", err)
+	}
 	fmt.Fprintf(env.Stderr, "\nLinkage demo is running: http://%s/ (GraphQL at /graphql, GraphiQL at /graphiql)\n"+
 		"Users: admin, supervisor (queue support of demo-1 only), operator; password: %s\n\n", a.Addr(), d.password)
 	return a.Wait(ctx)

@@ -1,0 +1,259 @@
+package collector
+
+import (
+	"context"
+	"os"
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/linkage/linkage/ami"
+	"github.com/linkage/linkage/ami/assemble"
+	"github.com/linkage/linkage/ami/sim/pbx"
+	"github.com/linkage/linkage/ent"
+)
+
+// bigCenter is a large call center: n operators (PJSIP/1001...) split over three
+// rrmemory/leastrecent queues, the default traffic mix, callsPerDay inbound calls
+// spread over the default daily curve (flat when flat is set, at callsPerDay/24 per
+// hour).
+func bigCenter(n int, callsPerDay float64, flat bool) pbx.Config {
+	c := pbx.DefaultConfig()
+	c.Operators = nil
+	c.Queues = []pbx.Queue{
+		{Name: "support", Strategy: pbx.RRMemory, Timeout: 15 * time.Second, Retry: 2 * time.Second, Wrapup: 5 * time.Second, MusicClass: "default"},
+		{Name: "sales", Strategy: pbx.LeastRecent, Timeout: 15 * time.Second, Retry: 2 * time.Second, Wrapup: 5 * time.Second, MusicClass: "default"},
+		{Name: "vip", Strategy: pbx.RRMemory, Timeout: 20 * time.Second, Retry: 2 * time.Second, Wrapup: 5 * time.Second, MusicClass: "default"},
+	}
+	for i := 0; i < n; i++ {
+		ext := strconv.Itoa(1001 + i)
+		c.Operators = append(c.Operators, pbx.Operator{Endpoint: ext, Name: "Op " + ext, AnswerProb: 0.8, AnswerDelay: 5 * time.Second,
+			BusyProb: 0.02, PauseReasons: []string{"Lunch", "Break"}, PausesPerHour: 0.3, MeanPause: 10 * time.Minute})
+		q := &c.Queues[i%3]
+		iface := "PJSIP/" + ext
+		if i%5 == 4 {
+			iface = "Local/" + ext + "@agents/n"
+		}
+		q.Members = append(q.Members, pbx.Member{Interface: iface, Name: "Op " + ext, StateInterface: "PJSIP/" + ext})
+	}
+	c.Operators = append(c.Operators, pbx.Operator{Endpoint: "2000", Name: "Supervisor", AnswerProb: 1, AnswerDelay: 4 * time.Second})
+	sum := 0.0
+	for _, f := range c.HourlyCurve {
+		sum += f
+	}
+	if flat {
+		for i := range c.HourlyCurve {
+			c.HourlyCurve[i] = 1
+		}
+		sum = 24
+	}
+	c.CallsPerHour = callsPerDay / sum
+	c.OutboundPerHour = c.CallsPerHour / 10
+	c.InternalPerHour = c.CallsPerHour / 50
+	c.Location = time.UTC
+	return c
+}
+
+type ingestResult struct {
+	events, journaled, calls int
+	overflows                uint64
+	slowDrops                uint64
+	reconnects               int
+	took                     time.Duration
+}
+
+// ingest runs the simulator (as fast as the collector reads) over [start, start+d)
+// and a collector into a fresh database, and returns when every event the simulator
+// produced is journaled and the calls are written.
+func ingest(b *testing.B, cfg pbx.Config, start time.Time, d time.Duration) ingestResult {
+	e := newEnv(b)
+	m := newScripted(start, cfg, 0, nil)
+	m.end = start.Add(d)
+	s := startSim(b, 0, start, m)
+	srv := e.addServer(b, "bench", s.Addr())
+	o := e.options(b)
+	o.FlushInterval = 200 * time.Millisecond
+	// A deep connection queue: the simulator (as fast as possible) is throttled only
+	// by amigo's reading, so the figure is the collector's sustained throughput
+	// rather than how much it drops. LINKAGE_BENCH_QUEUE=65536 measures the default.
+	qs := envInt("LINKAGE_BENCH_QUEUE", 1<<19)
+	cc := o.ConnConfig
+	o.ConnConfig = func(s *ent.Server) ami.Config { c := cc(s); c.QueueSize = qs; return c }
+	c := New(o)
+	if err := c.Start(testCtx(b, time.Minute)); err != nil {
+		b.Fatal(err)
+	}
+	defer c.Stop(context.Background())
+	waitFor(b, 10*time.Second, "connected", func() bool { h, ok := c.Health(srv.ID); return ok && h.Connected })
+	time.Sleep(200 * time.Millisecond) // the resync goes by
+	base := count(b, e.db, `SELECT count(*) FROM ami_journal`)
+	t0 := time.Now()
+	m.open()
+	var journaled, last int
+	stable := 0
+	lastGrowth := time.Now()
+	for {
+		time.Sleep(250 * time.Millisecond)
+		_, more := m.Next()
+		h, _ := c.Health(srv.ID)
+		journaled = count(b, e.db, `SELECT count(*) FROM ami_journal WHERE name NOT LIKE 'Linkage%'`) - base
+		if journaled == last {
+			stable++
+		} else {
+			stable = 0
+			lastGrowth = time.Now()
+		}
+		last = journaled
+		if time.Since(t0).Truncate(time.Second)%(10*time.Second) == 0 && stable == 0 {
+			b.Logf("%s: %d emitted, %d journaled, queued %d, overflows %d", time.Since(t0).Round(time.Second), m.emitted.Load(), journaled, h.Queued, h.Overflows)
+		}
+		// Done: the model is past the end, nothing waits in the connection, and the
+		// journal stopped growing (events the session's mask filters never arrive).
+		if !more && h.Queued == 0 && stable >= 4 {
+			break
+		}
+	}
+	took := lastGrowth.Sub(t0) // to the last poll that saw the journal grow (±250 ms)
+	h, _ := c.Health(srv.ID)
+	return ingestResult{events: int(m.emitted.Load()), journaled: journaled, took: took, overflows: h.Overflows,
+		slowDrops: s.Stats().SlowDisconnects, reconnects: h.Reconnects,
+		calls: count(b, e.db, `SELECT count(*) FROM calls`)}
+}
+
+func report(b *testing.B, r ingestResult) {
+	// The rate is what was committed: events lost to an overflow or a slow-reader
+	// disconnect are not counted as done.
+	b.ReportMetric(float64(r.journaled)/r.took.Seconds(), "events/s")
+	b.ReportMetric(float64(r.calls)/r.took.Seconds(), "calls/s")
+	b.ReportMetric(float64(r.events), "events")
+	b.ReportMetric(float64(r.calls), "calls")
+	b.ReportMetric(float64(r.overflows), "overflows")
+	b.ReportMetric(r.took.Seconds(), "s")
+	b.Logf("%d events (%d journaled), %d calls in %s: %.0f events/s, %.0f calls/s, %d overflows, %d slow-reader disconnects, %d reconnects",
+		r.events, r.journaled, r.calls, r.took.Round(time.Millisecond), float64(r.journaled)/r.took.Seconds(), float64(r.calls)/r.took.Seconds(),
+		r.overflows, r.slowDrops, r.reconnects)
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// BenchmarkEndToEnd: simulator -> TCP -> collector (journal + assembly) ->
+// PostgreSQL, one simulated hour of a flat 240,000-calls-a-day load (10,000 calls),
+// everything in one process. Run with -benchtime 1x.
+func BenchmarkEndToEnd(b *testing.B) {
+	calls := envInt("LINKAGE_BENCH_CALLS_PER_HOUR", 10000)
+	for i := 0; i < b.N; i++ {
+		start := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+		report(b, ingest(b, bigCenter(600, float64(calls*24), true), start, time.Hour))
+	}
+}
+
+// BenchmarkDay: a simulated day of LINKAGE_BENCH_CALLS_PER_DAY (150,000) inbound calls
+// on the daily curve, plus outbound and internal calls. Run with -benchtime 1x.
+func BenchmarkDay(b *testing.B) {
+	calls := envInt("LINKAGE_BENCH_CALLS_PER_DAY", 150000)
+	for i := 0; i < b.N; i++ {
+		start := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+		report(b, ingest(b, bigCenter(600, float64(calls), false), start, 24*time.Hour))
+	}
+}
+
+// dayEvents produces d of simulated traffic offline.
+func dayEvents(cfg pbx.Config, start time.Time, d time.Duration) []ami.Event {
+	p := pbx.New(cfg, start)
+	var evs []ami.Event
+	for t := start; t.Before(start.Add(d)); t = t.Add(time.Minute) {
+		evs = append(evs, p.Advance(t)...)
+	}
+	for i := range evs {
+		evs[i].Seq = uint64(i + 1)
+		evs[i].Received = time.Now().UTC()
+		evs[i].Stamped = true
+	}
+	return evs
+}
+
+// BenchmarkJournal: COPY into the journal alone, batches of 5000 events of the pbx mix.
+func BenchmarkJournal(b *testing.B) {
+	e := newEnv(b)
+	srv := e.addServer(b, "bench", "127.0.0.1:1")
+	if err := maintainPartitions(context.Background(), e.db, time.Now(), 1, 24*time.Hour); err != nil {
+		b.Fatal(err)
+	}
+	evs := dayEvents(bigCenter(100, 100000, true), time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC), 10*time.Minute)
+	const batch = 5000
+	if len(evs) < batch {
+		b.Fatalf("only %d events", len(evs))
+	}
+	var bytes int
+	for _, ev := range evs[:batch] {
+		bytes += len(appendFields(nil, ev.Fields))
+	}
+	b.ResetTimer()
+	seq := uint64(0)
+	for i := 0; i < b.N; i++ {
+		chunk := make([]ami.Event, batch)
+		copy(chunk, evs[:batch])
+		for j := range chunk {
+			seq++
+			chunk[j].Seq = seq
+		}
+		tx, err := e.db.Begin()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := appendJournal(context.Background(), tx, srv.ID, chunk); err != nil {
+			b.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	el := b.Elapsed().Seconds()
+	b.ReportMetric(float64(b.N*batch)/el, "events/s")
+	b.ReportMetric(float64(bytes)/batch, "fieldbytes/event")
+}
+
+// BenchmarkInFlightMemory: heap held per call in flight by a server's assembler as the
+// collector runs it (feed), on the large center's traffic cut off mid-day.
+func BenchmarkInFlightMemory(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		start := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+		cfg := bigCenter(600, 400000, true)
+		p := pbx.New(cfg, start)
+		runtime.GC()
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		a := assemble.New(AssembleConfig(&entServerLab, nil, nil))
+		seq := uint64(0)
+		for t := start; t.Before(start.Add(20 * time.Minute)); t = t.Add(10 * time.Second) {
+			evs := p.Advance(t)
+			for j := range evs {
+				seq++
+				evs[j].Seq, evs[j].Stamped = seq, true
+				feed(a, &evs[j])
+			}
+		}
+		// The model keeps its own state; measure it alone and take it away.
+		runtime.GC()
+		runtime.ReadMemStats(&m1)
+		withBoth := int64(m1.HeapAlloc) - int64(m0.HeapAlloc)
+		n := a.InFlight()
+		a = nil
+		runtime.GC()
+		var m2 runtime.MemStats
+		runtime.ReadMemStats(&m2)
+		asm := int64(m1.HeapAlloc) - int64(m2.HeapAlloc)
+		runtime.KeepAlive(p)
+		b.ReportMetric(float64(asm)/float64(n), "B/call")
+		b.ReportMetric(float64(n), "in-flight")
+		b.Logf("%d calls in flight after %d events: assembler %d KiB (%.0f B/call); assembler+model %d KiB", n, seq, asm>>10, float64(asm)/float64(n), withBoth>>10)
+	}
+}
+
+var entServerLab = ent.Server{Name: "bench", TrunkContexts: []string{"from-trunk"}, TrunkPrefixes: []string{"PJSIP/trunk"}}
