@@ -13,6 +13,7 @@ export function BarChart({ labels, series, line, title, height = 200 }: {
   const totals = labels.map((_, i) => series.reduce((s, x) => s + (x.values[i] || 0), 0));
   const max = niceMax(Math.max(1, ...totals));
   const bw = (W - L - R) / n;
+  const barW = Math.min(bw * 0.7, 56); // a lone bar stays a bar, not a wall
   const y = (v: number) => T + (H - T - B) * (1 - v / max);
   const yl = (v: number) => T + (H - T - B) * (1 - v / 100);
   const every = Math.ceil(n / 16);
@@ -33,7 +34,7 @@ export function BarChart({ labels, series, line, title, height = 200 }: {
             <g>
               {series.map((s) => {
                 const v = s.values[i] || 0;
-                const r = <rect x={L + i * bw + bw * 0.15} width={bw * 0.7} y={y(acc + v)} height={Math.max(0, y(acc) - y(acc + v))} fill={s.color}><title>{`${lab}: ${s.label} ${fmtNum(v)}`}</title></rect>;
+                const r = <rect x={L + i * bw + (bw - barW) / 2} width={barW} y={y(acc + v)} height={Math.max(0, y(acc) - y(acc + v))} fill={s.color}><title>{`${lab}: ${s.label} ${fmtNum(v)}`}</title></rect>;
                 acc += v;
                 return r;
               })}
@@ -45,6 +46,7 @@ export function BarChart({ labels, series, line, title, height = 200 }: {
           <>
             <polyline fill="none" stroke={line.color} stroke-width="2"
               points={line.values.map((v, i) => (v == null ? null : `${L + i * bw + bw / 2},${yl(v)}`)).filter(Boolean).join(' ')} />
+            {line.values.map((v, i) => (v == null ? null : <circle cx={L + i * bw + bw / 2} cy={yl(v)} r="3.5" fill={line.color}><title>{`${labels[i]}: ${line.label} ${fmtNum(v, 1)}%`}</title></circle>))}
             {[0, 50, 100].map((v) => <text x={W - R + 4} y={yl(v) + 4} class="axis">{v}%</text>)}
           </>
         )}
