@@ -1,6 +1,8 @@
 package graph
 
 import (
+	"context"
+
 	"github.com/linkage/linkage/ami"
 	"github.com/linkage/linkage/graph/model"
 )
@@ -9,6 +11,8 @@ import (
 type Ingest interface {
 	Health(serverID int) (ami.Health, bool)
 	Conn(serverID int) (*ami.Conn, bool)
+	// Reload makes the collector re-read the servers now.
+	Reload(ctx context.Context) error
 }
 
 // serverHealth maps the collector's view of one server; nil when no pipeline for it

@@ -19,6 +19,7 @@ import (
 	"github.com/linkage/linkage/graph/generated"
 	"github.com/linkage/linkage/graph/model"
 	"github.com/linkage/linkage/internal/report"
+	"github.com/linkage/linkage/internal/servers"
 )
 
 // Details is the resolver for the details field.
@@ -98,6 +99,32 @@ func (r *mutationResolver) CreateAPIToken(ctx context.Context, userID int, name 
 // RevokeAPIToken is the resolver for the revokeAPIToken field.
 func (r *mutationResolver) RevokeAPIToken(ctx context.Context, id int) (*ent.APIToken, error) {
 	return r.Auth.RevokeToken(ctx, id)
+}
+
+// CreateServer is the resolver for the createServer field.
+func (r *mutationResolver) CreateServer(ctx context.Context, input model.ServerInput) (*ent.Server, error) {
+	var s *ent.Server
+	err := r.serverChange(ctx, "server.create", 0, auditedSettings(input), func() (err error) {
+		s, err = servers.Create(ctx, r.Client, serverInput(input))
+		return err
+	})
+	return s, err
+}
+
+// UpdateServer is the resolver for the updateServer field.
+func (r *mutationResolver) UpdateServer(ctx context.Context, id int, input model.ServerInput) (*ent.Server, error) {
+	var s *ent.Server
+	err := r.serverChange(ctx, "server.update", id, auditedSettings(input), func() (err error) {
+		s, err = servers.Update(ctx, r.Client, id, serverInput(input))
+		return err
+	})
+	return s, err
+}
+
+// DeleteServer is the resolver for the deleteServer field.
+func (r *mutationResolver) DeleteServer(ctx context.Context, id int) (bool, error) {
+	err := r.serverChange(ctx, "server.delete", id, nil, func() error { return servers.Delete(ctx, r.Client, id) })
+	return err == nil, err
 }
 
 // BuildInfo is the resolver for the buildInfo field.

@@ -323,7 +323,9 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		CreateAPIToken     func(childComplexity int, userID int, name string, scope apitoken.Scope, expiresAt *time.Time) int
+		CreateServer       func(childComplexity int, input model.ServerInput) int
 		CreateUser         func(childComplexity int, input model.CreateUserInput) int
+		DeleteServer       func(childComplexity int, id int) int
 		Login              func(childComplexity int, login string, password string) int
 		Logout             func(childComplexity int) int
 		RevokeAPIToken     func(childComplexity int, id int) int
@@ -331,6 +333,7 @@ type ComplexityRoot struct {
 		SetUserGrant       func(childComplexity int, id int, grant model.GrantInput) int
 		SetUserPassword    func(childComplexity int, id int, password *string) int
 		SetUserRoles       func(childComplexity int, id int, roles []model.Role) int
+		UpdateServer       func(childComplexity int, id int, input model.ServerInput) int
 		UpdateUser         func(childComplexity int, id int, input model.UpdateUserInput) int
 	}
 
@@ -1952,6 +1955,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateAPIToken(childComplexity, args["userID"].(int), args["name"].(string), args["scope"].(apitoken.Scope), args["expiresAt"].(*time.Time)), true
+	case "Mutation.createServer":
+		if e.ComplexityRoot.Mutation.CreateServer == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createServer_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateServer(childComplexity, args["input"].(model.ServerInput)), true
 	case "Mutation.createUser":
 		if e.ComplexityRoot.Mutation.CreateUser == nil {
 			break
@@ -1963,6 +1977,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateUser(childComplexity, args["input"].(model.CreateUserInput)), true
+	case "Mutation.deleteServer":
+		if e.ComplexityRoot.Mutation.DeleteServer == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteServer_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteServer(childComplexity, args["id"].(int)), true
 	case "Mutation.login":
 		if e.ComplexityRoot.Mutation.Login == nil {
 			break
@@ -2035,6 +2060,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetUserRoles(childComplexity, args["id"].(int), args["roles"].([]model.Role)), true
+	case "Mutation.updateServer":
+		if e.ComplexityRoot.Mutation.UpdateServer == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateServer_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateServer(childComplexity, args["id"].(int), args["input"].(model.ServerInput)), true
 	case "Mutation.updateUser":
 		if e.ComplexityRoot.Mutation.UpdateUser == nil {
 			break
@@ -3724,6 +3760,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("QueueVisitWhereInput", ec.unmarshalInputQueueVisitWhereInput),
 			graphql.NewInputUnmarshaler("QueueWhereInput", ec.unmarshalInputQueueWhereInput),
 			graphql.NewInputUnmarshaler("ReportFilter", ec.unmarshalInputReportFilter),
+			graphql.NewInputUnmarshaler("ServerInput", ec.unmarshalInputServerInput),
 			graphql.NewInputUnmarshaler("ServerOrder", ec.unmarshalInputServerOrder),
 			graphql.NewInputUnmarshaler("ServerWhereInput", ec.unmarshalInputServerWhereInput),
 			graphql.NewInputUnmarshaler("SummaryInput", ec.unmarshalInputSummaryInput),
@@ -3853,6 +3890,33 @@ type ServerHealth {
 extend type Server {
   "Live AMI connection health; null when no collector runs in this process."
   health: ServerHealth
+}
+
+"A server's settings. On update, omitted fields stay as they are; the secret is write-only."
+input ServerInput {
+  name: String
+  "host:port of the manager interface."
+  amiAddress: String
+  amiUsername: String
+  "manager.conf secret; never returned by the API."
+  amiSecret: String
+  "IANA time zone, e.g. Europe/Moscow."
+  timezone: String
+  enabled: Boolean
+  "Channel name prefixes of trunks, e.g. PJSIP/trunk."
+  trunkPrefixes: [String!]
+  "Dialplan contexts of inbound trunk calls, e.g. from-trunk."
+  trunkContexts: [String!]
+  recordingsLocation: String
+}
+
+extend type Mutation {
+  "Registers an Asterisk server; the collector connects within seconds (admins)."
+  createServer(input: ServerInput!): Server!
+  "Changes a server; the collector reconnects with the new settings (admins)."
+  updateServer(id: ID!, input: ServerInput!): Server!
+  "Removes a server that has no stored calls (disable it to keep its statistics)."
+  deleteServer(id: ID!): Boolean!
 }
 
 "Build information of the running binary."

@@ -102,6 +102,24 @@ type ServerHealth struct {
 	LastError  *string  `json:"lastError,omitempty"`
 }
 
+// A server's settings. On update, omitted fields stay as they are; the secret is write-only.
+type ServerInput struct {
+	Name *string `json:"name,omitempty"`
+	// host:port of the manager interface.
+	AmiAddress  *string `json:"amiAddress,omitempty"`
+	AmiUsername *string `json:"amiUsername,omitempty"`
+	// manager.conf secret; never returned by the API.
+	AmiSecret *string `json:"amiSecret,omitempty"`
+	// IANA time zone, e.g. Europe/Moscow.
+	Timezone *string `json:"timezone,omitempty"`
+	Enabled  *bool   `json:"enabled,omitempty"`
+	// Channel name prefixes of trunks, e.g. PJSIP/trunk.
+	TrunkPrefixes []string `json:"trunkPrefixes,omitempty"`
+	// Dialplan contexts of inbound trunk calls, e.g. from-trunk.
+	TrunkContexts      []string `json:"trunkContexts,omitempty"`
+	RecordingsLocation *string  `json:"recordingsLocation,omitempty"`
+}
+
 type SetPasswordPayload struct {
 	User *ent.User `json:"user"`
 	// The generated password, shown once; null when one was given.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/linkage/linkage/internal/testdb"
 	"io"
 	"net"
 	"net/http"
@@ -32,7 +33,7 @@ func TestMain(m *testing.M) {
 		stop()
 		os.Exit(code)
 	}
-	os.Exit(m.Run())
+	testdb.Main(m)
 }
 
 func runCLI(t *testing.T, args ...string) (int, string, string) {
@@ -123,10 +124,17 @@ func freeAddr(t *testing.T) string {
 
 func startServer(t *testing.T, dataDir string) *serverProc {
 	t.Helper()
+	return startServerEnv(t, []string{"DATABASE_URL="}, "--data-dir", dataDir)
+}
+
+// startServerEnv starts `linkage serve` as a child process with extra environment and
+// flags, on a free loopback port, and waits until it is ready.
+func startServerEnv(t *testing.T, env []string, flags ...string) *serverProc {
+	t.Helper()
 	addr := freeAddr(t)
-	args, _ := json.Marshal([]string{"serve", "--data-dir", dataDir, "--listen", addr, "--log-level", "debug"})
+	args, _ := json.Marshal(append([]string{"serve", "--listen", addr, "--log-level", "debug"}, flags...))
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "LINKAGE_CLI_CHILD="+string(args), "DATABASE_URL=")
+	cmd.Env = append(append(os.Environ(), "LINKAGE_CLI_CHILD="+string(args)), env...)
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
@@ -330,7 +338,7 @@ func TestServerCommands(t *testing.T) {
 		t.Fatalf("duplicate add: %d %s", code, errs)
 	}
 	code, _, errs := run("server", "add", "--name", "", "--ami", "nope", "--username", "", "--timezone", "Mars/Olympus")
-	if code != 1 || !strings.Contains(errs, "--name is required") || !strings.Contains(errs, "HOST:PORT") || !strings.Contains(errs, "Mars/Olympus") {
+	if code != 1 || !strings.Contains(errs, "name is required") || !strings.Contains(errs, "HOST:PORT") || !strings.Contains(errs, "Mars/Olympus") {
 		t.Fatalf("invalid add: %d %s", code, errs)
 	}
 	if code, out, _ := run("server", "list"); code != 0 || !strings.Contains(out, "pbx-1") || !strings.Contains(out, "Europe/Moscow") || strings.Contains(out, "from-env-secret") {

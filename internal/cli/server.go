@@ -5,19 +5,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net"
-	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/linkage/linkage/ent"
-	"github.com/linkage/linkage/ent/call"
-	"github.com/linkage/linkage/ent/operator"
-	"github.com/linkage/linkage/ent/queue"
 	"github.com/linkage/linkage/ent/server"
-	"github.com/linkage/linkage/ent/trunk"
 	"github.com/linkage/linkage/internal/app"
 	"github.com/linkage/linkage/internal/config"
+	"github.com/linkage/linkage/internal/servers"
 )
 
 const serverUsage = `Manages the Asterisk servers Linkage listens to. A running server picks up changes
@@ -68,18 +62,13 @@ func runServer(ctx context.Context, env *Env, args []string) error {
 		return withAdmin(ctx, env, "server remove", rest, func(fs *flag.FlagSet) {
 			fs.StringVar(&name, "name", "", "server name")
 		}, func(ctx context.Context, c *ent.Client) error {
-			s, err := c.Server.Query().Where(server.Name(name)).Only(ctx)
-			if ent.IsNotFound(err) {
-				return fmt.Errorf("no server named %q", name)
-			} else if err != nil {
+			s, err := servers.ByName(ctx, c, name)
+			if err != nil {
 				return err
 			}
-			if n, err := c.Call.Query().Where(call.ServerID(s.ID)).Limit(1).Count(ctx); err != nil {
-				return err
-			} else if n > 0 {
+			if err := servers.Delete(ctx, c, s.ID); errors.Is(err, servers.ErrHasCalls) {
 				return fmt.Errorf("server %q has stored calls; 'linkage server disable --name %s' stops listening and keeps them", name, name)
-			}
-			if err := removeServer(ctx, c, s.ID); err != nil {
+			} else if err != nil {
 				return err
 			}
 			fmt.Fprintf(env.Stdout, "server %s removed\n", name)
@@ -89,28 +78,6 @@ func runServer(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintf(env.Stderr, "linkage server: unknown subcommand %q\n\n%s\n", sub, serverUsage)
 		return errUsage
 	}
-}
-
-// removeServer deletes a server and the configuration discovered on it, in one transaction.
-func removeServer(ctx context.Context, c *ent.Client, id int) error {
-	tx, err := c.Tx(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback() //nolint:errcheck // no-op after commit
-	if _, err := tx.Queue.Delete().Where(queue.ServerID(id)).Exec(ctx); err != nil {
-		return err
-	}
-	if _, err := tx.Operator.Delete().Where(operator.ServerID(id)).Exec(ctx); err != nil {
-		return err
-	}
-	if _, err := tx.Trunk.Delete().Where(trunk.ServerID(id)).Exec(ctx); err != nil {
-		return err
-	}
-	if err := tx.Server.DeleteOneID(id).Exec(ctx); err != nil {
-		return err
-	}
-	return tx.Commit()
 }
 
 func serverAdd(ctx context.Context, env *Env, args []string) error {
@@ -129,15 +96,11 @@ func serverAdd(ctx context.Context, env *Env, args []string) error {
 		if secret == "" {
 			secret = env.Getenv("LINKAGE_AMI_SECRET")
 		}
-		if err := validateServer(name, addr, user, secret, tz); err != nil {
-			return err
-		}
-		s, err := c.Server.Create().SetName(name).SetAmiAddress(addr).SetAmiUsername(user).SetAmiSecret(secret).
-			SetTimezone(tz).SetEnabled(!disabled).
-			SetTrunkPrefixes(config.SplitList(trunkPrefixes)).SetTrunkContexts(config.SplitList(trunkContexts)).Save(ctx)
-		if ent.IsConstraintError(err) {
-			return fmt.Errorf("a server named %q exists already", name)
-		} else if err != nil {
+		enabled := !disabled
+		s, err := servers.Create(ctx, c, servers.Input{Name: &name, AMIAddress: &addr, AMIUsername: &user, AMISecret: &secret,
+			Timezone: &tz, Enabled: &enabled,
+			TrunkPrefixes: config.SplitList(trunkPrefixes), TrunkContexts: config.SplitList(trunkContexts)})
+		if err != nil {
 			return err
 		}
 		fmt.Fprintf(env.Stdout, "server %s added (id %d)\n", s.Name, s.ID)
@@ -145,34 +108,14 @@ func serverAdd(ctx context.Context, env *Env, args []string) error {
 	})
 }
 
-func validateServer(name, addr, user, secret, tz string) error {
-	var errs []error
-	if strings.TrimSpace(name) == "" {
-		errs = append(errs, errors.New("--name is required"))
-	}
-	if _, port, err := net.SplitHostPort(addr); err != nil || port == "" {
-		errs = append(errs, fmt.Errorf("--ami %q: want HOST:PORT, e.g. 10.0.0.5:5038", addr))
-	}
-	if user == "" {
-		errs = append(errs, errors.New("--username is required"))
-	}
-	if secret == "" {
-		errs = append(errs, errors.New("--secret (or LINKAGE_AMI_SECRET) is required"))
-	}
-	if _, err := time.LoadLocation(tz); err != nil || tz == "" {
-		errs = append(errs, fmt.Errorf("--timezone %q: not an IANA time zone", tz))
-	}
-	return errors.Join(errs...)
-}
-
 func serverList(ctx context.Context, env *Env, c *ent.Client) error {
-	servers, err := c.Server.Query().Order(ent.Asc(server.FieldName)).All(ctx)
+	list, err := c.Server.Query().Order(ent.Asc(server.FieldName)).All(ctx)
 	if err != nil {
 		return err
 	}
 	w := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "ID\tNAME\tAMI\tUSERNAME\tTIMEZONE\tENABLED")
-	for _, s := range servers {
+	for _, s := range list {
 		// The secret is never printed.
 		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%v\n", s.ID, s.Name, s.AmiAddress, s.AmiUsername, s.Timezone, s.Enabled)
 	}
