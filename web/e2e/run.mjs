@@ -193,7 +193,7 @@ await step('summary report for today agrees with the API', async () => {
   return `page ${JSON.stringify(shown)}; API ${JSON.stringify(tot)}`;
 });
 
-await step('export the summary as CSV', async () => {
+await step('export the summary as CSV (and XLSX)', async () => {
   if (!caps.reports) return { skip: 'no reports yet' };
   const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.getByTestId('export-csv').click()]);
   const file = await dl.path();
@@ -201,7 +201,10 @@ await step('export the summary as CSV', async () => {
   const lines = text.trim().split(/\r?\n/);
   assert(lines.length >= 2, 'CSV has no rows: ' + text.slice(0, 200));
   assert(/\.csv$/.test(dl.suggestedFilename()), 'file name ' + dl.suggestedFilename());
-  return `${dl.suggestedFilename()}: ${lines.length} lines; header: ${lines[0].slice(0, 100)}`;
+  const [x] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.getByTestId('export-xlsx').click()]);
+  const xlsx = readFileSync(await x.path());
+  assert(xlsx.subarray(0, 2).toString() === 'PK' && /\.xlsx$/.test(x.suggestedFilename()), 'the XLSX export is not a workbook: ' + x.suggestedFilename());
+  return `${dl.suggestedFilename()}: ${lines.length} lines; header: ${lines[0].slice(0, 100)}; ${x.suggestedFilename()}: ${xlsx.length} bytes`;
 });
 
 await step('operator and queue reports', async () => {
