@@ -5,22 +5,36 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -X github.com/linkage/linkage/internal/app.Version=$(VERSION)
 RUN_ARGS  ?=
 
-.PHONY: run test build generate check-generated migration bench lint deps
+.PHONY: run test build generate check-generated migration bench lint deps web web-deps
 
 deps:
 	@internal/tools/ensure-deps.sh postgres
 
+# The web app (web/): npm ci from the committed lock (only when it changed), then
+# the Vite build into web/dist/app, which `go build` embeds.
+web: web-deps web/node_modules/.installed
+	cd web && npm run build
+
+web-deps:
+	@internal/tools/ensure-deps.sh node
+
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	@touch $@
+
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) .
 
-run: deps build
+run: deps web build
 	$(BIN) demo $(RUN_ARGS)
 
 # Every test: generated code must be current, then the whole module against real
 # PostgreSQL (each test binary starts its own throwaway cluster).
-test: deps check-generated
+# The web app's end-to-end tests (web/e2e_test.go) drive Debian's Chromium, installed here.
+test: deps web check-generated
+	@internal/tools/ensure-deps.sh chromium
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 20m ./...
+	LINKAGE_E2E_NO_BUILD=1 $(GO) test -count=1 -timeout 20m ./...
 
 # Regenerates everything generated: ent (client + GraphQL schema), gqlgen, AMI event types.
 generate:

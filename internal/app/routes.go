@@ -16,6 +16,7 @@ import (
 	"github.com/linkage/linkage/internal/dbschema"
 	"github.com/linkage/linkage/internal/httpgzip"
 	"github.com/linkage/linkage/internal/report"
+	"github.com/linkage/linkage/web"
 )
 
 // routes builds the HTTP surface. Every route is instrumented under its own name.
@@ -43,6 +44,7 @@ func (a *App) routes() http.Handler {
 	}))
 	handle("GET /readyz", "readyz", http.HandlerFunc(a.ready))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	handle("/", "web", web.Handler()) // the web app: every path no other route claims
 	return mux
 }
 
