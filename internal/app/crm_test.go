@@ -20,7 +20,9 @@ func TestCRMCallEvents(t *testing.T) {
 	a, _ := startApp(t)
 	admin := adminClient(t, a)
 	_, r := admin.gql(t, `{ viewer { user { id } } }`, nil)
-	var me struct{ Viewer struct{ User struct{ ID string } } }
+	var me struct {
+		Viewer struct{ User struct{ ID string } }
+	}
 	_ = json.Unmarshal(r.Data, &me)
 	_, r = admin.gql(t, `mutation($u: ID!) { createAPIToken(userID: $u, name: "crm", scope: read) { secret } }`, map[string]any{"u": me.Viewer.User.ID})
 	var tok struct{ CreateAPIToken struct{ Secret string } }
@@ -80,7 +82,9 @@ func TestCRMCallEvents(t *testing.T) {
 				}
 				_, r := admin.gql(t, `query($id: ID!) { call(id: $id) { call { linkedid callerNumber status } } }`, map[string]any{"id": *e.CallID})
 				var c struct {
-					Call struct{ Call struct{ Linkedid, CallerNumber, Status string } }
+					Call struct {
+						Call struct{ Linkedid, CallerNumber, Status string }
+					}
 				}
 				_ = json.Unmarshal(r.Data, &c)
 				if c.Call.Call.Linkedid != e.Linkedid || c.Call.Call.CallerNumber != "0699000111" || c.Call.Call.Status != "answered" {
