@@ -202,25 +202,6 @@ func (r *queryResolver) QueueReport(ctx context.Context, input report.QueueRepor
 	return r.Reports.Queues(ctx, sc, input)
 }
 
-// !!! WARNING !!!
-// The code below was going to be deleted when updating resolvers. It has been copied here so you have
-// one last chance to move it out of harms way if you want. There are two reasons this happens:
-//
-//   - When renaming or deleting a resolver the old code will be put in here. You can safely delete
-//     it when you're done.
-//
-//   - You have helper methods in this file. Move them out to keep these resolver files clean.
-//
-//     func (r *scopeResolver) ListenQueueIDs(ctx context.Context, obj *report.Scope) ([]int, error) {
-//     panic(fmt.Errorf("not implemented: ListenQueueIDs - listenQueueIDs"))
-//     }
-//
-//     func (r *scopeResolver) GroupIDs(ctx context.Context, obj *report.Scope) ([]int, error) {
-//     panic(fmt.Errorf("not implemented: GroupIDs - groupIDs"))
-//     }
-//
-// func (r *Resolver) Scope() generated.ScopeResolver { return &scopeResolver{r} }
-//
 // QueueStatsNow is the resolver for the queueStatsNow field.
 func (r *queryResolver) QueueStatsNow(ctx context.Context, queueIds []int) ([]*live.QueueStats, error) {
 	h, sc, err := r.live(ctx)
