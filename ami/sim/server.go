@@ -60,6 +60,9 @@ type Options struct {
 	Model func(start time.Time) Model
 	// Servers is how many servers Run starts, on consecutive ports (the CLI's --servers).
 	Servers int
+	// RecordingsDir, when set, receives a short synthetic WAV for every recording the
+	// model starts, under the file name the events carry.
+	RecordingsDir string
 
 	// AuthFailDelay is the pause before "Authentication failed" (Asterisk: 1 s).
 	AuthFailDelay time.Duration
@@ -153,6 +156,9 @@ func New(opts Options, logger *slog.Logger) *Server {
 // Start binds the listener and starts the accept loop and the clock. The goroutines
 // stop when ctx ends or Close is called.
 func (s *Server) Start(ctx context.Context) error {
+	if err := checkRecordingsDir(s.opts.RecordingsDir); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", s.opts.Listen)
 	if err != nil {
 		return fmt.Errorf("sim: listen %s: %w", s.opts.Listen, err)
@@ -470,6 +476,7 @@ func (s *Server) broadcast(evs []ami.Event, now time.Time) {
 	if len(evs) == 0 {
 		return
 	}
+	s.writeRecordings(evs)
 	s.mu.Lock()
 	sessions := make([]*session, 0, len(s.sessions))
 	for ss := range s.sessions {

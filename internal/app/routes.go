@@ -38,6 +38,7 @@ func (a *App) routes() http.Handler {
 		handle(p, name, a.Auth.Middleware(exportGate(httpgzip.Handler(h))))
 	}, reports,
 		func(r *http.Request) report.Scope { return graph.ReportScope(auth.ScopeFromContext(r.Context())) }, a.log.With("component", "export"))
+	handle("GET /recordings/{call}/{n}", "recordings", a.Auth.Middleware(http.HandlerFunc(a.serveRecording)))
 	handle("GET /graphiql", "graphiql", graph.GraphiQL("/graphql"))
 	handle("GET /healthz", "healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -53,7 +54,13 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		return errors.New("invalid options: --speed must be positive, --sim-servers at least 1, --calls-per-hour not negative")
 	}
 	log := opts.NewLogger(os.Stderr)
-	sims, err := startDemoSims(ctx, d, log)
+	// The simulators write short synthetic WAVs here, and the demo servers serve
+	// recordings from it, so playback works without an Asterisk.
+	recDir, err := filepath.Abs(filepath.Join(opts.DataDir, "recordings"))
+	if err != nil {
+		return err
+	}
+	sims, err := startDemoSims(ctx, d, recDir, log)
 	defer func() {
 		for _, s := range sims {
 			_ = s.Close()
@@ -69,7 +76,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	if d.password == "" {
 		d.password = auth.GeneratePassword()
 	}
-	if err := seedDemo(auth.SystemContext(ctx), a, sims, d.password); err != nil {
+	if err := seedDemo(auth.SystemContext(ctx), a, sims, d.password, recDir); err != nil {
 		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opts.ShutdownTimeout)
 		defer cancel()
 		return errors.Join(err, a.Stop(stopCtx))
@@ -85,7 +92,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 
 // startDemoSims starts the simulated servers on free loopback ports with the same
 // numbering plan and different seeds, as two real call centers would have.
-func startDemoSims(ctx context.Context, d demoOptions, log *slog.Logger) ([]*sim.Server, error) {
+func startDemoSims(ctx context.Context, d demoOptions, recDir string, log *slog.Logger) ([]*sim.Server, error) {
 	var sims []*sim.Server
 	for i := range d.servers {
 		cfg := pbx.DefaultConfig()
@@ -93,7 +100,7 @@ func startDemoSims(ctx context.Context, d demoOptions, log *slog.Logger) ([]*sim
 		cfg.CallsPerHour = d.callsPerHour
 		s := sim.New(sim.Options{
 			Listen: "127.0.0.1:0", Username: "linkage", Secret: "demo",
-			TimestampEvents: true, Speed: d.speed, PBX: cfg,
+			TimestampEvents: true, Speed: d.speed, PBX: cfg, RecordingsDir: recDir,
 			// Different starts keep the two servers' uniqueids apart, as real clocks would.
 			Start: time.Now().UTC().Add(time.Duration(i) * time.Second),
 		}, log.With("component", "sim", "sim_server", i+1))
@@ -111,7 +118,7 @@ var demoQueues = []string{"support", "sales", "vip"}
 
 // seedDemo points the demo-N server rows at this run's simulators (creating them on
 // the first run), registers their queues, and creates or resets the demo users.
-func seedDemo(ctx context.Context, a *app.App, sims []*sim.Server, password string) error {
+func seedDemo(ctx context.Context, a *app.App, sims []*sim.Server, password, recDir string) error {
 	c := a.Client
 	var supportQueue int
 	for i, s := range sims {
@@ -120,8 +127,9 @@ func seedDemo(ctx context.Context, a *app.App, sims []*sim.Server, password stri
 			SetName(name).SetAmiAddress(s.Addr()).SetAmiUsername("linkage").SetAmiSecret("demo").
 			SetTimezone("Europe/Moscow").SetEnabled(true).
 			SetTrunkPrefixes([]string{"PJSIP/trunk"}).SetTrunkContexts([]string{"from-trunk"}).
+			SetRecordingsLocation(recDir).
 			OnConflictColumns(server.FieldName).
-			UpdateAmiAddress().UpdateAmiUsername().UpdateAmiSecret().UpdateEnabled().
+			UpdateAmiAddress().UpdateAmiUsername().UpdateAmiSecret().UpdateEnabled().UpdateRecordingsLocation().
 			ID(ctx)
 		if err != nil {
 			return fmt.Errorf("demo: register %s: %w", name, err)

@@ -56,10 +56,12 @@ export function CallJourney({ id, listen }: { id: string; listen: boolean }) {
       <Timeline j={j} zone={zone} />
       <section aria-labelledby="rec-title" class="recordings">
         <h2 id="rec-title">{t('Recording')}</h2>
-        {/* Playback needs the server's recordings endpoint (permission-checked, audited,
-            byte ranges); until it exists the files are only named here. */}
+        {/* The server checks the queue's listen permission and audits each listen;
+            it serves byte ranges, so the player can seek. */}
         {(c.recordings ?? []).length ? (
-          <ul>{c.recordings!.map((r) => <li><code>{r}</code> <span class="muted small">{listen ? t('Playback will be available when the server serves recordings.') : t('You may not listen to this queue\'s recordings.')}</span></li>)}</ul>
+          <ul>{c.recordings!.map((r, i) => <li><code>{r}</code>{listen
+            ? <audio class="recording" controls preload="none" aria-label={t('Recording')} src={`/recordings/${encodeURIComponent(id)}/${i}`} />
+            : <span class="muted small"> {t('You may not listen to this queue\'s recordings.')}</span>}</li>)}</ul>
         ) : <p class="muted">{t('No recording for this call.')}</p>}
       </section>
       {j.transfers.length > 0 && (
