@@ -518,3 +518,29 @@ func TestInterruptedInitdbAndForeignData(t *testing.T) {
 		t.Fatalf("lock still held after a failed Start: %v", err)
 	}
 }
+
+// A lost superuser.pw is replaced through the trusted unix socket, and TCP
+// logins work with the new one.
+func TestLostPasswordFile(t *testing.T) {
+	t.Parallel()
+	ctx := guard(t, 3*time.Minute)
+	dir := filepath.Join(t.TempDir(), "pg")
+	c := start(t, ctx, testOptions(t, dir))
+	if err := c.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, "superuser.pw")); err != nil {
+		t.Fatal(err)
+	}
+	c2 := start(t, ctx, testOptions(t, dir))
+	if c2.password == "" || c2.password == c.password {
+		t.Fatal("no new password")
+	}
+	tcp := strings.Replace(c2.URL(), "host='"+c2.SocketDir()+"'", "host='127.0.0.1'", 1)
+	if err := open(t, tcp).PingContext(ctx); err != nil {
+		t.Fatalf("TCP login with the new password: %v", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "superuser.pw")); err != nil || strings.TrimSpace(string(b)) != c2.password {
+		t.Fatalf("new password not saved: %q %v", b, err)
+	}
+}
