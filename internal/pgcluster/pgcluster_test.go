@@ -185,10 +185,10 @@ func TestHelperProcess(t *testing.T) {
 	time.Sleep(time.Hour) // until killed
 }
 
-func TestRecoverAfterKill9(t *testing.T) {
-	t.Parallel()
-	ctx := guard(t, 4*time.Minute)
-	dir := filepath.Join(t.TempDir(), "pg")
+// startHelper runs TestHelperProcess in a child process that owns a cluster in
+// dir, and returns it with the postmaster's pid once the cluster is up.
+func startHelper(t *testing.T, ctx context.Context, dir string) (*exec.Cmd, int) {
+	t.Helper()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestHelperProcess$", "-test.v=false")
 	cmd.Env = append(os.Environ(), "PGCLUSTER_HELPER_DIR="+dir)
 	cmd.Stderr = os.Stderr
@@ -199,21 +199,50 @@ func TestRecoverAfterKill9(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var pmPid int
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	sc := bufio.NewScanner(out)
 	for sc.Scan() {
-		if f := strings.Fields(sc.Text()); len(f) >= 2 && f[0] == "READY" {
-			pmPid, _ = strconv.Atoi(f[1])
-			break
-		} else if len(f) > 0 && f[0] == "ERROR" {
+		f := strings.Fields(sc.Text())
+		if len(f) >= 2 && f[0] == "READY" {
+			pid, _ := strconv.Atoi(f[1])
+			return cmd, pid
+		}
+		if len(f) > 0 && f[0] == "ERROR" {
 			t.Fatalf("helper: %s", sc.Text())
 		}
 	}
-	if pmPid == 0 {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		t.Fatal("helper did not report a running cluster")
+	t.Fatal("helper did not report a running cluster")
+	return nil, 0
+}
+
+// If the owner is SIGKILLed, the kernel's parent-death signal makes the server
+// shut down by itself: no orphan is left for anyone to clean up.
+func TestOwnerKilledStopsServer(t *testing.T) {
+	t.Parallel()
+	ctx := guard(t, 4*time.Minute)
+	dir := filepath.Join(t.TempDir(), "pg")
+	cmd, pmPid := startHelper(t, ctx, dir)
+	t.Cleanup(func() {
+		if t.Failed() { // do not leave the orphan this test found
+			signalAll(postgresProcessesIn(filepath.Join(dir, "data")), syscall.SIGQUIT)
+		}
+	})
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	if left := waitGone(filepath.Join(dir, "data"), []int{pmPid}, 30*time.Second); len(left) > 0 {
+		t.Fatalf("postmaster %d still running 30s after its owner was killed", pmPid)
 	}
+	// It was a clean fast shutdown: no stale pid file, no recovery needed.
+	if _, err := os.Stat(filepath.Join(dir, "data", "postmaster.pid")); !os.IsNotExist(err) {
+		t.Fatalf("postmaster.pid left behind: %v", err)
+	}
+}
+
+func TestRecoverAfterKill9(t *testing.T) {
+	t.Parallel()
+	ctx := guard(t, 4*time.Minute)
+	dir := filepath.Join(t.TempDir(), "pg")
+	cmd, pmPid := startHelper(t, ctx, dir)
 	// Both die at once: neither the launcher nor the postmaster can clean up.
 	_ = syscall.Kill(pmPid, syscall.SIGKILL)
 	_ = cmd.Process.Kill()
@@ -487,5 +516,31 @@ func TestInterruptedInitdbAndForeignData(t *testing.T) {
 	defer f.Close()
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		t.Fatalf("lock still held after a failed Start: %v", err)
+	}
+}
+
+// A lost superuser.pw is replaced through the trusted unix socket, and TCP
+// logins work with the new one.
+func TestLostPasswordFile(t *testing.T) {
+	t.Parallel()
+	ctx := guard(t, 3*time.Minute)
+	dir := filepath.Join(t.TempDir(), "pg")
+	c := start(t, ctx, testOptions(t, dir))
+	if err := c.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, "superuser.pw")); err != nil {
+		t.Fatal(err)
+	}
+	c2 := start(t, ctx, testOptions(t, dir))
+	if c2.password == "" || c2.password == c.password {
+		t.Fatal("no new password")
+	}
+	tcp := strings.Replace(c2.URL(), "host='"+c2.SocketDir()+"'", "host='127.0.0.1'", 1)
+	if err := open(t, tcp).PingContext(ctx); err != nil {
+		t.Fatalf("TCP login with the new password: %v", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "superuser.pw")); err != nil || strings.TrimSpace(string(b)) != c2.password {
+		t.Fatalf("new password not saved: %q %v", b, err)
 	}
 }

@@ -152,8 +152,10 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 			return nil, err
 		}
 	}
-	pw, err := os.ReadFile(filepath.Join(dir, "superuser.pw"))
-	if err != nil {
+	pwPath := filepath.Join(dir, "superuser.pw")
+	pw, err := os.ReadFile(pwPath)
+	lostPassword := os.IsNotExist(err)
+	if err != nil && !lostPassword {
 		return nil, fmt.Errorf("pgcluster: superuser password: %w", err)
 	}
 	c.password = strings.TrimSpace(string(pw))
@@ -163,6 +165,11 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 	}
 	if err := c.launch(ctx, acct, log); err != nil {
 		return nil, err
+	}
+	if lostPassword {
+		if err := c.resetPassword(ctx, acct, pwPath, log); err != nil {
+			return nil, err
+		}
 	}
 	if err := c.createDatabase(ctx); err != nil {
 		return nil, err
@@ -283,12 +290,12 @@ func (c *Cluster) initdb(ctx context.Context, acct account, log *slog.Logger) er
 			return fmt.Errorf("pgcluster: initdb: %w", err)
 		}
 	}
-	var raw [18]byte
-	if _, err := rand.Read(raw[:]); err != nil {
+	pw, err := newPassword()
+	if err != nil {
 		return fmt.Errorf("pgcluster: initdb: %w", err)
 	}
 	pwPath := filepath.Join(c.dir, "superuser.pw")
-	if err := writeOwned(pwPath, []byte(hex.EncodeToString(raw[:])+"\n"), acct); err != nil {
+	if err := writeOwned(pwPath, []byte(pw+"\n"), acct); err != nil {
 		return fmt.Errorf("pgcluster: initdb: %w", err)
 	}
 	args := []string{
@@ -546,6 +553,43 @@ func (c *Cluster) waitReady(ctx context.Context) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// resetPassword sets a new superuser password when superuser.pw was lost (a
+// backup that skipped it, a careless cleanup). Local socket logins are trusted,
+// so this needs the socket; with a TCP-only cluster the file must be restored.
+func (c *Cluster) resetPassword(ctx context.Context, acct account, pwPath string, log *slog.Logger) error {
+	if c.sockDir == "" {
+		return fmt.Errorf("pgcluster: superuser password file %s is missing and the cluster has no unix socket "+
+			"(Dir longer than %d bytes) to reset it through; restore the file or use a shorter Dir", pwPath, maxSocketPath-15)
+	}
+	pw, err := newPassword()
+	if err != nil {
+		return fmt.Errorf("pgcluster: reset password: %w", err)
+	}
+	c.password = pw
+	db, err := sql.Open("postgres", c.AdminURL("postgres"))
+	if err != nil {
+		return fmt.Errorf("pgcluster: reset password: %w", err)
+	}
+	defer db.Close()
+	// ALTER ROLE takes no parameters; the password is hex, so quoting is safe.
+	if _, err := db.ExecContext(ctx, "ALTER ROLE "+pq.QuoteIdentifier(Superuser)+" PASSWORD "+pq.QuoteLiteral(pw)); err != nil {
+		return fmt.Errorf("pgcluster: reset password: %w", err)
+	}
+	if err := writeOwned(pwPath, []byte(pw+"\n"), acct); err != nil {
+		return fmt.Errorf("pgcluster: reset password: %w", err)
+	}
+	log.Warn("superuser password file was missing; set a new password", "file", pwPath)
+	return nil
+}
+
+func newPassword() (string, error) {
+	var raw [18]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(raw[:]), nil
 }
 
 func (c *Cluster) createDatabase(ctx context.Context) error {
