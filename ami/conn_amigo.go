@@ -621,8 +621,9 @@ func readBlock(br *bufio.Reader) ([]byte, Message, error) {
 			}
 			return raw, msg, nil
 		}
-		// Own split (not frame.go's helpers, which are the events code's to change):
-		// key up to the first colon, value after it without leading blanks.
+		// The raw bytes are forwarded to amigo, so this reads lines itself rather than
+		// through Reader; the split is Asterisk's: key up to the first colon, value
+		// after it without leading blanks.
 		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) != "" {
 			msg = append(msg, Field{strings.TrimSpace(k), strings.TrimLeft(v, " \t")})
 		}

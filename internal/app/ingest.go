@@ -22,6 +22,8 @@ const directoryRefresh = 30 * time.Second
 // startIngest runs the collector (one pipeline per enabled server this process wins
 // the lock for) and feeds its events into the live state.
 func (a *App) startIngest(ctx context.Context) error {
+	// The live state keeps one zone for operators' "today" (queues use their own);
+	// take the first enabled server's. Servers in several zones need per-server state.
 	loc := time.UTC
 	if s, err := a.Client.Server.Query().Where(server.Enabled(true)).First(auth.SystemContext(ctx)); err == nil {
 		if l, err := time.LoadLocation(s.Timezone); err == nil {

@@ -112,10 +112,6 @@ func startDemoSims(ctx context.Context, d demoOptions, recDir string, log *slog.
 	return sims, nil
 }
 
-// demoQueues are the queues of pbx.DefaultConfig, registered up front so the demo
-// users can be scoped to them before the first call arrives.
-var demoQueues = []string{"support", "sales", "vip"}
-
 // seedDemo points the demo-N server rows at this run's simulators (creating them on
 // the first run), registers their queues, and creates or resets the demo users.
 func seedDemo(ctx context.Context, a *app.App, sims []*sim.Server, password, recDir string) error {
@@ -134,7 +130,10 @@ func seedDemo(ctx context.Context, a *app.App, sims []*sim.Server, password, rec
 		if err != nil {
 			return fmt.Errorf("demo: register %s: %w", name, err)
 		}
-		for _, q := range demoQueues {
+		// The simulators' queues are registered up front so the demo users can be
+		// scoped to them before the first call arrives.
+		for _, pq := range pbx.DefaultConfig().Queues {
+			q := pq.Name
 			qid, err := c.Queue.Create().SetServerID(id).SetNumber(q).SetDisplayName(strings.ToUpper(q[:1])+q[1:]).
 				OnConflictColumns(queue.FieldServerID, queue.FieldNumber).Ignore().ID(ctx)
 			if err != nil {
