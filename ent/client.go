@@ -20,9 +20,11 @@ import (
 	"github.com/linkage/linkage/ent/call"
 	"github.com/linkage/linkage/ent/callleg"
 	"github.com/linkage/linkage/ent/casbinrule"
+	"github.com/linkage/linkage/ent/missedcall"
 	"github.com/linkage/linkage/ent/operator"
 	"github.com/linkage/linkage/ent/operatorgroup"
 	"github.com/linkage/linkage/ent/operatorstatuschange"
+	"github.com/linkage/linkage/ent/pausereason"
 	"github.com/linkage/linkage/ent/queue"
 	"github.com/linkage/linkage/ent/queueattempt"
 	"github.com/linkage/linkage/ent/queuevisit"
@@ -49,12 +51,16 @@ type Client struct {
 	CallLeg *CallLegClient
 	// CasbinRule is the client for interacting with the CasbinRule builders.
 	CasbinRule *CasbinRuleClient
+	// MissedCall is the client for interacting with the MissedCall builders.
+	MissedCall *MissedCallClient
 	// Operator is the client for interacting with the Operator builders.
 	Operator *OperatorClient
 	// OperatorGroup is the client for interacting with the OperatorGroup builders.
 	OperatorGroup *OperatorGroupClient
 	// OperatorStatusChange is the client for interacting with the OperatorStatusChange builders.
 	OperatorStatusChange *OperatorStatusChangeClient
+	// PauseReason is the client for interacting with the PauseReason builders.
+	PauseReason *PauseReasonClient
 	// Queue is the client for interacting with the Queue builders.
 	Queue *QueueClient
 	// QueueAttempt is the client for interacting with the QueueAttempt builders.
@@ -85,9 +91,11 @@ func (c *Client) init() {
 	c.Call = NewCallClient(c.config)
 	c.CallLeg = NewCallLegClient(c.config)
 	c.CasbinRule = NewCasbinRuleClient(c.config)
+	c.MissedCall = NewMissedCallClient(c.config)
 	c.Operator = NewOperatorClient(c.config)
 	c.OperatorGroup = NewOperatorGroupClient(c.config)
 	c.OperatorStatusChange = NewOperatorStatusChangeClient(c.config)
+	c.PauseReason = NewPauseReasonClient(c.config)
 	c.Queue = NewQueueClient(c.config)
 	c.QueueAttempt = NewQueueAttemptClient(c.config)
 	c.QueueVisit = NewQueueVisitClient(c.config)
@@ -192,9 +200,11 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Call:                 NewCallClient(cfg),
 		CallLeg:              NewCallLegClient(cfg),
 		CasbinRule:           NewCasbinRuleClient(cfg),
+		MissedCall:           NewMissedCallClient(cfg),
 		Operator:             NewOperatorClient(cfg),
 		OperatorGroup:        NewOperatorGroupClient(cfg),
 		OperatorStatusChange: NewOperatorStatusChangeClient(cfg),
+		PauseReason:          NewPauseReasonClient(cfg),
 		Queue:                NewQueueClient(cfg),
 		QueueAttempt:         NewQueueAttemptClient(cfg),
 		QueueVisit:           NewQueueVisitClient(cfg),
@@ -226,9 +236,11 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Call:                 NewCallClient(cfg),
 		CallLeg:              NewCallLegClient(cfg),
 		CasbinRule:           NewCasbinRuleClient(cfg),
+		MissedCall:           NewMissedCallClient(cfg),
 		Operator:             NewOperatorClient(cfg),
 		OperatorGroup:        NewOperatorGroupClient(cfg),
 		OperatorStatusChange: NewOperatorStatusChangeClient(cfg),
+		PauseReason:          NewPauseReasonClient(cfg),
 		Queue:                NewQueueClient(cfg),
 		QueueAttempt:         NewQueueAttemptClient(cfg),
 		QueueVisit:           NewQueueVisitClient(cfg),
@@ -265,9 +277,9 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.APIToken, c.AuditLog, c.Call, c.CallLeg, c.CasbinRule, c.Operator,
-		c.OperatorGroup, c.OperatorStatusChange, c.Queue, c.QueueAttempt, c.QueueVisit,
-		c.Server, c.Session, c.Trunk, c.User,
+		c.APIToken, c.AuditLog, c.Call, c.CallLeg, c.CasbinRule, c.MissedCall,
+		c.Operator, c.OperatorGroup, c.OperatorStatusChange, c.PauseReason, c.Queue,
+		c.QueueAttempt, c.QueueVisit, c.Server, c.Session, c.Trunk, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -277,9 +289,9 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.APIToken, c.AuditLog, c.Call, c.CallLeg, c.CasbinRule, c.Operator,
-		c.OperatorGroup, c.OperatorStatusChange, c.Queue, c.QueueAttempt, c.QueueVisit,
-		c.Server, c.Session, c.Trunk, c.User,
+		c.APIToken, c.AuditLog, c.Call, c.CallLeg, c.CasbinRule, c.MissedCall,
+		c.Operator, c.OperatorGroup, c.OperatorStatusChange, c.PauseReason, c.Queue,
+		c.QueueAttempt, c.QueueVisit, c.Server, c.Session, c.Trunk, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -298,12 +310,16 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.CallLeg.mutate(ctx, m)
 	case *CasbinRuleMutation:
 		return c.CasbinRule.mutate(ctx, m)
+	case *MissedCallMutation:
+		return c.MissedCall.mutate(ctx, m)
 	case *OperatorMutation:
 		return c.Operator.mutate(ctx, m)
 	case *OperatorGroupMutation:
 		return c.OperatorGroup.mutate(ctx, m)
 	case *OperatorStatusChangeMutation:
 		return c.OperatorStatusChange.mutate(ctx, m)
+	case *PauseReasonMutation:
+		return c.PauseReason.mutate(ctx, m)
 	case *QueueMutation:
 		return c.Queue.mutate(ctx, m)
 	case *QueueAttemptMutation:
@@ -1174,6 +1190,205 @@ func (c *CasbinRuleClient) mutate(ctx context.Context, m *CasbinRuleMutation) (V
 	}
 }
 
+// MissedCallClient is a client for the MissedCall schema.
+type MissedCallClient struct {
+	config
+}
+
+// NewMissedCallClient returns a client for the MissedCall from the given config.
+func NewMissedCallClient(c config) *MissedCallClient {
+	return &MissedCallClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `missedcall.Hooks(f(g(h())))`.
+func (c *MissedCallClient) Use(hooks ...Hook) {
+	c.hooks.MissedCall = append(c.hooks.MissedCall, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `missedcall.Intercept(f(g(h())))`.
+func (c *MissedCallClient) Intercept(interceptors ...Interceptor) {
+	c.inters.MissedCall = append(c.inters.MissedCall, interceptors...)
+}
+
+// Create returns a builder for creating a MissedCall entity.
+func (c *MissedCallClient) Create() *MissedCallCreate {
+	mutation := newMissedCallMutation(c.config, OpCreate)
+	return &MissedCallCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of MissedCall entities.
+func (c *MissedCallClient) CreateBulk(builders ...*MissedCallCreate) *MissedCallCreateBulk {
+	return &MissedCallCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *MissedCallClient) MapCreateBulk(slice any, setFunc func(*MissedCallCreate, int)) *MissedCallCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &MissedCallCreateBulk{err: fmt.Errorf("calling to MissedCallClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*MissedCallCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &MissedCallCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for MissedCall.
+func (c *MissedCallClient) Update() *MissedCallUpdate {
+	mutation := newMissedCallMutation(c.config, OpUpdate)
+	return &MissedCallUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *MissedCallClient) UpdateOne(_m *MissedCall) *MissedCallUpdateOne {
+	mutation := newMissedCallMutation(c.config, OpUpdateOne, withMissedCall(_m))
+	return &MissedCallUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *MissedCallClient) UpdateOneID(id int) *MissedCallUpdateOne {
+	mutation := newMissedCallMutation(c.config, OpUpdateOne, withMissedCallID(id))
+	return &MissedCallUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for MissedCall.
+func (c *MissedCallClient) Delete() *MissedCallDelete {
+	mutation := newMissedCallMutation(c.config, OpDelete)
+	return &MissedCallDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *MissedCallClient) DeleteOne(_m *MissedCall) *MissedCallDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *MissedCallClient) DeleteOneID(id int) *MissedCallDeleteOne {
+	builder := c.Delete().Where(missedcall.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &MissedCallDeleteOne{builder}
+}
+
+// Query returns a query builder for MissedCall.
+func (c *MissedCallClient) Query() *MissedCallQuery {
+	return &MissedCallQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeMissedCall},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a MissedCall entity by its id.
+func (c *MissedCallClient) Get(ctx context.Context, id int) (*MissedCall, error) {
+	return c.Query().Where(missedcall.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *MissedCallClient) GetX(ctx context.Context, id int) *MissedCall {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCall queries the call edge of a MissedCall.
+func (c *MissedCallClient) QueryCall(_m *MissedCall) *CallQuery {
+	query := (&CallClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(missedcall.Table, missedcall.FieldID, id),
+			sqlgraph.To(call.Table, call.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, missedcall.CallTable, missedcall.CallColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryQueue queries the queue edge of a MissedCall.
+func (c *MissedCallClient) QueryQueue(_m *MissedCall) *QueueQuery {
+	query := (&QueueClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(missedcall.Table, missedcall.FieldID, id),
+			sqlgraph.To(queue.Table, queue.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, missedcall.QueueTable, missedcall.QueueColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryHandledBy queries the handled_by edge of a MissedCall.
+func (c *MissedCallClient) QueryHandledBy(_m *MissedCall) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(missedcall.Table, missedcall.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, missedcall.HandledByTable, missedcall.HandledByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryHandledCall queries the handled_call edge of a MissedCall.
+func (c *MissedCallClient) QueryHandledCall(_m *MissedCall) *CallQuery {
+	query := (&CallClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(missedcall.Table, missedcall.FieldID, id),
+			sqlgraph.To(call.Table, call.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, missedcall.HandledCallTable, missedcall.HandledCallColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *MissedCallClient) Hooks() []Hook {
+	hooks := c.hooks.MissedCall
+	return append(hooks[:len(hooks):len(hooks)], missedcall.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *MissedCallClient) Interceptors() []Interceptor {
+	inters := c.inters.MissedCall
+	return append(inters[:len(inters):len(inters)], missedcall.Interceptors[:]...)
+}
+
+func (c *MissedCallClient) mutate(ctx context.Context, m *MissedCallMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&MissedCallCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&MissedCallUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&MissedCallUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&MissedCallDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown MissedCall mutation op: %q", m.Op())
+	}
+}
+
 // OperatorClient is a client for the Operator schema.
 type OperatorClient struct {
 	config
@@ -1323,6 +1538,22 @@ func (c *OperatorClient) QueryStatusChanges(_m *Operator) *OperatorStatusChangeQ
 			sqlgraph.From(operator.Table, operator.FieldID, id),
 			sqlgraph.To(operatorstatuschange.Table, operatorstatuschange.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, operator.StatusChangesTable, operator.StatusChangesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryUser queries the user edge of a Operator.
+func (c *OperatorClient) QueryUser(_m *Operator) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(operator.Table, operator.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, operator.UserTable, operator.UserColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -1656,6 +1887,157 @@ func (c *OperatorStatusChangeClient) mutate(ctx context.Context, m *OperatorStat
 		return (&OperatorStatusChangeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown OperatorStatusChange mutation op: %q", m.Op())
+	}
+}
+
+// PauseReasonClient is a client for the PauseReason schema.
+type PauseReasonClient struct {
+	config
+}
+
+// NewPauseReasonClient returns a client for the PauseReason from the given config.
+func NewPauseReasonClient(c config) *PauseReasonClient {
+	return &PauseReasonClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `pausereason.Hooks(f(g(h())))`.
+func (c *PauseReasonClient) Use(hooks ...Hook) {
+	c.hooks.PauseReason = append(c.hooks.PauseReason, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `pausereason.Intercept(f(g(h())))`.
+func (c *PauseReasonClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PauseReason = append(c.inters.PauseReason, interceptors...)
+}
+
+// Create returns a builder for creating a PauseReason entity.
+func (c *PauseReasonClient) Create() *PauseReasonCreate {
+	mutation := newPauseReasonMutation(c.config, OpCreate)
+	return &PauseReasonCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PauseReason entities.
+func (c *PauseReasonClient) CreateBulk(builders ...*PauseReasonCreate) *PauseReasonCreateBulk {
+	return &PauseReasonCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PauseReasonClient) MapCreateBulk(slice any, setFunc func(*PauseReasonCreate, int)) *PauseReasonCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PauseReasonCreateBulk{err: fmt.Errorf("calling to PauseReasonClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PauseReasonCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PauseReasonCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PauseReason.
+func (c *PauseReasonClient) Update() *PauseReasonUpdate {
+	mutation := newPauseReasonMutation(c.config, OpUpdate)
+	return &PauseReasonUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PauseReasonClient) UpdateOne(_m *PauseReason) *PauseReasonUpdateOne {
+	mutation := newPauseReasonMutation(c.config, OpUpdateOne, withPauseReason(_m))
+	return &PauseReasonUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PauseReasonClient) UpdateOneID(id int) *PauseReasonUpdateOne {
+	mutation := newPauseReasonMutation(c.config, OpUpdateOne, withPauseReasonID(id))
+	return &PauseReasonUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PauseReason.
+func (c *PauseReasonClient) Delete() *PauseReasonDelete {
+	mutation := newPauseReasonMutation(c.config, OpDelete)
+	return &PauseReasonDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PauseReasonClient) DeleteOne(_m *PauseReason) *PauseReasonDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PauseReasonClient) DeleteOneID(id int) *PauseReasonDeleteOne {
+	builder := c.Delete().Where(pausereason.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PauseReasonDeleteOne{builder}
+}
+
+// Query returns a query builder for PauseReason.
+func (c *PauseReasonClient) Query() *PauseReasonQuery {
+	return &PauseReasonQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePauseReason},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PauseReason entity by its id.
+func (c *PauseReasonClient) Get(ctx context.Context, id int) (*PauseReason, error) {
+	return c.Query().Where(pausereason.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PauseReasonClient) GetX(ctx context.Context, id int) *PauseReason {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryServer queries the server edge of a PauseReason.
+func (c *PauseReasonClient) QueryServer(_m *PauseReason) *ServerQuery {
+	query := (&ServerClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(pausereason.Table, pausereason.FieldID, id),
+			sqlgraph.To(server.Table, server.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, pausereason.ServerTable, pausereason.ServerColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *PauseReasonClient) Hooks() []Hook {
+	hooks := c.hooks.PauseReason
+	return append(hooks[:len(hooks):len(hooks)], pausereason.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *PauseReasonClient) Interceptors() []Interceptor {
+	inters := c.inters.PauseReason
+	return append(inters[:len(inters):len(inters)], pausereason.Interceptors[:]...)
+}
+
+func (c *PauseReasonClient) mutate(ctx context.Context, m *PauseReasonMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PauseReasonCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PauseReasonUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PauseReasonUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PauseReasonDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown PauseReason mutation op: %q", m.Op())
 	}
 }
 
@@ -2364,6 +2746,22 @@ func (c *ServerClient) QueryCalls(_m *Server) *CallQuery {
 	return query
 }
 
+// QueryPauseReasons queries the pause_reasons edge of a Server.
+func (c *ServerClient) QueryPauseReasons(_m *Server) *PauseReasonQuery {
+	query := (&PauseReasonClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(server.Table, server.FieldID, id),
+			sqlgraph.To(pausereason.Table, pausereason.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, server.PauseReasonsTable, server.PauseReasonsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *ServerClient) Hooks() []Hook {
 	hooks := c.hooks.Server
@@ -2833,6 +3231,22 @@ func (c *UserClient) QueryTokens(_m *User) *APITokenQuery {
 	return query
 }
 
+// QueryOperators queries the operators edge of a User.
+func (c *UserClient) QueryOperators(_m *User) *OperatorQuery {
+	query := (&OperatorClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(operator.Table, operator.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.OperatorsTable, user.OperatorsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *UserClient) Hooks() []Hook {
 	hooks := c.hooks.User
@@ -2863,14 +3277,14 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIToken, AuditLog, Call, CallLeg, CasbinRule, Operator, OperatorGroup,
-		OperatorStatusChange, Queue, QueueAttempt, QueueVisit, Server, Session, Trunk,
-		User []ent.Hook
+		APIToken, AuditLog, Call, CallLeg, CasbinRule, MissedCall, Operator,
+		OperatorGroup, OperatorStatusChange, PauseReason, Queue, QueueAttempt,
+		QueueVisit, Server, Session, Trunk, User []ent.Hook
 	}
 	inters struct {
-		APIToken, AuditLog, Call, CallLeg, CasbinRule, Operator, OperatorGroup,
-		OperatorStatusChange, Queue, QueueAttempt, QueueVisit, Server, Session, Trunk,
-		User []ent.Interceptor
+		APIToken, AuditLog, Call, CallLeg, CasbinRule, MissedCall, Operator,
+		OperatorGroup, OperatorStatusChange, PauseReason, Queue, QueueAttempt,
+		QueueVisit, Server, Session, Trunk, User []ent.Interceptor
 	}
 )
 

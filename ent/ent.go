@@ -17,9 +17,11 @@ import (
 	"github.com/linkage/linkage/ent/call"
 	"github.com/linkage/linkage/ent/callleg"
 	"github.com/linkage/linkage/ent/casbinrule"
+	"github.com/linkage/linkage/ent/missedcall"
 	"github.com/linkage/linkage/ent/operator"
 	"github.com/linkage/linkage/ent/operatorgroup"
 	"github.com/linkage/linkage/ent/operatorstatuschange"
+	"github.com/linkage/linkage/ent/pausereason"
 	"github.com/linkage/linkage/ent/queue"
 	"github.com/linkage/linkage/ent/queueattempt"
 	"github.com/linkage/linkage/ent/queuevisit"
@@ -92,9 +94,11 @@ func checkColumn(t, c string) error {
 			call.Table:                 call.ValidColumn,
 			callleg.Table:              callleg.ValidColumn,
 			casbinrule.Table:           casbinrule.ValidColumn,
+			missedcall.Table:           missedcall.ValidColumn,
 			operator.Table:             operator.ValidColumn,
 			operatorgroup.Table:        operatorgroup.ValidColumn,
 			operatorstatuschange.Table: operatorstatuschange.ValidColumn,
+			pausereason.Table:          pausereason.ValidColumn,
 			queue.Table:                queue.ValidColumn,
 			queueattempt.Table:         queueattempt.ValidColumn,
 			queuevisit.Table:           queuevisit.ValidColumn,

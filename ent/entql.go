@@ -8,9 +8,11 @@ import (
 	"github.com/linkage/linkage/ent/call"
 	"github.com/linkage/linkage/ent/callleg"
 	"github.com/linkage/linkage/ent/casbinrule"
+	"github.com/linkage/linkage/ent/missedcall"
 	"github.com/linkage/linkage/ent/operator"
 	"github.com/linkage/linkage/ent/operatorgroup"
 	"github.com/linkage/linkage/ent/operatorstatuschange"
+	"github.com/linkage/linkage/ent/pausereason"
 	"github.com/linkage/linkage/ent/predicate"
 	"github.com/linkage/linkage/ent/queue"
 	"github.com/linkage/linkage/ent/queueattempt"
@@ -28,7 +30,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 15)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 17)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -171,6 +173,35 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   missedcall.Table,
+			Columns: missedcall.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: missedcall.FieldID,
+			},
+		},
+		Type: "MissedCall",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			missedcall.FieldCallID:           {Type: field.TypeInt, Column: missedcall.FieldCallID},
+			missedcall.FieldServerID:         {Type: field.TypeInt, Column: missedcall.FieldServerID},
+			missedcall.FieldQueueID:          {Type: field.TypeInt, Column: missedcall.FieldQueueID},
+			missedcall.FieldCallerNumber:     {Type: field.TypeString, Column: missedcall.FieldCallerNumber},
+			missedcall.FieldCallerName:       {Type: field.TypeString, Column: missedcall.FieldCallerName},
+			missedcall.FieldMissedAt:         {Type: field.TypeTime, Column: missedcall.FieldMissedAt},
+			missedcall.FieldReason:           {Type: field.TypeString, Column: missedcall.FieldReason},
+			missedcall.FieldWaitSeconds:      {Type: field.TypeInt, Column: missedcall.FieldWaitSeconds},
+			missedcall.FieldState:            {Type: field.TypeEnum, Column: missedcall.FieldState},
+			missedcall.FieldHandledHow:       {Type: field.TypeEnum, Column: missedcall.FieldHandledHow},
+			missedcall.FieldHandledAt:        {Type: field.TypeTime, Column: missedcall.FieldHandledAt},
+			missedcall.FieldHandledByID:      {Type: field.TypeInt, Column: missedcall.FieldHandledByID},
+			missedcall.FieldComment:          {Type: field.TypeString, Column: missedcall.FieldComment},
+			missedcall.FieldHandledCallID:    {Type: field.TypeInt, Column: missedcall.FieldHandledCallID},
+			missedcall.FieldCallbackAttempts: {Type: field.TypeInt, Column: missedcall.FieldCallbackAttempts},
+			missedcall.FieldLastCallbackAt:   {Type: field.TypeTime, Column: missedcall.FieldLastCallbackAt},
+		},
+	}
+	graph.Nodes[6] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   operator.Table,
 			Columns: operator.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -180,16 +211,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Operator",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			operator.FieldCreatedAt: {Type: field.TypeTime, Column: operator.FieldCreatedAt},
-			operator.FieldUpdatedAt: {Type: field.TypeTime, Column: operator.FieldUpdatedAt},
-			operator.FieldServerID:  {Type: field.TypeInt, Column: operator.FieldServerID},
-			operator.FieldNumber:    {Type: field.TypeString, Column: operator.FieldNumber},
-			operator.FieldInterface: {Type: field.TypeString, Column: operator.FieldInterface},
-			operator.FieldName:      {Type: field.TypeString, Column: operator.FieldName},
-			operator.FieldTracked:   {Type: field.TypeBool, Column: operator.FieldTracked},
+			operator.FieldCreatedAt:  {Type: field.TypeTime, Column: operator.FieldCreatedAt},
+			operator.FieldUpdatedAt:  {Type: field.TypeTime, Column: operator.FieldUpdatedAt},
+			operator.FieldServerID:   {Type: field.TypeInt, Column: operator.FieldServerID},
+			operator.FieldNumber:     {Type: field.TypeString, Column: operator.FieldNumber},
+			operator.FieldInterface:  {Type: field.TypeString, Column: operator.FieldInterface},
+			operator.FieldName:       {Type: field.TypeString, Column: operator.FieldName},
+			operator.FieldTracked:    {Type: field.TypeBool, Column: operator.FieldTracked},
+			operator.FieldDiscovered: {Type: field.TypeBool, Column: operator.FieldDiscovered},
+			operator.FieldUserID:     {Type: field.TypeInt, Column: operator.FieldUserID},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   operatorgroup.Table,
 			Columns: operatorgroup.Columns,
@@ -206,7 +239,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			operatorgroup.FieldVirtual:   {Type: field.TypeBool, Column: operatorgroup.FieldVirtual},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   operatorstatuschange.Table,
 			Columns: operatorstatuschange.Columns,
@@ -225,7 +258,26 @@ var schemaGraph = func() *sqlgraph.Schema {
 			operatorstatuschange.FieldTo:         {Type: field.TypeTime, Column: operatorstatuschange.FieldTo},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   pausereason.Table,
+			Columns: pausereason.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: pausereason.FieldID,
+			},
+		},
+		Type: "PauseReason",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			pausereason.FieldCreatedAt: {Type: field.TypeTime, Column: pausereason.FieldCreatedAt},
+			pausereason.FieldUpdatedAt: {Type: field.TypeTime, Column: pausereason.FieldUpdatedAt},
+			pausereason.FieldServerID:  {Type: field.TypeInt, Column: pausereason.FieldServerID},
+			pausereason.FieldName:      {Type: field.TypeString, Column: pausereason.FieldName},
+			pausereason.FieldPosition:  {Type: field.TypeInt, Column: pausereason.FieldPosition},
+			pausereason.FieldEnabled:   {Type: field.TypeBool, Column: pausereason.FieldEnabled},
+		},
+	}
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   queue.Table,
 			Columns: queue.Columns,
@@ -244,9 +296,10 @@ var schemaGraph = func() *sqlgraph.Schema {
 			queue.FieldTimezone:           {Type: field.TypeString, Column: queue.FieldTimezone},
 			queue.FieldWorkingHours:       {Type: field.TypeJSON, Column: queue.FieldWorkingHours},
 			queue.FieldSlThresholdSeconds: {Type: field.TypeInt, Column: queue.FieldSlThresholdSeconds},
+			queue.FieldDiscovered:         {Type: field.TypeBool, Column: queue.FieldDiscovered},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   queueattempt.Table,
 			Columns: queueattempt.Columns,
@@ -267,7 +320,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			queueattempt.FieldRingSeconds: {Type: field.TypeInt, Column: queueattempt.FieldRingSeconds},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   queuevisit.Table,
 			Columns: queuevisit.Columns,
@@ -288,7 +341,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			queuevisit.FieldAnsweredByID: {Type: field.TypeInt, Column: queuevisit.FieldAnsweredByID},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   server.Table,
 			Columns: server.Columns,
@@ -313,7 +366,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			server.FieldCustomVariables:    {Type: field.TypeJSON, Column: server.FieldCustomVariables},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -335,7 +388,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldUserAgent:  {Type: field.TypeString, Column: session.FieldUserAgent},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   trunk.Table,
 			Columns: trunk.Columns,
@@ -353,7 +406,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			trunk.FieldName:      {Type: field.TypeString, Column: trunk.FieldName},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -507,6 +560,54 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Queue",
 	)
 	graph.MustAddE(
+		"call",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   missedcall.CallTable,
+			Columns: []string{missedcall.CallColumn},
+			Bidi:    false,
+		},
+		"MissedCall",
+		"Call",
+	)
+	graph.MustAddE(
+		"queue",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   missedcall.QueueTable,
+			Columns: []string{missedcall.QueueColumn},
+			Bidi:    false,
+		},
+		"MissedCall",
+		"Queue",
+	)
+	graph.MustAddE(
+		"handled_by",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   missedcall.HandledByTable,
+			Columns: []string{missedcall.HandledByColumn},
+			Bidi:    false,
+		},
+		"MissedCall",
+		"User",
+	)
+	graph.MustAddE(
+		"handled_call",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   missedcall.HandledCallTable,
+			Columns: []string{missedcall.HandledCallColumn},
+			Bidi:    false,
+		},
+		"MissedCall",
+		"Call",
+	)
+	graph.MustAddE(
 		"server",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -543,6 +644,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"OperatorStatusChange",
 	)
 	graph.MustAddE(
+		"user",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   operator.UserTable,
+			Columns: []string{operator.UserColumn},
+			Bidi:    false,
+		},
+		"Operator",
+		"User",
+	)
+	graph.MustAddE(
 		"operators",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2M,
@@ -565,6 +678,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"OperatorStatusChange",
 		"Operator",
+	)
+	graph.MustAddE(
+		"server",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   pausereason.ServerTable,
+			Columns: []string{pausereason.ServerColumn},
+			Bidi:    false,
+		},
+		"PauseReason",
+		"Server",
 	)
 	graph.MustAddE(
 		"server",
@@ -711,6 +836,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Call",
 	)
 	graph.MustAddE(
+		"pause_reasons",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   server.PauseReasonsTable,
+			Columns: []string{server.PauseReasonsColumn},
+			Bidi:    false,
+		},
+		"Server",
+		"PauseReason",
+	)
+	graph.MustAddE(
 		"user",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -757,6 +894,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"User",
 		"APIToken",
+	)
+	graph.MustAddE(
+		"operators",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.OperatorsTable,
+			Columns: []string{user.OperatorsColumn},
+			Bidi:    false,
+		},
+		"User",
+		"Operator",
 	)
 	return graph
 }()
@@ -1497,6 +1646,182 @@ func (f *CasbinRuleFilter) WhereV5(p entql.StringP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *MissedCallQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the MissedCallQuery builder.
+func (_q *MissedCallQuery) Filter() *MissedCallFilter {
+	return &MissedCallFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *MissedCallMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the MissedCallMutation builder.
+func (m *MissedCallMutation) Filter() *MissedCallFilter {
+	return &MissedCallFilter{config: m.config, predicateAdder: m}
+}
+
+// MissedCallFilter provides a generic filtering capability at runtime for MissedCallQuery.
+type MissedCallFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *MissedCallFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *MissedCallFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(missedcall.FieldID))
+}
+
+// WhereCallID applies the entql int predicate on the call_id field.
+func (f *MissedCallFilter) WhereCallID(p entql.IntP) {
+	f.Where(p.Field(missedcall.FieldCallID))
+}
+
+// WhereServerID applies the entql int predicate on the server_id field.
+func (f *MissedCallFilter) WhereServerID(p entql.IntP) {
+	f.Where(p.Field(missedcall.FieldServerID))
+}
+
+// WhereQueueID applies the entql int predicate on the queue_id field.
+func (f *MissedCallFilter) WhereQueueID(p entql.IntP) {
+	f.Where(p.Field(missedcall.FieldQueueID))
+}
+
+// WhereCallerNumber applies the entql string predicate on the caller_number field.
+func (f *MissedCallFilter) WhereCallerNumber(p entql.StringP) {
+	f.Where(p.Field(missedcall.FieldCallerNumber))
+}
+
+// WhereCallerName applies the entql string predicate on the caller_name field.
+func (f *MissedCallFilter) WhereCallerName(p entql.StringP) {
+	f.Where(p.Field(missedcall.FieldCallerName))
+}
+
+// WhereMissedAt applies the entql time.Time predicate on the missed_at field.
+func (f *MissedCallFilter) WhereMissedAt(p entql.TimeP) {
+	f.Where(p.Field(missedcall.FieldMissedAt))
+}
+
+// WhereReason applies the entql string predicate on the reason field.
+func (f *MissedCallFilter) WhereReason(p entql.StringP) {
+	f.Where(p.Field(missedcall.FieldReason))
+}
+
+// WhereWaitSeconds applies the entql int predicate on the wait_seconds field.
+func (f *MissedCallFilter) WhereWaitSeconds(p entql.IntP) {
+	f.Where(p.Field(missedcall.FieldWaitSeconds))
+}
+
+// WhereState applies the entql string predicate on the state field.
+func (f *MissedCallFilter) WhereState(p entql.StringP) {
+	f.Where(p.Field(missedcall.FieldState))
+}
+
+// WhereHandledHow applies the entql string predicate on the handled_how field.
+func (f *MissedCallFilter) WhereHandledHow(p entql.StringP) {
+	f.Where(p.Field(missedcall.FieldHandledHow))
+}
+
+// WhereHandledAt applies the entql time.Time predicate on the handled_at field.
+func (f *MissedCallFilter) WhereHandledAt(p entql.TimeP) {
+	f.Where(p.Field(missedcall.FieldHandledAt))
+}
+
+// WhereHandledByID applies the entql int predicate on the handled_by_id field.
+func (f *MissedCallFilter) WhereHandledByID(p entql.IntP) {
+	f.Where(p.Field(missedcall.FieldHandledByID))
+}
+
+// WhereComment applies the entql string predicate on the comment field.
+func (f *MissedCallFilter) WhereComment(p entql.StringP) {
+	f.Where(p.Field(missedcall.FieldComment))
+}
+
+// WhereHandledCallID applies the entql int predicate on the handled_call_id field.
+func (f *MissedCallFilter) WhereHandledCallID(p entql.IntP) {
+	f.Where(p.Field(missedcall.FieldHandledCallID))
+}
+
+// WhereCallbackAttempts applies the entql int predicate on the callback_attempts field.
+func (f *MissedCallFilter) WhereCallbackAttempts(p entql.IntP) {
+	f.Where(p.Field(missedcall.FieldCallbackAttempts))
+}
+
+// WhereLastCallbackAt applies the entql time.Time predicate on the last_callback_at field.
+func (f *MissedCallFilter) WhereLastCallbackAt(p entql.TimeP) {
+	f.Where(p.Field(missedcall.FieldLastCallbackAt))
+}
+
+// WhereHasCall applies a predicate to check if query has an edge call.
+func (f *MissedCallFilter) WhereHasCall() {
+	f.Where(entql.HasEdge("call"))
+}
+
+// WhereHasCallWith applies a predicate to check if query has an edge call with a given conditions (other predicates).
+func (f *MissedCallFilter) WhereHasCallWith(preds ...predicate.Call) {
+	f.Where(entql.HasEdgeWith("call", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasQueue applies a predicate to check if query has an edge queue.
+func (f *MissedCallFilter) WhereHasQueue() {
+	f.Where(entql.HasEdge("queue"))
+}
+
+// WhereHasQueueWith applies a predicate to check if query has an edge queue with a given conditions (other predicates).
+func (f *MissedCallFilter) WhereHasQueueWith(preds ...predicate.Queue) {
+	f.Where(entql.HasEdgeWith("queue", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasHandledBy applies a predicate to check if query has an edge handled_by.
+func (f *MissedCallFilter) WhereHasHandledBy() {
+	f.Where(entql.HasEdge("handled_by"))
+}
+
+// WhereHasHandledByWith applies a predicate to check if query has an edge handled_by with a given conditions (other predicates).
+func (f *MissedCallFilter) WhereHasHandledByWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("handled_by", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasHandledCall applies a predicate to check if query has an edge handled_call.
+func (f *MissedCallFilter) WhereHasHandledCall() {
+	f.Where(entql.HasEdge("handled_call"))
+}
+
+// WhereHasHandledCallWith applies a predicate to check if query has an edge handled_call with a given conditions (other predicates).
+func (f *MissedCallFilter) WhereHasHandledCallWith(preds ...predicate.Call) {
+	f.Where(entql.HasEdgeWith("handled_call", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *OperatorQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1525,7 +1850,7 @@ type OperatorFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OperatorFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1571,6 +1896,16 @@ func (f *OperatorFilter) WhereTracked(p entql.BoolP) {
 	f.Where(p.Field(operator.FieldTracked))
 }
 
+// WhereDiscovered applies the entql bool predicate on the discovered field.
+func (f *OperatorFilter) WhereDiscovered(p entql.BoolP) {
+	f.Where(p.Field(operator.FieldDiscovered))
+}
+
+// WhereUserID applies the entql int predicate on the user_id field.
+func (f *OperatorFilter) WhereUserID(p entql.IntP) {
+	f.Where(p.Field(operator.FieldUserID))
+}
+
 // WhereHasServer applies a predicate to check if query has an edge server.
 func (f *OperatorFilter) WhereHasServer() {
 	f.Where(entql.HasEdge("server"))
@@ -1613,6 +1948,20 @@ func (f *OperatorFilter) WhereHasStatusChangesWith(preds ...predicate.OperatorSt
 	})))
 }
 
+// WhereHasUser applies a predicate to check if query has an edge user.
+func (f *OperatorFilter) WhereHasUser() {
+	f.Where(entql.HasEdge("user"))
+}
+
+// WhereHasUserWith applies a predicate to check if query has an edge user with a given conditions (other predicates).
+func (f *OperatorFilter) WhereHasUserWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("user", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *OperatorGroupQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -1642,7 +1991,7 @@ type OperatorGroupFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OperatorGroupFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1716,7 +2065,7 @@ type OperatorStatusChangeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OperatorStatusChangeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1772,6 +2121,90 @@ func (f *OperatorStatusChangeFilter) WhereHasOperatorWith(preds ...predicate.Ope
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *PauseReasonQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the PauseReasonQuery builder.
+func (_q *PauseReasonQuery) Filter() *PauseReasonFilter {
+	return &PauseReasonFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *PauseReasonMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the PauseReasonMutation builder.
+func (m *PauseReasonMutation) Filter() *PauseReasonFilter {
+	return &PauseReasonFilter{config: m.config, predicateAdder: m}
+}
+
+// PauseReasonFilter provides a generic filtering capability at runtime for PauseReasonQuery.
+type PauseReasonFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *PauseReasonFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *PauseReasonFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(pausereason.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *PauseReasonFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(pausereason.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *PauseReasonFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(pausereason.FieldUpdatedAt))
+}
+
+// WhereServerID applies the entql int predicate on the server_id field.
+func (f *PauseReasonFilter) WhereServerID(p entql.IntP) {
+	f.Where(p.Field(pausereason.FieldServerID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *PauseReasonFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(pausereason.FieldName))
+}
+
+// WherePosition applies the entql int predicate on the position field.
+func (f *PauseReasonFilter) WherePosition(p entql.IntP) {
+	f.Where(p.Field(pausereason.FieldPosition))
+}
+
+// WhereEnabled applies the entql bool predicate on the enabled field.
+func (f *PauseReasonFilter) WhereEnabled(p entql.BoolP) {
+	f.Where(p.Field(pausereason.FieldEnabled))
+}
+
+// WhereHasServer applies a predicate to check if query has an edge server.
+func (f *PauseReasonFilter) WhereHasServer() {
+	f.Where(entql.HasEdge("server"))
+}
+
+// WhereHasServerWith applies a predicate to check if query has an edge server with a given conditions (other predicates).
+func (f *PauseReasonFilter) WhereHasServerWith(preds ...predicate.Server) {
+	f.Where(entql.HasEdgeWith("server", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *QueueQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1800,7 +2233,7 @@ type QueueFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *QueueFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1849,6 +2282,11 @@ func (f *QueueFilter) WhereWorkingHours(p entql.BytesP) {
 // WhereSlThresholdSeconds applies the entql int predicate on the sl_threshold_seconds field.
 func (f *QueueFilter) WhereSlThresholdSeconds(p entql.IntP) {
 	f.Where(p.Field(queue.FieldSlThresholdSeconds))
+}
+
+// WhereDiscovered applies the entql bool predicate on the discovered field.
+func (f *QueueFilter) WhereDiscovered(p entql.BoolP) {
+	f.Where(p.Field(queue.FieldDiscovered))
 }
 
 // WhereHasServer applies a predicate to check if query has an edge server.
@@ -1908,7 +2346,7 @@ type QueueAttemptFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *QueueAttemptFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2030,7 +2468,7 @@ type QueueVisitFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *QueueVisitFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2152,7 +2590,7 @@ type ServerFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ServerFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2279,6 +2717,20 @@ func (f *ServerFilter) WhereHasCallsWith(preds ...predicate.Call) {
 	})))
 }
 
+// WhereHasPauseReasons applies a predicate to check if query has an edge pause_reasons.
+func (f *ServerFilter) WhereHasPauseReasons() {
+	f.Where(entql.HasEdge("pause_reasons"))
+}
+
+// WhereHasPauseReasonsWith applies a predicate to check if query has an edge pause_reasons with a given conditions (other predicates).
+func (f *ServerFilter) WhereHasPauseReasonsWith(preds ...predicate.PauseReason) {
+	f.Where(entql.HasEdgeWith("pause_reasons", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *SessionQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -2308,7 +2760,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2407,7 +2859,7 @@ type TrunkFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TrunkFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2486,7 +2938,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2559,6 +3011,20 @@ func (f *UserFilter) WhereHasTokens() {
 // WhereHasTokensWith applies a predicate to check if query has an edge tokens with a given conditions (other predicates).
 func (f *UserFilter) WhereHasTokensWith(preds ...predicate.APIToken) {
 	f.Where(entql.HasEdgeWith("tokens", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasOperators applies a predicate to check if query has an edge operators.
+func (f *UserFilter) WhereHasOperators() {
+	f.Where(entql.HasEdge("operators"))
+}
+
+// WhereHasOperatorsWith applies a predicate to check if query has an edge operators with a given conditions (other predicates).
+func (f *UserFilter) WhereHasOperatorsWith(preds ...predicate.Operator) {
+	f.Where(entql.HasEdgeWith("operators", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

@@ -14,9 +14,11 @@ import (
 	"github.com/linkage/linkage/ent/auditlog"
 	"github.com/linkage/linkage/ent/call"
 	"github.com/linkage/linkage/ent/callleg"
+	"github.com/linkage/linkage/ent/missedcall"
 	"github.com/linkage/linkage/ent/operator"
 	"github.com/linkage/linkage/ent/operatorgroup"
 	"github.com/linkage/linkage/ent/operatorstatuschange"
+	"github.com/linkage/linkage/ent/pausereason"
 	"github.com/linkage/linkage/ent/queue"
 	"github.com/linkage/linkage/ent/queueattempt"
 	"github.com/linkage/linkage/ent/queuevisit"
@@ -794,6 +796,230 @@ func newCallLegPaginateArgs(rv map[string]any) *calllegPaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *MissedCallQuery) CollectFields(ctx context.Context, satisfies ...string) (*MissedCallQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *MissedCallQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(missedcall.Columns))
+		selectedFields = []string{missedcall.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "call":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CallClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, callImplementors)...); err != nil {
+				return err
+			}
+			_q.withCall = query
+			if _, ok := fieldSeen[missedcall.FieldCallID]; !ok {
+				selectedFields = append(selectedFields, missedcall.FieldCallID)
+				fieldSeen[missedcall.FieldCallID] = struct{}{}
+			}
+
+		case "queue":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&QueueClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, queueImplementors)...); err != nil {
+				return err
+			}
+			_q.withQueue = query
+			if _, ok := fieldSeen[missedcall.FieldQueueID]; !ok {
+				selectedFields = append(selectedFields, missedcall.FieldQueueID)
+				fieldSeen[missedcall.FieldQueueID] = struct{}{}
+			}
+
+		case "handledBy":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withHandledBy = query
+			if _, ok := fieldSeen[missedcall.FieldHandledByID]; !ok {
+				selectedFields = append(selectedFields, missedcall.FieldHandledByID)
+				fieldSeen[missedcall.FieldHandledByID] = struct{}{}
+			}
+
+		case "handledCall":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CallClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, callImplementors)...); err != nil {
+				return err
+			}
+			_q.withHandledCall = query
+			if _, ok := fieldSeen[missedcall.FieldHandledCallID]; !ok {
+				selectedFields = append(selectedFields, missedcall.FieldHandledCallID)
+				fieldSeen[missedcall.FieldHandledCallID] = struct{}{}
+			}
+		case "callID":
+			if _, ok := fieldSeen[missedcall.FieldCallID]; !ok {
+				selectedFields = append(selectedFields, missedcall.FieldCallID)
+				fieldSeen[missedcall.FieldCallID] = struct{}{}
+			}
+		case "serverID":
+			if _, ok := fieldSeen[missedcall.FieldServerID]; !ok {
+				selectedFields = append(selectedFields, missedcall.FieldServerID)
+				fieldSeen[missedcall.FieldServerID] = struct{}{}
+			}
+		case "queueID":
+			if _, ok := fieldSeen[missedcall.FieldQueueID]; !ok {
+				selectedFields = append(selectedFields, missedcall.FieldQueueID)
+				fieldSeen[missedcall.FieldQueueID] = struct{}{}
+			}
+		case "callerNumber":
+			if _, ok := fieldSeen[missedcall.FieldCallerNumber]; !ok {
+				selectedFields = append(selectedFields, missedcall.FieldCallerNumber)
+				fieldSeen[missedcall.FieldCallerNumber] = struct{}{}
+			}
+		case "callerName":
+			if _, ok := fieldSeen[missedcall.FieldCallerName]; !ok {
+				selectedFields = append(selectedFields, missedcall.FieldCallerName)
+				fieldSeen[missedcall.FieldCallerName] = struct{}{}
+			}
+		case "missedAt":
+			if _, ok := fieldSeen[missedcall.FieldMissedAt]; !ok {
+				selectedFields = append(selectedFields, missedcall.FieldMissedAt)
+				fieldSeen[missedcall.FieldMissedAt] = struct{}{}
+			}
+		case "reason":
+			if _, ok := fieldSeen[missedcall.FieldReason]; !ok {
+				selectedFields = append(selectedFields, missedcall.FieldReason)
+				fieldSeen[missedcall.FieldReason] = struct{}{}
+			}
+		case "waitSeconds":
+			if _, ok := fieldSeen[missedcall.FieldWaitSeconds]; !ok {
+				selectedFields = append(selectedFields, missedcall.FieldWaitSeconds)
+				fieldSeen[missedcall.FieldWaitSeconds] = struct{}{}
+			}
+		case "state":
+			if _, ok := fieldSeen[missedcall.FieldState]; !ok {
+				selectedFields = append(selectedFields, missedcall.FieldState)
+				fieldSeen[missedcall.FieldState] = struct{}{}
+			}
+		case "handledHow":
+			if _, ok := fieldSeen[missedcall.FieldHandledHow]; !ok {
+				selectedFields = append(selectedFields, missedcall.FieldHandledHow)
+				fieldSeen[missedcall.FieldHandledHow] = struct{}{}
+			}
+		case "handledAt":
+			if _, ok := fieldSeen[missedcall.FieldHandledAt]; !ok {
+				selectedFields = append(selectedFields, missedcall.FieldHandledAt)
+				fieldSeen[missedcall.FieldHandledAt] = struct{}{}
+			}
+		case "handledByID":
+			if _, ok := fieldSeen[missedcall.FieldHandledByID]; !ok {
+				selectedFields = append(selectedFields, missedcall.FieldHandledByID)
+				fieldSeen[missedcall.FieldHandledByID] = struct{}{}
+			}
+		case "comment":
+			if _, ok := fieldSeen[missedcall.FieldComment]; !ok {
+				selectedFields = append(selectedFields, missedcall.FieldComment)
+				fieldSeen[missedcall.FieldComment] = struct{}{}
+			}
+		case "handledCallID":
+			if _, ok := fieldSeen[missedcall.FieldHandledCallID]; !ok {
+				selectedFields = append(selectedFields, missedcall.FieldHandledCallID)
+				fieldSeen[missedcall.FieldHandledCallID] = struct{}{}
+			}
+		case "callbackAttempts":
+			if _, ok := fieldSeen[missedcall.FieldCallbackAttempts]; !ok {
+				selectedFields = append(selectedFields, missedcall.FieldCallbackAttempts)
+				fieldSeen[missedcall.FieldCallbackAttempts] = struct{}{}
+			}
+		case "lastCallbackAt":
+			if _, ok := fieldSeen[missedcall.FieldLastCallbackAt]; !ok {
+				selectedFields = append(selectedFields, missedcall.FieldLastCallbackAt)
+				fieldSeen[missedcall.FieldLastCallbackAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type missedcallPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []MissedCallPaginateOption
+}
+
+func newMissedCallPaginateArgs(rv map[string]any) *missedcallPaginateArgs {
+	args := &missedcallPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &MissedCallOrder{Field: &MissedCallOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithMissedCallOrder(order))
+			}
+		case *MissedCallOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithMissedCallOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*MissedCallWhereInput); ok {
+		args.opts = append(args.opts, WithMissedCallFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *OperatorQuery) CollectFields(ctx context.Context, satisfies ...string) (*OperatorQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -842,6 +1068,21 @@ func (_q *OperatorQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 			_q.WithNamedGroups(alias, func(wq *OperatorGroupQuery) {
 				*wq = *query
 			})
+
+		case "user":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withUser = query
+			if _, ok := fieldSeen[operator.FieldUserID]; !ok {
+				selectedFields = append(selectedFields, operator.FieldUserID)
+				fieldSeen[operator.FieldUserID] = struct{}{}
+			}
 		case "createdAt":
 			if _, ok := fieldSeen[operator.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, operator.FieldCreatedAt)
@@ -876,6 +1117,16 @@ func (_q *OperatorQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 			if _, ok := fieldSeen[operator.FieldTracked]; !ok {
 				selectedFields = append(selectedFields, operator.FieldTracked)
 				fieldSeen[operator.FieldTracked] = struct{}{}
+			}
+		case "discovered":
+			if _, ok := fieldSeen[operator.FieldDiscovered]; !ok {
+				selectedFields = append(selectedFields, operator.FieldDiscovered)
+				fieldSeen[operator.FieldDiscovered] = struct{}{}
+			}
+		case "userID":
+			if _, ok := fieldSeen[operator.FieldUserID]; !ok {
+				selectedFields = append(selectedFields, operator.FieldUserID)
+				fieldSeen[operator.FieldUserID] = struct{}{}
 			}
 		case "id":
 		case "__typename":
@@ -1165,6 +1416,135 @@ func newOperatorStatusChangePaginateArgs(rv map[string]any) *operatorstatuschang
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *PauseReasonQuery) CollectFields(ctx context.Context, satisfies ...string) (*PauseReasonQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *PauseReasonQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(pausereason.Columns))
+		selectedFields = []string{pausereason.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "server":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ServerClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, serverImplementors)...); err != nil {
+				return err
+			}
+			_q.withServer = query
+			if _, ok := fieldSeen[pausereason.FieldServerID]; !ok {
+				selectedFields = append(selectedFields, pausereason.FieldServerID)
+				fieldSeen[pausereason.FieldServerID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[pausereason.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, pausereason.FieldCreatedAt)
+				fieldSeen[pausereason.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[pausereason.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, pausereason.FieldUpdatedAt)
+				fieldSeen[pausereason.FieldUpdatedAt] = struct{}{}
+			}
+		case "serverID":
+			if _, ok := fieldSeen[pausereason.FieldServerID]; !ok {
+				selectedFields = append(selectedFields, pausereason.FieldServerID)
+				fieldSeen[pausereason.FieldServerID] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[pausereason.FieldName]; !ok {
+				selectedFields = append(selectedFields, pausereason.FieldName)
+				fieldSeen[pausereason.FieldName] = struct{}{}
+			}
+		case "position":
+			if _, ok := fieldSeen[pausereason.FieldPosition]; !ok {
+				selectedFields = append(selectedFields, pausereason.FieldPosition)
+				fieldSeen[pausereason.FieldPosition] = struct{}{}
+			}
+		case "enabled":
+			if _, ok := fieldSeen[pausereason.FieldEnabled]; !ok {
+				selectedFields = append(selectedFields, pausereason.FieldEnabled)
+				fieldSeen[pausereason.FieldEnabled] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type pausereasonPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []PauseReasonPaginateOption
+}
+
+func newPauseReasonPaginateArgs(rv map[string]any) *pausereasonPaginateArgs {
+	args := &pausereasonPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &PauseReasonOrder{Field: &PauseReasonOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithPauseReasonOrder(order))
+			}
+		case *PauseReasonOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithPauseReasonOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*PauseReasonWhereInput); ok {
+		args.opts = append(args.opts, WithPauseReasonFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *QueueQuery) CollectFields(ctx context.Context, satisfies ...string) (*QueueQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -1234,6 +1614,11 @@ func (_q *QueueQuery) collectField(ctx context.Context, oneNode bool, opCtx *gra
 			if _, ok := fieldSeen[queue.FieldSlThresholdSeconds]; !ok {
 				selectedFields = append(selectedFields, queue.FieldSlThresholdSeconds)
 				fieldSeen[queue.FieldSlThresholdSeconds] = struct{}{}
+			}
+		case "discovered":
+			if _, ok := fieldSeen[queue.FieldDiscovered]; !ok {
+				selectedFields = append(selectedFields, queue.FieldDiscovered)
+				fieldSeen[queue.FieldDiscovered] = struct{}{}
 			}
 		case "id":
 		case "__typename":
@@ -1880,6 +2265,19 @@ func (_q *ServerQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 			_q.WithNamedTrunks(alias, func(wq *TrunkQuery) {
 				*wq = *query
 			})
+
+		case "pauseReasons":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&PauseReasonClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, pausereasonImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedPauseReasons(alias, func(wq *PauseReasonQuery) {
+				*wq = *query
+			})
 		case "createdAt":
 			if _, ok := fieldSeen[server.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, server.FieldCreatedAt)
@@ -2143,6 +2541,19 @@ func (_q *UserQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
+
+		case "operators":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&OperatorClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, operatorImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedOperators(alias, func(wq *OperatorQuery) {
+				*wq = *query
+			})
 		case "createdAt":
 			if _, ok := fieldSeen[user.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, user.FieldCreatedAt)

@@ -108,6 +108,38 @@ func (_m *CallLeg) Queue(ctx context.Context) (*Queue, error) {
 	return result, MaskNotFound(err)
 }
 
+func (_m *MissedCall) Call(ctx context.Context) (*Call, error) {
+	result, err := _m.Edges.CallOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCall().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *MissedCall) Queue(ctx context.Context) (*Queue, error) {
+	result, err := _m.Edges.QueueOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryQueue().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *MissedCall) HandledBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.HandledByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryHandledBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *MissedCall) HandledCall(ctx context.Context) (*Call, error) {
+	result, err := _m.Edges.HandledCallOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryHandledCall().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *Operator) Server(ctx context.Context) (*Server, error) {
 	result, err := _m.Edges.ServerOrErr()
 	if IsNotLoaded(err) {
@@ -128,6 +160,14 @@ func (_m *Operator) Groups(ctx context.Context) (result []*OperatorGroup, err er
 	return result, err
 }
 
+func (_m *Operator) User(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.UserOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryUser().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *OperatorGroup) Operators(ctx context.Context) (result []*Operator, err error) {
 	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
 		result, err = _m.NamedOperators(graphql.GetFieldContext(ctx).Field.Alias)
@@ -146,6 +186,14 @@ func (_m *OperatorStatusChange) Operator(ctx context.Context) (*Operator, error)
 		result, err = _m.QueryOperator().Only(ctx)
 	}
 	return result, err
+}
+
+func (_m *PauseReason) Server(ctx context.Context) (*Server, error) {
+	result, err := _m.Edges.ServerOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryServer().Only(ctx)
+	}
+	return result, MaskNotFound(err)
 }
 
 func (_m *Queue) Server(ctx context.Context) (*Server, error) {
@@ -267,10 +315,34 @@ func (_m *Server) Trunks(
 	return _m.QueryTrunks().Paginate(ctx, after, first, before, last, opts...)
 }
 
+func (_m *Server) PauseReasons(ctx context.Context) (result []*PauseReason, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedPauseReasons(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.PauseReasonsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryPauseReasons().All(ctx)
+	}
+	return result, err
+}
+
 func (_m *Trunk) Server(ctx context.Context) (*Server, error) {
 	result, err := _m.Edges.ServerOrErr()
 	if IsNotLoaded(err) {
 		result, err = _m.QueryServer().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *User) Operators(ctx context.Context) (result []*Operator, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedOperators(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.OperatorsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryOperators().All(ctx)
 	}
 	return result, err
 }

@@ -15,9 +15,11 @@ import (
 	"github.com/linkage/linkage/ent/call"
 	"github.com/linkage/linkage/ent/callleg"
 	"github.com/linkage/linkage/ent/internal"
+	"github.com/linkage/linkage/ent/missedcall"
 	"github.com/linkage/linkage/ent/operator"
 	"github.com/linkage/linkage/ent/operatorgroup"
 	"github.com/linkage/linkage/ent/operatorstatuschange"
+	"github.com/linkage/linkage/ent/pausereason"
 	"github.com/linkage/linkage/ent/queue"
 	"github.com/linkage/linkage/ent/queueattempt"
 	"github.com/linkage/linkage/ent/queuevisit"
@@ -51,6 +53,11 @@ var calllegImplementors = []string{"CallLeg", "Node"}
 // IsNode implements the Node interface check for GQLGen.
 func (*CallLeg) IsNode() {}
 
+var missedcallImplementors = []string{"MissedCall", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*MissedCall) IsNode() {}
+
 var operatorImplementors = []string{"Operator", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
@@ -65,6 +72,11 @@ var operatorstatuschangeImplementors = []string{"OperatorStatusChange", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*OperatorStatusChange) IsNode() {}
+
+var pausereasonImplementors = []string{"PauseReason", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*PauseReason) IsNode() {}
 
 var queueImplementors = []string{"Queue", "Node"}
 
@@ -209,6 +221,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			}
 		}
 		return query.Only(ctx)
+	case missedcall.Table:
+		query := c.MissedCall.Query().
+			Where(missedcall.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, missedcallImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case operator.Table:
 		query := c.Operator.Query().
 			Where(operator.ID(id))
@@ -232,6 +253,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(operatorstatuschange.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, operatorstatuschangeImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case pausereason.Table:
+		query := c.PauseReason.Query().
+			Where(pausereason.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, pausereasonImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -427,6 +457,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 				*noder = node
 			}
 		}
+	case missedcall.Table:
+		query := c.MissedCall.Query().
+			Where(missedcall.IDIn(ids...))
+		query, err := query.CollectFields(ctx, missedcallImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case operator.Table:
 		query := c.Operator.Query().
 			Where(operator.IDIn(ids...))
@@ -463,6 +509,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.OperatorStatusChange.Query().
 			Where(operatorstatuschange.IDIn(ids...))
 		query, err := query.CollectFields(ctx, operatorstatuschangeImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case pausereason.Table:
+		query := c.PauseReason.Query().
+			Where(pausereason.IDIn(ids...))
+		query, err := query.CollectFields(ctx, pausereasonImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -18,9 +18,11 @@ import (
 	"github.com/linkage/linkage/ent/auditlog"
 	"github.com/linkage/linkage/ent/call"
 	"github.com/linkage/linkage/ent/callleg"
+	"github.com/linkage/linkage/ent/missedcall"
 	"github.com/linkage/linkage/ent/operator"
 	"github.com/linkage/linkage/ent/operatorgroup"
 	"github.com/linkage/linkage/ent/operatorstatuschange"
+	"github.com/linkage/linkage/ent/pausereason"
 	"github.com/linkage/linkage/ent/queue"
 	"github.com/linkage/linkage/ent/queueattempt"
 	"github.com/linkage/linkage/ent/queuevisit"
@@ -1254,6 +1256,320 @@ func (_m *CallLeg) ToEdge(order *CallLegOrder) *CallLegEdge {
 	}
 }
 
+// MissedCallEdge is the edge representation of MissedCall.
+type MissedCallEdge struct {
+	Node   *MissedCall `json:"node"`
+	Cursor Cursor      `json:"cursor"`
+}
+
+// MissedCallConnection is the connection containing edges to MissedCall.
+type MissedCallConnection struct {
+	Edges      []*MissedCallEdge `json:"edges"`
+	PageInfo   PageInfo          `json:"pageInfo"`
+	TotalCount int               `json:"totalCount"`
+}
+
+func (c *MissedCallConnection) build(nodes []*MissedCall, pager *missedcallPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *MissedCall
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *MissedCall {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *MissedCall {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*MissedCallEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &MissedCallEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// MissedCallPaginateOption enables pagination customization.
+type MissedCallPaginateOption func(*missedcallPager) error
+
+// WithMissedCallOrder configures pagination ordering.
+func WithMissedCallOrder(order *MissedCallOrder) MissedCallPaginateOption {
+	if order == nil {
+		order = DefaultMissedCallOrder
+	}
+	o := *order
+	return func(pager *missedcallPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultMissedCallOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithMissedCallFilter configures pagination filter.
+func WithMissedCallFilter(filter func(*MissedCallQuery) (*MissedCallQuery, error)) MissedCallPaginateOption {
+	return func(pager *missedcallPager) error {
+		if filter == nil {
+			return errors.New("MissedCallQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type missedcallPager struct {
+	reverse bool
+	order   *MissedCallOrder
+	filter  func(*MissedCallQuery) (*MissedCallQuery, error)
+}
+
+func newMissedCallPager(opts []MissedCallPaginateOption, reverse bool) (*missedcallPager, error) {
+	pager := &missedcallPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultMissedCallOrder
+	}
+	return pager, nil
+}
+
+func (p *missedcallPager) applyFilter(query *MissedCallQuery) (*MissedCallQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *missedcallPager) toCursor(_m *MissedCall) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *missedcallPager) applyCursors(query *MissedCallQuery, after, before *Cursor) (*MissedCallQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultMissedCallOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *missedcallPager) applyOrder(query *MissedCallQuery) *MissedCallQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultMissedCallOrder.Field {
+		query = query.Order(DefaultMissedCallOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *missedcallPager) orderExpr(query *MissedCallQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultMissedCallOrder.Field {
+			b.Comma().Ident(DefaultMissedCallOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to MissedCall.
+func (_m *MissedCallQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...MissedCallPaginateOption,
+) (*MissedCallConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newMissedCallPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &MissedCallConnection{Edges: []*MissedCallEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// MissedCallOrderFieldMissedAt orders MissedCall by missed_at.
+	MissedCallOrderFieldMissedAt = &MissedCallOrderField{
+		Value: func(_m *MissedCall) (ent.Value, error) {
+			return _m.MissedAt, nil
+		},
+		column: missedcall.FieldMissedAt,
+		toTerm: missedcall.ByMissedAt,
+		toCursor: func(_m *MissedCall) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.MissedAt,
+			}
+		},
+	}
+	// MissedCallOrderFieldHandledAt orders MissedCall by handled_at.
+	MissedCallOrderFieldHandledAt = &MissedCallOrderField{
+		Value: func(_m *MissedCall) (ent.Value, error) {
+			return _m.HandledAt, nil
+		},
+		column: missedcall.FieldHandledAt,
+		toTerm: missedcall.ByHandledAt,
+		toCursor: func(_m *MissedCall) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.HandledAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f MissedCallOrderField) String() string {
+	var str string
+	switch f.column {
+	case MissedCallOrderFieldMissedAt.column:
+		str = "MISSED_AT"
+	case MissedCallOrderFieldHandledAt.column:
+		str = "HANDLED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f MissedCallOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *MissedCallOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("MissedCallOrderField %T must be a string", v)
+	}
+	switch str {
+	case "MISSED_AT":
+		*f = *MissedCallOrderFieldMissedAt
+	case "HANDLED_AT":
+		*f = *MissedCallOrderFieldHandledAt
+	default:
+		return fmt.Errorf("%s is not a valid MissedCallOrderField", str)
+	}
+	return nil
+}
+
+// MissedCallOrderField defines the ordering field of MissedCall.
+type MissedCallOrderField struct {
+	// Value extracts the ordering value from the given MissedCall.
+	Value    func(*MissedCall) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) missedcall.OrderOption
+	toCursor func(*MissedCall) Cursor
+}
+
+// MissedCallOrder defines the ordering of MissedCall.
+type MissedCallOrder struct {
+	Direction OrderDirection        `json:"direction"`
+	Field     *MissedCallOrderField `json:"field"`
+}
+
+// DefaultMissedCallOrder is the default ordering of MissedCall.
+var DefaultMissedCallOrder = &MissedCallOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &MissedCallOrderField{
+		Value: func(_m *MissedCall) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: missedcall.FieldID,
+		toTerm: missedcall.ByID,
+		toCursor: func(_m *MissedCall) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts MissedCall into MissedCallEdge.
+func (_m *MissedCall) ToEdge(order *MissedCallOrder) *MissedCallEdge {
+	if order == nil {
+		order = DefaultMissedCallOrder
+	}
+	return &MissedCallEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
 // OperatorEdge is the edge representation of Operator.
 type OperatorEdge struct {
 	Node   *Operator `json:"node"`
@@ -2144,6 +2460,338 @@ func (_m *OperatorStatusChange) ToEdge(order *OperatorStatusChangeOrder) *Operat
 		order = DefaultOperatorStatusChangeOrder
 	}
 	return &OperatorStatusChangeEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// PauseReasonEdge is the edge representation of PauseReason.
+type PauseReasonEdge struct {
+	Node   *PauseReason `json:"node"`
+	Cursor Cursor       `json:"cursor"`
+}
+
+// PauseReasonConnection is the connection containing edges to PauseReason.
+type PauseReasonConnection struct {
+	Edges      []*PauseReasonEdge `json:"edges"`
+	PageInfo   PageInfo           `json:"pageInfo"`
+	TotalCount int                `json:"totalCount"`
+}
+
+func (c *PauseReasonConnection) build(nodes []*PauseReason, pager *pausereasonPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *PauseReason
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *PauseReason {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *PauseReason {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*PauseReasonEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &PauseReasonEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// PauseReasonPaginateOption enables pagination customization.
+type PauseReasonPaginateOption func(*pausereasonPager) error
+
+// WithPauseReasonOrder configures pagination ordering.
+func WithPauseReasonOrder(order *PauseReasonOrder) PauseReasonPaginateOption {
+	if order == nil {
+		order = DefaultPauseReasonOrder
+	}
+	o := *order
+	return func(pager *pausereasonPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultPauseReasonOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithPauseReasonFilter configures pagination filter.
+func WithPauseReasonFilter(filter func(*PauseReasonQuery) (*PauseReasonQuery, error)) PauseReasonPaginateOption {
+	return func(pager *pausereasonPager) error {
+		if filter == nil {
+			return errors.New("PauseReasonQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type pausereasonPager struct {
+	reverse bool
+	order   *PauseReasonOrder
+	filter  func(*PauseReasonQuery) (*PauseReasonQuery, error)
+}
+
+func newPauseReasonPager(opts []PauseReasonPaginateOption, reverse bool) (*pausereasonPager, error) {
+	pager := &pausereasonPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultPauseReasonOrder
+	}
+	return pager, nil
+}
+
+func (p *pausereasonPager) applyFilter(query *PauseReasonQuery) (*PauseReasonQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *pausereasonPager) toCursor(_m *PauseReason) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *pausereasonPager) applyCursors(query *PauseReasonQuery, after, before *Cursor) (*PauseReasonQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultPauseReasonOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *pausereasonPager) applyOrder(query *PauseReasonQuery) *PauseReasonQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultPauseReasonOrder.Field {
+		query = query.Order(DefaultPauseReasonOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *pausereasonPager) orderExpr(query *PauseReasonQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultPauseReasonOrder.Field {
+			b.Comma().Ident(DefaultPauseReasonOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to PauseReason.
+func (_m *PauseReasonQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...PauseReasonPaginateOption,
+) (*PauseReasonConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newPauseReasonPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &PauseReasonConnection{Edges: []*PauseReasonEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// PauseReasonOrderFieldCreatedAt orders PauseReason by created_at.
+	PauseReasonOrderFieldCreatedAt = &PauseReasonOrderField{
+		Value: func(_m *PauseReason) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: pausereason.FieldCreatedAt,
+		toTerm: pausereason.ByCreatedAt,
+		toCursor: func(_m *PauseReason) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// PauseReasonOrderFieldName orders PauseReason by name.
+	PauseReasonOrderFieldName = &PauseReasonOrderField{
+		Value: func(_m *PauseReason) (ent.Value, error) {
+			return _m.Name, nil
+		},
+		column: pausereason.FieldName,
+		toTerm: pausereason.ByName,
+		toCursor: func(_m *PauseReason) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Name,
+			}
+		},
+	}
+	// PauseReasonOrderFieldPosition orders PauseReason by position.
+	PauseReasonOrderFieldPosition = &PauseReasonOrderField{
+		Value: func(_m *PauseReason) (ent.Value, error) {
+			return _m.Position, nil
+		},
+		column: pausereason.FieldPosition,
+		toTerm: pausereason.ByPosition,
+		toCursor: func(_m *PauseReason) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Position,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f PauseReasonOrderField) String() string {
+	var str string
+	switch f.column {
+	case PauseReasonOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case PauseReasonOrderFieldName.column:
+		str = "NAME"
+	case PauseReasonOrderFieldPosition.column:
+		str = "POSITION"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f PauseReasonOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *PauseReasonOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("PauseReasonOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *PauseReasonOrderFieldCreatedAt
+	case "NAME":
+		*f = *PauseReasonOrderFieldName
+	case "POSITION":
+		*f = *PauseReasonOrderFieldPosition
+	default:
+		return fmt.Errorf("%s is not a valid PauseReasonOrderField", str)
+	}
+	return nil
+}
+
+// PauseReasonOrderField defines the ordering field of PauseReason.
+type PauseReasonOrderField struct {
+	// Value extracts the ordering value from the given PauseReason.
+	Value    func(*PauseReason) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) pausereason.OrderOption
+	toCursor func(*PauseReason) Cursor
+}
+
+// PauseReasonOrder defines the ordering of PauseReason.
+type PauseReasonOrder struct {
+	Direction OrderDirection         `json:"direction"`
+	Field     *PauseReasonOrderField `json:"field"`
+}
+
+// DefaultPauseReasonOrder is the default ordering of PauseReason.
+var DefaultPauseReasonOrder = &PauseReasonOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &PauseReasonOrderField{
+		Value: func(_m *PauseReason) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: pausereason.FieldID,
+		toTerm: pausereason.ByID,
+		toCursor: func(_m *PauseReason) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts PauseReason into PauseReasonEdge.
+func (_m *PauseReason) ToEdge(order *PauseReasonOrder) *PauseReasonEdge {
+	if order == nil {
+		order = DefaultPauseReasonOrder
+	}
+	return &PauseReasonEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

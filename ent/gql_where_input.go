@@ -10,9 +10,11 @@ import (
 	"github.com/linkage/linkage/ent/auditlog"
 	"github.com/linkage/linkage/ent/call"
 	"github.com/linkage/linkage/ent/callleg"
+	"github.com/linkage/linkage/ent/missedcall"
 	"github.com/linkage/linkage/ent/operator"
 	"github.com/linkage/linkage/ent/operatorgroup"
 	"github.com/linkage/linkage/ent/operatorstatuschange"
+	"github.com/linkage/linkage/ent/pausereason"
 	"github.com/linkage/linkage/ent/predicate"
 	"github.com/linkage/linkage/ent/queue"
 	"github.com/linkage/linkage/ent/queueattempt"
@@ -2744,6 +2746,818 @@ func (i *CallLegWhereInput) P() (predicate.CallLeg, error) {
 	}
 }
 
+// MissedCallWhereInput represents a where input for filtering MissedCall queries.
+type MissedCallWhereInput struct {
+	Predicates []predicate.MissedCall  `json:"-"`
+	Not        *MissedCallWhereInput   `json:"not,omitempty"`
+	Or         []*MissedCallWhereInput `json:"or,omitempty"`
+	And        []*MissedCallWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "call_id" field predicates.
+	CallID      *int  `json:"callID,omitempty"`
+	CallIDNEQ   *int  `json:"callIDNEQ,omitempty"`
+	CallIDIn    []int `json:"callIDIn,omitempty"`
+	CallIDNotIn []int `json:"callIDNotIn,omitempty"`
+
+	// "server_id" field predicates.
+	ServerID      *int  `json:"serverID,omitempty"`
+	ServerIDNEQ   *int  `json:"serverIDNEQ,omitempty"`
+	ServerIDIn    []int `json:"serverIDIn,omitempty"`
+	ServerIDNotIn []int `json:"serverIDNotIn,omitempty"`
+	ServerIDGT    *int  `json:"serverIDGT,omitempty"`
+	ServerIDGTE   *int  `json:"serverIDGTE,omitempty"`
+	ServerIDLT    *int  `json:"serverIDLT,omitempty"`
+	ServerIDLTE   *int  `json:"serverIDLTE,omitempty"`
+
+	// "queue_id" field predicates.
+	QueueID       *int  `json:"queueID,omitempty"`
+	QueueIDNEQ    *int  `json:"queueIDNEQ,omitempty"`
+	QueueIDIn     []int `json:"queueIDIn,omitempty"`
+	QueueIDNotIn  []int `json:"queueIDNotIn,omitempty"`
+	QueueIDIsNil  bool  `json:"queueIDIsNil,omitempty"`
+	QueueIDNotNil bool  `json:"queueIDNotNil,omitempty"`
+
+	// "caller_number" field predicates.
+	CallerNumber             *string  `json:"callerNumber,omitempty"`
+	CallerNumberNEQ          *string  `json:"callerNumberNEQ,omitempty"`
+	CallerNumberIn           []string `json:"callerNumberIn,omitempty"`
+	CallerNumberNotIn        []string `json:"callerNumberNotIn,omitempty"`
+	CallerNumberGT           *string  `json:"callerNumberGT,omitempty"`
+	CallerNumberGTE          *string  `json:"callerNumberGTE,omitempty"`
+	CallerNumberLT           *string  `json:"callerNumberLT,omitempty"`
+	CallerNumberLTE          *string  `json:"callerNumberLTE,omitempty"`
+	CallerNumberContains     *string  `json:"callerNumberContains,omitempty"`
+	CallerNumberHasPrefix    *string  `json:"callerNumberHasPrefix,omitempty"`
+	CallerNumberHasSuffix    *string  `json:"callerNumberHasSuffix,omitempty"`
+	CallerNumberEqualFold    *string  `json:"callerNumberEqualFold,omitempty"`
+	CallerNumberContainsFold *string  `json:"callerNumberContainsFold,omitempty"`
+
+	// "caller_name" field predicates.
+	CallerName             *string  `json:"callerName,omitempty"`
+	CallerNameNEQ          *string  `json:"callerNameNEQ,omitempty"`
+	CallerNameIn           []string `json:"callerNameIn,omitempty"`
+	CallerNameNotIn        []string `json:"callerNameNotIn,omitempty"`
+	CallerNameGT           *string  `json:"callerNameGT,omitempty"`
+	CallerNameGTE          *string  `json:"callerNameGTE,omitempty"`
+	CallerNameLT           *string  `json:"callerNameLT,omitempty"`
+	CallerNameLTE          *string  `json:"callerNameLTE,omitempty"`
+	CallerNameContains     *string  `json:"callerNameContains,omitempty"`
+	CallerNameHasPrefix    *string  `json:"callerNameHasPrefix,omitempty"`
+	CallerNameHasSuffix    *string  `json:"callerNameHasSuffix,omitempty"`
+	CallerNameIsNil        bool     `json:"callerNameIsNil,omitempty"`
+	CallerNameNotNil       bool     `json:"callerNameNotNil,omitempty"`
+	CallerNameEqualFold    *string  `json:"callerNameEqualFold,omitempty"`
+	CallerNameContainsFold *string  `json:"callerNameContainsFold,omitempty"`
+
+	// "missed_at" field predicates.
+	MissedAt      *time.Time  `json:"missedAt,omitempty"`
+	MissedAtNEQ   *time.Time  `json:"missedAtNEQ,omitempty"`
+	MissedAtIn    []time.Time `json:"missedAtIn,omitempty"`
+	MissedAtNotIn []time.Time `json:"missedAtNotIn,omitempty"`
+	MissedAtGT    *time.Time  `json:"missedAtGT,omitempty"`
+	MissedAtGTE   *time.Time  `json:"missedAtGTE,omitempty"`
+	MissedAtLT    *time.Time  `json:"missedAtLT,omitempty"`
+	MissedAtLTE   *time.Time  `json:"missedAtLTE,omitempty"`
+
+	// "reason" field predicates.
+	Reason             *string  `json:"reason,omitempty"`
+	ReasonNEQ          *string  `json:"reasonNEQ,omitempty"`
+	ReasonIn           []string `json:"reasonIn,omitempty"`
+	ReasonNotIn        []string `json:"reasonNotIn,omitempty"`
+	ReasonGT           *string  `json:"reasonGT,omitempty"`
+	ReasonGTE          *string  `json:"reasonGTE,omitempty"`
+	ReasonLT           *string  `json:"reasonLT,omitempty"`
+	ReasonLTE          *string  `json:"reasonLTE,omitempty"`
+	ReasonContains     *string  `json:"reasonContains,omitempty"`
+	ReasonHasPrefix    *string  `json:"reasonHasPrefix,omitempty"`
+	ReasonHasSuffix    *string  `json:"reasonHasSuffix,omitempty"`
+	ReasonIsNil        bool     `json:"reasonIsNil,omitempty"`
+	ReasonNotNil       bool     `json:"reasonNotNil,omitempty"`
+	ReasonEqualFold    *string  `json:"reasonEqualFold,omitempty"`
+	ReasonContainsFold *string  `json:"reasonContainsFold,omitempty"`
+
+	// "wait_seconds" field predicates.
+	WaitSeconds      *int  `json:"waitSeconds,omitempty"`
+	WaitSecondsNEQ   *int  `json:"waitSecondsNEQ,omitempty"`
+	WaitSecondsIn    []int `json:"waitSecondsIn,omitempty"`
+	WaitSecondsNotIn []int `json:"waitSecondsNotIn,omitempty"`
+	WaitSecondsGT    *int  `json:"waitSecondsGT,omitempty"`
+	WaitSecondsGTE   *int  `json:"waitSecondsGTE,omitempty"`
+	WaitSecondsLT    *int  `json:"waitSecondsLT,omitempty"`
+	WaitSecondsLTE   *int  `json:"waitSecondsLTE,omitempty"`
+
+	// "state" field predicates.
+	State      *missedcall.State  `json:"state,omitempty"`
+	StateNEQ   *missedcall.State  `json:"stateNEQ,omitempty"`
+	StateIn    []missedcall.State `json:"stateIn,omitempty"`
+	StateNotIn []missedcall.State `json:"stateNotIn,omitempty"`
+
+	// "handled_how" field predicates.
+	HandledHow       *missedcall.HandledHow  `json:"handledHow,omitempty"`
+	HandledHowNEQ    *missedcall.HandledHow  `json:"handledHowNEQ,omitempty"`
+	HandledHowIn     []missedcall.HandledHow `json:"handledHowIn,omitempty"`
+	HandledHowNotIn  []missedcall.HandledHow `json:"handledHowNotIn,omitempty"`
+	HandledHowIsNil  bool                    `json:"handledHowIsNil,omitempty"`
+	HandledHowNotNil bool                    `json:"handledHowNotNil,omitempty"`
+
+	// "handled_at" field predicates.
+	HandledAt       *time.Time  `json:"handledAt,omitempty"`
+	HandledAtNEQ    *time.Time  `json:"handledAtNEQ,omitempty"`
+	HandledAtIn     []time.Time `json:"handledAtIn,omitempty"`
+	HandledAtNotIn  []time.Time `json:"handledAtNotIn,omitempty"`
+	HandledAtGT     *time.Time  `json:"handledAtGT,omitempty"`
+	HandledAtGTE    *time.Time  `json:"handledAtGTE,omitempty"`
+	HandledAtLT     *time.Time  `json:"handledAtLT,omitempty"`
+	HandledAtLTE    *time.Time  `json:"handledAtLTE,omitempty"`
+	HandledAtIsNil  bool        `json:"handledAtIsNil,omitempty"`
+	HandledAtNotNil bool        `json:"handledAtNotNil,omitempty"`
+
+	// "handled_by_id" field predicates.
+	HandledByID       *int  `json:"handledByID,omitempty"`
+	HandledByIDNEQ    *int  `json:"handledByIDNEQ,omitempty"`
+	HandledByIDIn     []int `json:"handledByIDIn,omitempty"`
+	HandledByIDNotIn  []int `json:"handledByIDNotIn,omitempty"`
+	HandledByIDIsNil  bool  `json:"handledByIDIsNil,omitempty"`
+	HandledByIDNotNil bool  `json:"handledByIDNotNil,omitempty"`
+
+	// "comment" field predicates.
+	Comment             *string  `json:"comment,omitempty"`
+	CommentNEQ          *string  `json:"commentNEQ,omitempty"`
+	CommentIn           []string `json:"commentIn,omitempty"`
+	CommentNotIn        []string `json:"commentNotIn,omitempty"`
+	CommentGT           *string  `json:"commentGT,omitempty"`
+	CommentGTE          *string  `json:"commentGTE,omitempty"`
+	CommentLT           *string  `json:"commentLT,omitempty"`
+	CommentLTE          *string  `json:"commentLTE,omitempty"`
+	CommentContains     *string  `json:"commentContains,omitempty"`
+	CommentHasPrefix    *string  `json:"commentHasPrefix,omitempty"`
+	CommentHasSuffix    *string  `json:"commentHasSuffix,omitempty"`
+	CommentIsNil        bool     `json:"commentIsNil,omitempty"`
+	CommentNotNil       bool     `json:"commentNotNil,omitempty"`
+	CommentEqualFold    *string  `json:"commentEqualFold,omitempty"`
+	CommentContainsFold *string  `json:"commentContainsFold,omitempty"`
+
+	// "handled_call_id" field predicates.
+	HandledCallID       *int  `json:"handledCallID,omitempty"`
+	HandledCallIDNEQ    *int  `json:"handledCallIDNEQ,omitempty"`
+	HandledCallIDIn     []int `json:"handledCallIDIn,omitempty"`
+	HandledCallIDNotIn  []int `json:"handledCallIDNotIn,omitempty"`
+	HandledCallIDIsNil  bool  `json:"handledCallIDIsNil,omitempty"`
+	HandledCallIDNotNil bool  `json:"handledCallIDNotNil,omitempty"`
+
+	// "callback_attempts" field predicates.
+	CallbackAttempts      *int  `json:"callbackAttempts,omitempty"`
+	CallbackAttemptsNEQ   *int  `json:"callbackAttemptsNEQ,omitempty"`
+	CallbackAttemptsIn    []int `json:"callbackAttemptsIn,omitempty"`
+	CallbackAttemptsNotIn []int `json:"callbackAttemptsNotIn,omitempty"`
+	CallbackAttemptsGT    *int  `json:"callbackAttemptsGT,omitempty"`
+	CallbackAttemptsGTE   *int  `json:"callbackAttemptsGTE,omitempty"`
+	CallbackAttemptsLT    *int  `json:"callbackAttemptsLT,omitempty"`
+	CallbackAttemptsLTE   *int  `json:"callbackAttemptsLTE,omitempty"`
+
+	// "last_callback_at" field predicates.
+	LastCallbackAt       *time.Time  `json:"lastCallbackAt,omitempty"`
+	LastCallbackAtNEQ    *time.Time  `json:"lastCallbackAtNEQ,omitempty"`
+	LastCallbackAtIn     []time.Time `json:"lastCallbackAtIn,omitempty"`
+	LastCallbackAtNotIn  []time.Time `json:"lastCallbackAtNotIn,omitempty"`
+	LastCallbackAtGT     *time.Time  `json:"lastCallbackAtGT,omitempty"`
+	LastCallbackAtGTE    *time.Time  `json:"lastCallbackAtGTE,omitempty"`
+	LastCallbackAtLT     *time.Time  `json:"lastCallbackAtLT,omitempty"`
+	LastCallbackAtLTE    *time.Time  `json:"lastCallbackAtLTE,omitempty"`
+	LastCallbackAtIsNil  bool        `json:"lastCallbackAtIsNil,omitempty"`
+	LastCallbackAtNotNil bool        `json:"lastCallbackAtNotNil,omitempty"`
+
+	// "call" edge predicates.
+	HasCall     *bool             `json:"hasCall,omitempty"`
+	HasCallWith []*CallWhereInput `json:"hasCallWith,omitempty"`
+
+	// "queue" edge predicates.
+	HasQueue     *bool              `json:"hasQueue,omitempty"`
+	HasQueueWith []*QueueWhereInput `json:"hasQueueWith,omitempty"`
+
+	// "handled_by" edge predicates.
+	HasHandledBy     *bool             `json:"hasHandledBy,omitempty"`
+	HasHandledByWith []*UserWhereInput `json:"hasHandledByWith,omitempty"`
+
+	// "handled_call" edge predicates.
+	HasHandledCall     *bool             `json:"hasHandledCall,omitempty"`
+	HasHandledCallWith []*CallWhereInput `json:"hasHandledCallWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *MissedCallWhereInput) AddPredicates(predicates ...predicate.MissedCall) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the MissedCallWhereInput filter on the MissedCallQuery builder.
+func (i *MissedCallWhereInput) Filter(q *MissedCallQuery) (*MissedCallQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyMissedCallWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyMissedCallWhereInput is returned in case the MissedCallWhereInput is empty.
+var ErrEmptyMissedCallWhereInput = errors.New("ent: empty predicate MissedCallWhereInput")
+
+// P returns a predicate for filtering missedcalls.
+// An error is returned if the input is empty or invalid.
+func (i *MissedCallWhereInput) P() (predicate.MissedCall, error) {
+	var predicates []predicate.MissedCall
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, missedcall.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.MissedCall, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, missedcall.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.MissedCall, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, missedcall.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, missedcall.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, missedcall.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, missedcall.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, missedcall.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, missedcall.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, missedcall.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, missedcall.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, missedcall.IDLTE(*i.IDLTE))
+	}
+	if i.CallID != nil {
+		predicates = append(predicates, missedcall.CallIDEQ(*i.CallID))
+	}
+	if i.CallIDNEQ != nil {
+		predicates = append(predicates, missedcall.CallIDNEQ(*i.CallIDNEQ))
+	}
+	if len(i.CallIDIn) > 0 {
+		predicates = append(predicates, missedcall.CallIDIn(i.CallIDIn...))
+	}
+	if len(i.CallIDNotIn) > 0 {
+		predicates = append(predicates, missedcall.CallIDNotIn(i.CallIDNotIn...))
+	}
+	if i.ServerID != nil {
+		predicates = append(predicates, missedcall.ServerIDEQ(*i.ServerID))
+	}
+	if i.ServerIDNEQ != nil {
+		predicates = append(predicates, missedcall.ServerIDNEQ(*i.ServerIDNEQ))
+	}
+	if len(i.ServerIDIn) > 0 {
+		predicates = append(predicates, missedcall.ServerIDIn(i.ServerIDIn...))
+	}
+	if len(i.ServerIDNotIn) > 0 {
+		predicates = append(predicates, missedcall.ServerIDNotIn(i.ServerIDNotIn...))
+	}
+	if i.ServerIDGT != nil {
+		predicates = append(predicates, missedcall.ServerIDGT(*i.ServerIDGT))
+	}
+	if i.ServerIDGTE != nil {
+		predicates = append(predicates, missedcall.ServerIDGTE(*i.ServerIDGTE))
+	}
+	if i.ServerIDLT != nil {
+		predicates = append(predicates, missedcall.ServerIDLT(*i.ServerIDLT))
+	}
+	if i.ServerIDLTE != nil {
+		predicates = append(predicates, missedcall.ServerIDLTE(*i.ServerIDLTE))
+	}
+	if i.QueueID != nil {
+		predicates = append(predicates, missedcall.QueueIDEQ(*i.QueueID))
+	}
+	if i.QueueIDNEQ != nil {
+		predicates = append(predicates, missedcall.QueueIDNEQ(*i.QueueIDNEQ))
+	}
+	if len(i.QueueIDIn) > 0 {
+		predicates = append(predicates, missedcall.QueueIDIn(i.QueueIDIn...))
+	}
+	if len(i.QueueIDNotIn) > 0 {
+		predicates = append(predicates, missedcall.QueueIDNotIn(i.QueueIDNotIn...))
+	}
+	if i.QueueIDIsNil {
+		predicates = append(predicates, missedcall.QueueIDIsNil())
+	}
+	if i.QueueIDNotNil {
+		predicates = append(predicates, missedcall.QueueIDNotNil())
+	}
+	if i.CallerNumber != nil {
+		predicates = append(predicates, missedcall.CallerNumberEQ(*i.CallerNumber))
+	}
+	if i.CallerNumberNEQ != nil {
+		predicates = append(predicates, missedcall.CallerNumberNEQ(*i.CallerNumberNEQ))
+	}
+	if len(i.CallerNumberIn) > 0 {
+		predicates = append(predicates, missedcall.CallerNumberIn(i.CallerNumberIn...))
+	}
+	if len(i.CallerNumberNotIn) > 0 {
+		predicates = append(predicates, missedcall.CallerNumberNotIn(i.CallerNumberNotIn...))
+	}
+	if i.CallerNumberGT != nil {
+		predicates = append(predicates, missedcall.CallerNumberGT(*i.CallerNumberGT))
+	}
+	if i.CallerNumberGTE != nil {
+		predicates = append(predicates, missedcall.CallerNumberGTE(*i.CallerNumberGTE))
+	}
+	if i.CallerNumberLT != nil {
+		predicates = append(predicates, missedcall.CallerNumberLT(*i.CallerNumberLT))
+	}
+	if i.CallerNumberLTE != nil {
+		predicates = append(predicates, missedcall.CallerNumberLTE(*i.CallerNumberLTE))
+	}
+	if i.CallerNumberContains != nil {
+		predicates = append(predicates, missedcall.CallerNumberContains(*i.CallerNumberContains))
+	}
+	if i.CallerNumberHasPrefix != nil {
+		predicates = append(predicates, missedcall.CallerNumberHasPrefix(*i.CallerNumberHasPrefix))
+	}
+	if i.CallerNumberHasSuffix != nil {
+		predicates = append(predicates, missedcall.CallerNumberHasSuffix(*i.CallerNumberHasSuffix))
+	}
+	if i.CallerNumberEqualFold != nil {
+		predicates = append(predicates, missedcall.CallerNumberEqualFold(*i.CallerNumberEqualFold))
+	}
+	if i.CallerNumberContainsFold != nil {
+		predicates = append(predicates, missedcall.CallerNumberContainsFold(*i.CallerNumberContainsFold))
+	}
+	if i.CallerName != nil {
+		predicates = append(predicates, missedcall.CallerNameEQ(*i.CallerName))
+	}
+	if i.CallerNameNEQ != nil {
+		predicates = append(predicates, missedcall.CallerNameNEQ(*i.CallerNameNEQ))
+	}
+	if len(i.CallerNameIn) > 0 {
+		predicates = append(predicates, missedcall.CallerNameIn(i.CallerNameIn...))
+	}
+	if len(i.CallerNameNotIn) > 0 {
+		predicates = append(predicates, missedcall.CallerNameNotIn(i.CallerNameNotIn...))
+	}
+	if i.CallerNameGT != nil {
+		predicates = append(predicates, missedcall.CallerNameGT(*i.CallerNameGT))
+	}
+	if i.CallerNameGTE != nil {
+		predicates = append(predicates, missedcall.CallerNameGTE(*i.CallerNameGTE))
+	}
+	if i.CallerNameLT != nil {
+		predicates = append(predicates, missedcall.CallerNameLT(*i.CallerNameLT))
+	}
+	if i.CallerNameLTE != nil {
+		predicates = append(predicates, missedcall.CallerNameLTE(*i.CallerNameLTE))
+	}
+	if i.CallerNameContains != nil {
+		predicates = append(predicates, missedcall.CallerNameContains(*i.CallerNameContains))
+	}
+	if i.CallerNameHasPrefix != nil {
+		predicates = append(predicates, missedcall.CallerNameHasPrefix(*i.CallerNameHasPrefix))
+	}
+	if i.CallerNameHasSuffix != nil {
+		predicates = append(predicates, missedcall.CallerNameHasSuffix(*i.CallerNameHasSuffix))
+	}
+	if i.CallerNameIsNil {
+		predicates = append(predicates, missedcall.CallerNameIsNil())
+	}
+	if i.CallerNameNotNil {
+		predicates = append(predicates, missedcall.CallerNameNotNil())
+	}
+	if i.CallerNameEqualFold != nil {
+		predicates = append(predicates, missedcall.CallerNameEqualFold(*i.CallerNameEqualFold))
+	}
+	if i.CallerNameContainsFold != nil {
+		predicates = append(predicates, missedcall.CallerNameContainsFold(*i.CallerNameContainsFold))
+	}
+	if i.MissedAt != nil {
+		predicates = append(predicates, missedcall.MissedAtEQ(*i.MissedAt))
+	}
+	if i.MissedAtNEQ != nil {
+		predicates = append(predicates, missedcall.MissedAtNEQ(*i.MissedAtNEQ))
+	}
+	if len(i.MissedAtIn) > 0 {
+		predicates = append(predicates, missedcall.MissedAtIn(i.MissedAtIn...))
+	}
+	if len(i.MissedAtNotIn) > 0 {
+		predicates = append(predicates, missedcall.MissedAtNotIn(i.MissedAtNotIn...))
+	}
+	if i.MissedAtGT != nil {
+		predicates = append(predicates, missedcall.MissedAtGT(*i.MissedAtGT))
+	}
+	if i.MissedAtGTE != nil {
+		predicates = append(predicates, missedcall.MissedAtGTE(*i.MissedAtGTE))
+	}
+	if i.MissedAtLT != nil {
+		predicates = append(predicates, missedcall.MissedAtLT(*i.MissedAtLT))
+	}
+	if i.MissedAtLTE != nil {
+		predicates = append(predicates, missedcall.MissedAtLTE(*i.MissedAtLTE))
+	}
+	if i.Reason != nil {
+		predicates = append(predicates, missedcall.ReasonEQ(*i.Reason))
+	}
+	if i.ReasonNEQ != nil {
+		predicates = append(predicates, missedcall.ReasonNEQ(*i.ReasonNEQ))
+	}
+	if len(i.ReasonIn) > 0 {
+		predicates = append(predicates, missedcall.ReasonIn(i.ReasonIn...))
+	}
+	if len(i.ReasonNotIn) > 0 {
+		predicates = append(predicates, missedcall.ReasonNotIn(i.ReasonNotIn...))
+	}
+	if i.ReasonGT != nil {
+		predicates = append(predicates, missedcall.ReasonGT(*i.ReasonGT))
+	}
+	if i.ReasonGTE != nil {
+		predicates = append(predicates, missedcall.ReasonGTE(*i.ReasonGTE))
+	}
+	if i.ReasonLT != nil {
+		predicates = append(predicates, missedcall.ReasonLT(*i.ReasonLT))
+	}
+	if i.ReasonLTE != nil {
+		predicates = append(predicates, missedcall.ReasonLTE(*i.ReasonLTE))
+	}
+	if i.ReasonContains != nil {
+		predicates = append(predicates, missedcall.ReasonContains(*i.ReasonContains))
+	}
+	if i.ReasonHasPrefix != nil {
+		predicates = append(predicates, missedcall.ReasonHasPrefix(*i.ReasonHasPrefix))
+	}
+	if i.ReasonHasSuffix != nil {
+		predicates = append(predicates, missedcall.ReasonHasSuffix(*i.ReasonHasSuffix))
+	}
+	if i.ReasonIsNil {
+		predicates = append(predicates, missedcall.ReasonIsNil())
+	}
+	if i.ReasonNotNil {
+		predicates = append(predicates, missedcall.ReasonNotNil())
+	}
+	if i.ReasonEqualFold != nil {
+		predicates = append(predicates, missedcall.ReasonEqualFold(*i.ReasonEqualFold))
+	}
+	if i.ReasonContainsFold != nil {
+		predicates = append(predicates, missedcall.ReasonContainsFold(*i.ReasonContainsFold))
+	}
+	if i.WaitSeconds != nil {
+		predicates = append(predicates, missedcall.WaitSecondsEQ(*i.WaitSeconds))
+	}
+	if i.WaitSecondsNEQ != nil {
+		predicates = append(predicates, missedcall.WaitSecondsNEQ(*i.WaitSecondsNEQ))
+	}
+	if len(i.WaitSecondsIn) > 0 {
+		predicates = append(predicates, missedcall.WaitSecondsIn(i.WaitSecondsIn...))
+	}
+	if len(i.WaitSecondsNotIn) > 0 {
+		predicates = append(predicates, missedcall.WaitSecondsNotIn(i.WaitSecondsNotIn...))
+	}
+	if i.WaitSecondsGT != nil {
+		predicates = append(predicates, missedcall.WaitSecondsGT(*i.WaitSecondsGT))
+	}
+	if i.WaitSecondsGTE != nil {
+		predicates = append(predicates, missedcall.WaitSecondsGTE(*i.WaitSecondsGTE))
+	}
+	if i.WaitSecondsLT != nil {
+		predicates = append(predicates, missedcall.WaitSecondsLT(*i.WaitSecondsLT))
+	}
+	if i.WaitSecondsLTE != nil {
+		predicates = append(predicates, missedcall.WaitSecondsLTE(*i.WaitSecondsLTE))
+	}
+	if i.State != nil {
+		predicates = append(predicates, missedcall.StateEQ(*i.State))
+	}
+	if i.StateNEQ != nil {
+		predicates = append(predicates, missedcall.StateNEQ(*i.StateNEQ))
+	}
+	if len(i.StateIn) > 0 {
+		predicates = append(predicates, missedcall.StateIn(i.StateIn...))
+	}
+	if len(i.StateNotIn) > 0 {
+		predicates = append(predicates, missedcall.StateNotIn(i.StateNotIn...))
+	}
+	if i.HandledHow != nil {
+		predicates = append(predicates, missedcall.HandledHowEQ(*i.HandledHow))
+	}
+	if i.HandledHowNEQ != nil {
+		predicates = append(predicates, missedcall.HandledHowNEQ(*i.HandledHowNEQ))
+	}
+	if len(i.HandledHowIn) > 0 {
+		predicates = append(predicates, missedcall.HandledHowIn(i.HandledHowIn...))
+	}
+	if len(i.HandledHowNotIn) > 0 {
+		predicates = append(predicates, missedcall.HandledHowNotIn(i.HandledHowNotIn...))
+	}
+	if i.HandledHowIsNil {
+		predicates = append(predicates, missedcall.HandledHowIsNil())
+	}
+	if i.HandledHowNotNil {
+		predicates = append(predicates, missedcall.HandledHowNotNil())
+	}
+	if i.HandledAt != nil {
+		predicates = append(predicates, missedcall.HandledAtEQ(*i.HandledAt))
+	}
+	if i.HandledAtNEQ != nil {
+		predicates = append(predicates, missedcall.HandledAtNEQ(*i.HandledAtNEQ))
+	}
+	if len(i.HandledAtIn) > 0 {
+		predicates = append(predicates, missedcall.HandledAtIn(i.HandledAtIn...))
+	}
+	if len(i.HandledAtNotIn) > 0 {
+		predicates = append(predicates, missedcall.HandledAtNotIn(i.HandledAtNotIn...))
+	}
+	if i.HandledAtGT != nil {
+		predicates = append(predicates, missedcall.HandledAtGT(*i.HandledAtGT))
+	}
+	if i.HandledAtGTE != nil {
+		predicates = append(predicates, missedcall.HandledAtGTE(*i.HandledAtGTE))
+	}
+	if i.HandledAtLT != nil {
+		predicates = append(predicates, missedcall.HandledAtLT(*i.HandledAtLT))
+	}
+	if i.HandledAtLTE != nil {
+		predicates = append(predicates, missedcall.HandledAtLTE(*i.HandledAtLTE))
+	}
+	if i.HandledAtIsNil {
+		predicates = append(predicates, missedcall.HandledAtIsNil())
+	}
+	if i.HandledAtNotNil {
+		predicates = append(predicates, missedcall.HandledAtNotNil())
+	}
+	if i.HandledByID != nil {
+		predicates = append(predicates, missedcall.HandledByIDEQ(*i.HandledByID))
+	}
+	if i.HandledByIDNEQ != nil {
+		predicates = append(predicates, missedcall.HandledByIDNEQ(*i.HandledByIDNEQ))
+	}
+	if len(i.HandledByIDIn) > 0 {
+		predicates = append(predicates, missedcall.HandledByIDIn(i.HandledByIDIn...))
+	}
+	if len(i.HandledByIDNotIn) > 0 {
+		predicates = append(predicates, missedcall.HandledByIDNotIn(i.HandledByIDNotIn...))
+	}
+	if i.HandledByIDIsNil {
+		predicates = append(predicates, missedcall.HandledByIDIsNil())
+	}
+	if i.HandledByIDNotNil {
+		predicates = append(predicates, missedcall.HandledByIDNotNil())
+	}
+	if i.Comment != nil {
+		predicates = append(predicates, missedcall.CommentEQ(*i.Comment))
+	}
+	if i.CommentNEQ != nil {
+		predicates = append(predicates, missedcall.CommentNEQ(*i.CommentNEQ))
+	}
+	if len(i.CommentIn) > 0 {
+		predicates = append(predicates, missedcall.CommentIn(i.CommentIn...))
+	}
+	if len(i.CommentNotIn) > 0 {
+		predicates = append(predicates, missedcall.CommentNotIn(i.CommentNotIn...))
+	}
+	if i.CommentGT != nil {
+		predicates = append(predicates, missedcall.CommentGT(*i.CommentGT))
+	}
+	if i.CommentGTE != nil {
+		predicates = append(predicates, missedcall.CommentGTE(*i.CommentGTE))
+	}
+	if i.CommentLT != nil {
+		predicates = append(predicates, missedcall.CommentLT(*i.CommentLT))
+	}
+	if i.CommentLTE != nil {
+		predicates = append(predicates, missedcall.CommentLTE(*i.CommentLTE))
+	}
+	if i.CommentContains != nil {
+		predicates = append(predicates, missedcall.CommentContains(*i.CommentContains))
+	}
+	if i.CommentHasPrefix != nil {
+		predicates = append(predicates, missedcall.CommentHasPrefix(*i.CommentHasPrefix))
+	}
+	if i.CommentHasSuffix != nil {
+		predicates = append(predicates, missedcall.CommentHasSuffix(*i.CommentHasSuffix))
+	}
+	if i.CommentIsNil {
+		predicates = append(predicates, missedcall.CommentIsNil())
+	}
+	if i.CommentNotNil {
+		predicates = append(predicates, missedcall.CommentNotNil())
+	}
+	if i.CommentEqualFold != nil {
+		predicates = append(predicates, missedcall.CommentEqualFold(*i.CommentEqualFold))
+	}
+	if i.CommentContainsFold != nil {
+		predicates = append(predicates, missedcall.CommentContainsFold(*i.CommentContainsFold))
+	}
+	if i.HandledCallID != nil {
+		predicates = append(predicates, missedcall.HandledCallIDEQ(*i.HandledCallID))
+	}
+	if i.HandledCallIDNEQ != nil {
+		predicates = append(predicates, missedcall.HandledCallIDNEQ(*i.HandledCallIDNEQ))
+	}
+	if len(i.HandledCallIDIn) > 0 {
+		predicates = append(predicates, missedcall.HandledCallIDIn(i.HandledCallIDIn...))
+	}
+	if len(i.HandledCallIDNotIn) > 0 {
+		predicates = append(predicates, missedcall.HandledCallIDNotIn(i.HandledCallIDNotIn...))
+	}
+	if i.HandledCallIDIsNil {
+		predicates = append(predicates, missedcall.HandledCallIDIsNil())
+	}
+	if i.HandledCallIDNotNil {
+		predicates = append(predicates, missedcall.HandledCallIDNotNil())
+	}
+	if i.CallbackAttempts != nil {
+		predicates = append(predicates, missedcall.CallbackAttemptsEQ(*i.CallbackAttempts))
+	}
+	if i.CallbackAttemptsNEQ != nil {
+		predicates = append(predicates, missedcall.CallbackAttemptsNEQ(*i.CallbackAttemptsNEQ))
+	}
+	if len(i.CallbackAttemptsIn) > 0 {
+		predicates = append(predicates, missedcall.CallbackAttemptsIn(i.CallbackAttemptsIn...))
+	}
+	if len(i.CallbackAttemptsNotIn) > 0 {
+		predicates = append(predicates, missedcall.CallbackAttemptsNotIn(i.CallbackAttemptsNotIn...))
+	}
+	if i.CallbackAttemptsGT != nil {
+		predicates = append(predicates, missedcall.CallbackAttemptsGT(*i.CallbackAttemptsGT))
+	}
+	if i.CallbackAttemptsGTE != nil {
+		predicates = append(predicates, missedcall.CallbackAttemptsGTE(*i.CallbackAttemptsGTE))
+	}
+	if i.CallbackAttemptsLT != nil {
+		predicates = append(predicates, missedcall.CallbackAttemptsLT(*i.CallbackAttemptsLT))
+	}
+	if i.CallbackAttemptsLTE != nil {
+		predicates = append(predicates, missedcall.CallbackAttemptsLTE(*i.CallbackAttemptsLTE))
+	}
+	if i.LastCallbackAt != nil {
+		predicates = append(predicates, missedcall.LastCallbackAtEQ(*i.LastCallbackAt))
+	}
+	if i.LastCallbackAtNEQ != nil {
+		predicates = append(predicates, missedcall.LastCallbackAtNEQ(*i.LastCallbackAtNEQ))
+	}
+	if len(i.LastCallbackAtIn) > 0 {
+		predicates = append(predicates, missedcall.LastCallbackAtIn(i.LastCallbackAtIn...))
+	}
+	if len(i.LastCallbackAtNotIn) > 0 {
+		predicates = append(predicates, missedcall.LastCallbackAtNotIn(i.LastCallbackAtNotIn...))
+	}
+	if i.LastCallbackAtGT != nil {
+		predicates = append(predicates, missedcall.LastCallbackAtGT(*i.LastCallbackAtGT))
+	}
+	if i.LastCallbackAtGTE != nil {
+		predicates = append(predicates, missedcall.LastCallbackAtGTE(*i.LastCallbackAtGTE))
+	}
+	if i.LastCallbackAtLT != nil {
+		predicates = append(predicates, missedcall.LastCallbackAtLT(*i.LastCallbackAtLT))
+	}
+	if i.LastCallbackAtLTE != nil {
+		predicates = append(predicates, missedcall.LastCallbackAtLTE(*i.LastCallbackAtLTE))
+	}
+	if i.LastCallbackAtIsNil {
+		predicates = append(predicates, missedcall.LastCallbackAtIsNil())
+	}
+	if i.LastCallbackAtNotNil {
+		predicates = append(predicates, missedcall.LastCallbackAtNotNil())
+	}
+
+	if i.HasCall != nil {
+		p := missedcall.HasCall()
+		if !*i.HasCall {
+			p = missedcall.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasCallWith) > 0 {
+		with := make([]predicate.Call, 0, len(i.HasCallWith))
+		for _, w := range i.HasCallWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasCallWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, missedcall.HasCallWith(with...))
+	}
+	if i.HasQueue != nil {
+		p := missedcall.HasQueue()
+		if !*i.HasQueue {
+			p = missedcall.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasQueueWith) > 0 {
+		with := make([]predicate.Queue, 0, len(i.HasQueueWith))
+		for _, w := range i.HasQueueWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasQueueWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, missedcall.HasQueueWith(with...))
+	}
+	if i.HasHandledBy != nil {
+		p := missedcall.HasHandledBy()
+		if !*i.HasHandledBy {
+			p = missedcall.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasHandledByWith) > 0 {
+		with := make([]predicate.User, 0, len(i.HasHandledByWith))
+		for _, w := range i.HasHandledByWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasHandledByWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, missedcall.HasHandledByWith(with...))
+	}
+	if i.HasHandledCall != nil {
+		p := missedcall.HasHandledCall()
+		if !*i.HasHandledCall {
+			p = missedcall.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasHandledCallWith) > 0 {
+		with := make([]predicate.Call, 0, len(i.HasHandledCallWith))
+		for _, w := range i.HasHandledCallWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasHandledCallWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, missedcall.HasHandledCallWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyMissedCallWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return missedcall.And(predicates...), nil
+	}
+}
+
 // OperatorWhereInput represents a where input for filtering Operator queries.
 type OperatorWhereInput struct {
 	Predicates []predicate.Operator  `json:"-"`
@@ -2840,6 +3654,18 @@ type OperatorWhereInput struct {
 	Tracked    *bool `json:"tracked,omitempty"`
 	TrackedNEQ *bool `json:"trackedNEQ,omitempty"`
 
+	// "discovered" field predicates.
+	Discovered    *bool `json:"discovered,omitempty"`
+	DiscoveredNEQ *bool `json:"discoveredNEQ,omitempty"`
+
+	// "user_id" field predicates.
+	UserID       *int  `json:"userID,omitempty"`
+	UserIDNEQ    *int  `json:"userIDNEQ,omitempty"`
+	UserIDIn     []int `json:"userIDIn,omitempty"`
+	UserIDNotIn  []int `json:"userIDNotIn,omitempty"`
+	UserIDIsNil  bool  `json:"userIDIsNil,omitempty"`
+	UserIDNotNil bool  `json:"userIDNotNil,omitempty"`
+
 	// "server" edge predicates.
 	HasServer     *bool               `json:"hasServer,omitempty"`
 	HasServerWith []*ServerWhereInput `json:"hasServerWith,omitempty"`
@@ -2847,6 +3673,10 @@ type OperatorWhereInput struct {
 	// "groups" edge predicates.
 	HasGroups     *bool                      `json:"hasGroups,omitempty"`
 	HasGroupsWith []*OperatorGroupWhereInput `json:"hasGroupsWith,omitempty"`
+
+	// "user" edge predicates.
+	HasUser     *bool             `json:"hasUser,omitempty"`
+	HasUserWith []*UserWhereInput `json:"hasUserWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -3139,6 +3969,30 @@ func (i *OperatorWhereInput) P() (predicate.Operator, error) {
 	if i.TrackedNEQ != nil {
 		predicates = append(predicates, operator.TrackedNEQ(*i.TrackedNEQ))
 	}
+	if i.Discovered != nil {
+		predicates = append(predicates, operator.DiscoveredEQ(*i.Discovered))
+	}
+	if i.DiscoveredNEQ != nil {
+		predicates = append(predicates, operator.DiscoveredNEQ(*i.DiscoveredNEQ))
+	}
+	if i.UserID != nil {
+		predicates = append(predicates, operator.UserIDEQ(*i.UserID))
+	}
+	if i.UserIDNEQ != nil {
+		predicates = append(predicates, operator.UserIDNEQ(*i.UserIDNEQ))
+	}
+	if len(i.UserIDIn) > 0 {
+		predicates = append(predicates, operator.UserIDIn(i.UserIDIn...))
+	}
+	if len(i.UserIDNotIn) > 0 {
+		predicates = append(predicates, operator.UserIDNotIn(i.UserIDNotIn...))
+	}
+	if i.UserIDIsNil {
+		predicates = append(predicates, operator.UserIDIsNil())
+	}
+	if i.UserIDNotNil {
+		predicates = append(predicates, operator.UserIDNotNil())
+	}
 
 	if i.HasServer != nil {
 		p := operator.HasServer()
@@ -3175,6 +4029,24 @@ func (i *OperatorWhereInput) P() (predicate.Operator, error) {
 			with = append(with, p)
 		}
 		predicates = append(predicates, operator.HasGroupsWith(with...))
+	}
+	if i.HasUser != nil {
+		p := operator.HasUser()
+		if !*i.HasUser {
+			p = operator.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasUserWith) > 0 {
+		with := make([]predicate.User, 0, len(i.HasUserWith))
+		for _, w := range i.HasUserWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasUserWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, operator.HasUserWith(with...))
 	}
 	switch len(predicates) {
 	case 0:
@@ -3882,6 +4754,344 @@ func (i *OperatorStatusChangeWhereInput) P() (predicate.OperatorStatusChange, er
 	}
 }
 
+// PauseReasonWhereInput represents a where input for filtering PauseReason queries.
+type PauseReasonWhereInput struct {
+	Predicates []predicate.PauseReason  `json:"-"`
+	Not        *PauseReasonWhereInput   `json:"not,omitempty"`
+	Or         []*PauseReasonWhereInput `json:"or,omitempty"`
+	And        []*PauseReasonWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "server_id" field predicates.
+	ServerID       *int  `json:"serverID,omitempty"`
+	ServerIDNEQ    *int  `json:"serverIDNEQ,omitempty"`
+	ServerIDIn     []int `json:"serverIDIn,omitempty"`
+	ServerIDNotIn  []int `json:"serverIDNotIn,omitempty"`
+	ServerIDIsNil  bool  `json:"serverIDIsNil,omitempty"`
+	ServerIDNotNil bool  `json:"serverIDNotNil,omitempty"`
+
+	// "name" field predicates.
+	Name             *string  `json:"name,omitempty"`
+	NameNEQ          *string  `json:"nameNEQ,omitempty"`
+	NameIn           []string `json:"nameIn,omitempty"`
+	NameNotIn        []string `json:"nameNotIn,omitempty"`
+	NameGT           *string  `json:"nameGT,omitempty"`
+	NameGTE          *string  `json:"nameGTE,omitempty"`
+	NameLT           *string  `json:"nameLT,omitempty"`
+	NameLTE          *string  `json:"nameLTE,omitempty"`
+	NameContains     *string  `json:"nameContains,omitempty"`
+	NameHasPrefix    *string  `json:"nameHasPrefix,omitempty"`
+	NameHasSuffix    *string  `json:"nameHasSuffix,omitempty"`
+	NameEqualFold    *string  `json:"nameEqualFold,omitempty"`
+	NameContainsFold *string  `json:"nameContainsFold,omitempty"`
+
+	// "position" field predicates.
+	Position      *int  `json:"position,omitempty"`
+	PositionNEQ   *int  `json:"positionNEQ,omitempty"`
+	PositionIn    []int `json:"positionIn,omitempty"`
+	PositionNotIn []int `json:"positionNotIn,omitempty"`
+	PositionGT    *int  `json:"positionGT,omitempty"`
+	PositionGTE   *int  `json:"positionGTE,omitempty"`
+	PositionLT    *int  `json:"positionLT,omitempty"`
+	PositionLTE   *int  `json:"positionLTE,omitempty"`
+
+	// "enabled" field predicates.
+	Enabled    *bool `json:"enabled,omitempty"`
+	EnabledNEQ *bool `json:"enabledNEQ,omitempty"`
+
+	// "server" edge predicates.
+	HasServer     *bool               `json:"hasServer,omitempty"`
+	HasServerWith []*ServerWhereInput `json:"hasServerWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *PauseReasonWhereInput) AddPredicates(predicates ...predicate.PauseReason) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the PauseReasonWhereInput filter on the PauseReasonQuery builder.
+func (i *PauseReasonWhereInput) Filter(q *PauseReasonQuery) (*PauseReasonQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyPauseReasonWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyPauseReasonWhereInput is returned in case the PauseReasonWhereInput is empty.
+var ErrEmptyPauseReasonWhereInput = errors.New("ent: empty predicate PauseReasonWhereInput")
+
+// P returns a predicate for filtering pausereasons.
+// An error is returned if the input is empty or invalid.
+func (i *PauseReasonWhereInput) P() (predicate.PauseReason, error) {
+	var predicates []predicate.PauseReason
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, pausereason.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.PauseReason, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, pausereason.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.PauseReason, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, pausereason.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, pausereason.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, pausereason.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, pausereason.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, pausereason.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, pausereason.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, pausereason.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, pausereason.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, pausereason.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, pausereason.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, pausereason.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, pausereason.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, pausereason.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, pausereason.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, pausereason.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, pausereason.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, pausereason.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, pausereason.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, pausereason.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, pausereason.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, pausereason.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, pausereason.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, pausereason.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, pausereason.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, pausereason.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.ServerID != nil {
+		predicates = append(predicates, pausereason.ServerIDEQ(*i.ServerID))
+	}
+	if i.ServerIDNEQ != nil {
+		predicates = append(predicates, pausereason.ServerIDNEQ(*i.ServerIDNEQ))
+	}
+	if len(i.ServerIDIn) > 0 {
+		predicates = append(predicates, pausereason.ServerIDIn(i.ServerIDIn...))
+	}
+	if len(i.ServerIDNotIn) > 0 {
+		predicates = append(predicates, pausereason.ServerIDNotIn(i.ServerIDNotIn...))
+	}
+	if i.ServerIDIsNil {
+		predicates = append(predicates, pausereason.ServerIDIsNil())
+	}
+	if i.ServerIDNotNil {
+		predicates = append(predicates, pausereason.ServerIDNotNil())
+	}
+	if i.Name != nil {
+		predicates = append(predicates, pausereason.NameEQ(*i.Name))
+	}
+	if i.NameNEQ != nil {
+		predicates = append(predicates, pausereason.NameNEQ(*i.NameNEQ))
+	}
+	if len(i.NameIn) > 0 {
+		predicates = append(predicates, pausereason.NameIn(i.NameIn...))
+	}
+	if len(i.NameNotIn) > 0 {
+		predicates = append(predicates, pausereason.NameNotIn(i.NameNotIn...))
+	}
+	if i.NameGT != nil {
+		predicates = append(predicates, pausereason.NameGT(*i.NameGT))
+	}
+	if i.NameGTE != nil {
+		predicates = append(predicates, pausereason.NameGTE(*i.NameGTE))
+	}
+	if i.NameLT != nil {
+		predicates = append(predicates, pausereason.NameLT(*i.NameLT))
+	}
+	if i.NameLTE != nil {
+		predicates = append(predicates, pausereason.NameLTE(*i.NameLTE))
+	}
+	if i.NameContains != nil {
+		predicates = append(predicates, pausereason.NameContains(*i.NameContains))
+	}
+	if i.NameHasPrefix != nil {
+		predicates = append(predicates, pausereason.NameHasPrefix(*i.NameHasPrefix))
+	}
+	if i.NameHasSuffix != nil {
+		predicates = append(predicates, pausereason.NameHasSuffix(*i.NameHasSuffix))
+	}
+	if i.NameEqualFold != nil {
+		predicates = append(predicates, pausereason.NameEqualFold(*i.NameEqualFold))
+	}
+	if i.NameContainsFold != nil {
+		predicates = append(predicates, pausereason.NameContainsFold(*i.NameContainsFold))
+	}
+	if i.Position != nil {
+		predicates = append(predicates, pausereason.PositionEQ(*i.Position))
+	}
+	if i.PositionNEQ != nil {
+		predicates = append(predicates, pausereason.PositionNEQ(*i.PositionNEQ))
+	}
+	if len(i.PositionIn) > 0 {
+		predicates = append(predicates, pausereason.PositionIn(i.PositionIn...))
+	}
+	if len(i.PositionNotIn) > 0 {
+		predicates = append(predicates, pausereason.PositionNotIn(i.PositionNotIn...))
+	}
+	if i.PositionGT != nil {
+		predicates = append(predicates, pausereason.PositionGT(*i.PositionGT))
+	}
+	if i.PositionGTE != nil {
+		predicates = append(predicates, pausereason.PositionGTE(*i.PositionGTE))
+	}
+	if i.PositionLT != nil {
+		predicates = append(predicates, pausereason.PositionLT(*i.PositionLT))
+	}
+	if i.PositionLTE != nil {
+		predicates = append(predicates, pausereason.PositionLTE(*i.PositionLTE))
+	}
+	if i.Enabled != nil {
+		predicates = append(predicates, pausereason.EnabledEQ(*i.Enabled))
+	}
+	if i.EnabledNEQ != nil {
+		predicates = append(predicates, pausereason.EnabledNEQ(*i.EnabledNEQ))
+	}
+
+	if i.HasServer != nil {
+		p := pausereason.HasServer()
+		if !*i.HasServer {
+			p = pausereason.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasServerWith) > 0 {
+		with := make([]predicate.Server, 0, len(i.HasServerWith))
+		for _, w := range i.HasServerWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasServerWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, pausereason.HasServerWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyPauseReasonWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return pausereason.And(predicates...), nil
+	}
+}
+
 // QueueWhereInput represents a where input for filtering Queue queries.
 type QueueWhereInput struct {
 	Predicates []predicate.Queue  `json:"-"`
@@ -3983,6 +5193,10 @@ type QueueWhereInput struct {
 	SlThresholdSecondsGTE   *int  `json:"slThresholdSecondsGTE,omitempty"`
 	SlThresholdSecondsLT    *int  `json:"slThresholdSecondsLT,omitempty"`
 	SlThresholdSecondsLTE   *int  `json:"slThresholdSecondsLTE,omitempty"`
+
+	// "discovered" field predicates.
+	Discovered    *bool `json:"discovered,omitempty"`
+	DiscoveredNEQ *bool `json:"discoveredNEQ,omitempty"`
 
 	// "server" edge predicates.
 	HasServer     *bool               `json:"hasServer,omitempty"`
@@ -4296,6 +5510,12 @@ func (i *QueueWhereInput) P() (predicate.Queue, error) {
 	}
 	if i.SlThresholdSecondsLTE != nil {
 		predicates = append(predicates, queue.SlThresholdSecondsLTE(*i.SlThresholdSecondsLTE))
+	}
+	if i.Discovered != nil {
+		predicates = append(predicates, queue.DiscoveredEQ(*i.Discovered))
+	}
+	if i.DiscoveredNEQ != nil {
+		predicates = append(predicates, queue.DiscoveredNEQ(*i.DiscoveredNEQ))
 	}
 
 	if i.HasServer != nil {
@@ -5319,6 +6539,10 @@ type ServerWhereInput struct {
 	// "trunks" edge predicates.
 	HasTrunks     *bool              `json:"hasTrunks,omitempty"`
 	HasTrunksWith []*TrunkWhereInput `json:"hasTrunksWith,omitempty"`
+
+	// "pause_reasons" edge predicates.
+	HasPauseReasons     *bool                    `json:"hasPauseReasons,omitempty"`
+	HasPauseReasonsWith []*PauseReasonWhereInput `json:"hasPauseReasonsWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -5725,6 +6949,24 @@ func (i *ServerWhereInput) P() (predicate.Server, error) {
 			with = append(with, p)
 		}
 		predicates = append(predicates, server.HasTrunksWith(with...))
+	}
+	if i.HasPauseReasons != nil {
+		p := server.HasPauseReasons()
+		if !*i.HasPauseReasons {
+			p = server.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasPauseReasonsWith) > 0 {
+		with := make([]predicate.PauseReason, 0, len(i.HasPauseReasonsWith))
+		for _, w := range i.HasPauseReasonsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasPauseReasonsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, server.HasPauseReasonsWith(with...))
 	}
 	switch len(predicates) {
 	case 0:
@@ -6174,6 +7416,10 @@ type UserWhereInput struct {
 	LastLoginAtLTE    *time.Time  `json:"lastLoginAtLTE,omitempty"`
 	LastLoginAtIsNil  bool        `json:"lastLoginAtIsNil,omitempty"`
 	LastLoginAtNotNil bool        `json:"lastLoginAtNotNil,omitempty"`
+
+	// "operators" edge predicates.
+	HasOperators     *bool                 `json:"hasOperators,omitempty"`
+	HasOperatorsWith []*OperatorWhereInput `json:"hasOperatorsWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -6452,6 +7698,24 @@ func (i *UserWhereInput) P() (predicate.User, error) {
 		predicates = append(predicates, user.LastLoginAtNotNil())
 	}
 
+	if i.HasOperators != nil {
+		p := user.HasOperators()
+		if !*i.HasOperators {
+			p = user.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasOperatorsWith) > 0 {
+		with := make([]predicate.Operator, 0, len(i.HasOperatorsWith))
+		for _, w := range i.HasOperatorsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasOperatorsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, user.HasOperatorsWith(with...))
+	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyUserWhereInput

@@ -16,9 +16,11 @@ import (
 	"github.com/linkage/linkage/ent/call"
 	"github.com/linkage/linkage/ent/callleg"
 	"github.com/linkage/linkage/ent/casbinrule"
+	"github.com/linkage/linkage/ent/missedcall"
 	"github.com/linkage/linkage/ent/operator"
 	"github.com/linkage/linkage/ent/operatorgroup"
 	"github.com/linkage/linkage/ent/operatorstatuschange"
+	"github.com/linkage/linkage/ent/pausereason"
 	"github.com/linkage/linkage/ent/predicate"
 	"github.com/linkage/linkage/ent/queue"
 	"github.com/linkage/linkage/ent/queueattempt"
@@ -44,9 +46,11 @@ const (
 	TypeCall                 = "Call"
 	TypeCallLeg              = "CallLeg"
 	TypeCasbinRule           = "CasbinRule"
+	TypeMissedCall           = "MissedCall"
 	TypeOperator             = "Operator"
 	TypeOperatorGroup        = "OperatorGroup"
 	TypeOperatorStatusChange = "OperatorStatusChange"
+	TypePauseReason          = "PauseReason"
 	TypeQueue                = "Queue"
 	TypeQueueAttempt         = "QueueAttempt"
 	TypeQueueVisit           = "QueueVisit"
@@ -7293,6 +7297,1610 @@ func (m *CasbinRuleMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown CasbinRule edge %s", name)
 }
 
+// MissedCallMutation represents an operation that mutates the MissedCall nodes in the graph.
+type MissedCallMutation struct {
+	config
+	op                   Op
+	typ                  string
+	id                   *int
+	server_id            *int
+	addserver_id         *int
+	caller_number        *string
+	caller_name          *string
+	missed_at            *time.Time
+	reason               *string
+	wait_seconds         *int
+	addwait_seconds      *int
+	state                *missedcall.State
+	handled_how          *missedcall.HandledHow
+	handled_at           *time.Time
+	comment              *string
+	callback_attempts    *int
+	addcallback_attempts *int
+	last_callback_at     *time.Time
+	clearedFields        map[string]struct{}
+	call                 *int
+	clearedcall          bool
+	queue                *int
+	clearedqueue         bool
+	handled_by           *int
+	clearedhandled_by    bool
+	handled_call         *int
+	clearedhandled_call  bool
+	done                 bool
+	oldValue             func(context.Context) (*MissedCall, error)
+	predicates           []predicate.MissedCall
+}
+
+var _ ent.Mutation = (*MissedCallMutation)(nil)
+
+// missedcallOption allows management of the mutation configuration using functional options.
+type missedcallOption func(*MissedCallMutation)
+
+// newMissedCallMutation creates new mutation for the MissedCall entity.
+func newMissedCallMutation(c config, op Op, opts ...missedcallOption) *MissedCallMutation {
+	m := &MissedCallMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeMissedCall,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withMissedCallID sets the ID field of the mutation.
+func withMissedCallID(id int) missedcallOption {
+	return func(m *MissedCallMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *MissedCall
+		)
+		m.oldValue = func(ctx context.Context) (*MissedCall, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().MissedCall.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withMissedCall sets the old MissedCall of the mutation.
+func withMissedCall(node *MissedCall) missedcallOption {
+	return func(m *MissedCallMutation) {
+		m.oldValue = func(context.Context) (*MissedCall, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m MissedCallMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m MissedCallMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *MissedCallMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *MissedCallMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().MissedCall.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCallID sets the "call_id" field.
+func (m *MissedCallMutation) SetCallID(i int) {
+	m.call = &i
+}
+
+// CallID returns the value of the "call_id" field in the mutation.
+func (m *MissedCallMutation) CallID() (r int, exists bool) {
+	v := m.call
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCallID returns the old "call_id" field's value of the MissedCall entity.
+// If the MissedCall object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MissedCallMutation) OldCallID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCallID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCallID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCallID: %w", err)
+	}
+	return oldValue.CallID, nil
+}
+
+// ResetCallID resets all changes to the "call_id" field.
+func (m *MissedCallMutation) ResetCallID() {
+	m.call = nil
+}
+
+// SetServerID sets the "server_id" field.
+func (m *MissedCallMutation) SetServerID(i int) {
+	m.server_id = &i
+	m.addserver_id = nil
+}
+
+// ServerID returns the value of the "server_id" field in the mutation.
+func (m *MissedCallMutation) ServerID() (r int, exists bool) {
+	v := m.server_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldServerID returns the old "server_id" field's value of the MissedCall entity.
+// If the MissedCall object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MissedCallMutation) OldServerID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldServerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldServerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldServerID: %w", err)
+	}
+	return oldValue.ServerID, nil
+}
+
+// AddServerID adds i to the "server_id" field.
+func (m *MissedCallMutation) AddServerID(i int) {
+	if m.addserver_id != nil {
+		*m.addserver_id += i
+	} else {
+		m.addserver_id = &i
+	}
+}
+
+// AddedServerID returns the value that was added to the "server_id" field in this mutation.
+func (m *MissedCallMutation) AddedServerID() (r int, exists bool) {
+	v := m.addserver_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetServerID resets all changes to the "server_id" field.
+func (m *MissedCallMutation) ResetServerID() {
+	m.server_id = nil
+	m.addserver_id = nil
+}
+
+// SetQueueID sets the "queue_id" field.
+func (m *MissedCallMutation) SetQueueID(i int) {
+	m.queue = &i
+}
+
+// QueueID returns the value of the "queue_id" field in the mutation.
+func (m *MissedCallMutation) QueueID() (r int, exists bool) {
+	v := m.queue
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldQueueID returns the old "queue_id" field's value of the MissedCall entity.
+// If the MissedCall object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MissedCallMutation) OldQueueID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldQueueID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldQueueID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldQueueID: %w", err)
+	}
+	return oldValue.QueueID, nil
+}
+
+// ClearQueueID clears the value of the "queue_id" field.
+func (m *MissedCallMutation) ClearQueueID() {
+	m.queue = nil
+	m.clearedFields[missedcall.FieldQueueID] = struct{}{}
+}
+
+// QueueIDCleared returns if the "queue_id" field was cleared in this mutation.
+func (m *MissedCallMutation) QueueIDCleared() bool {
+	_, ok := m.clearedFields[missedcall.FieldQueueID]
+	return ok
+}
+
+// ResetQueueID resets all changes to the "queue_id" field.
+func (m *MissedCallMutation) ResetQueueID() {
+	m.queue = nil
+	delete(m.clearedFields, missedcall.FieldQueueID)
+}
+
+// SetCallerNumber sets the "caller_number" field.
+func (m *MissedCallMutation) SetCallerNumber(s string) {
+	m.caller_number = &s
+}
+
+// CallerNumber returns the value of the "caller_number" field in the mutation.
+func (m *MissedCallMutation) CallerNumber() (r string, exists bool) {
+	v := m.caller_number
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCallerNumber returns the old "caller_number" field's value of the MissedCall entity.
+// If the MissedCall object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MissedCallMutation) OldCallerNumber(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCallerNumber is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCallerNumber requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCallerNumber: %w", err)
+	}
+	return oldValue.CallerNumber, nil
+}
+
+// ResetCallerNumber resets all changes to the "caller_number" field.
+func (m *MissedCallMutation) ResetCallerNumber() {
+	m.caller_number = nil
+}
+
+// SetCallerName sets the "caller_name" field.
+func (m *MissedCallMutation) SetCallerName(s string) {
+	m.caller_name = &s
+}
+
+// CallerName returns the value of the "caller_name" field in the mutation.
+func (m *MissedCallMutation) CallerName() (r string, exists bool) {
+	v := m.caller_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCallerName returns the old "caller_name" field's value of the MissedCall entity.
+// If the MissedCall object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MissedCallMutation) OldCallerName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCallerName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCallerName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCallerName: %w", err)
+	}
+	return oldValue.CallerName, nil
+}
+
+// ClearCallerName clears the value of the "caller_name" field.
+func (m *MissedCallMutation) ClearCallerName() {
+	m.caller_name = nil
+	m.clearedFields[missedcall.FieldCallerName] = struct{}{}
+}
+
+// CallerNameCleared returns if the "caller_name" field was cleared in this mutation.
+func (m *MissedCallMutation) CallerNameCleared() bool {
+	_, ok := m.clearedFields[missedcall.FieldCallerName]
+	return ok
+}
+
+// ResetCallerName resets all changes to the "caller_name" field.
+func (m *MissedCallMutation) ResetCallerName() {
+	m.caller_name = nil
+	delete(m.clearedFields, missedcall.FieldCallerName)
+}
+
+// SetMissedAt sets the "missed_at" field.
+func (m *MissedCallMutation) SetMissedAt(t time.Time) {
+	m.missed_at = &t
+}
+
+// MissedAt returns the value of the "missed_at" field in the mutation.
+func (m *MissedCallMutation) MissedAt() (r time.Time, exists bool) {
+	v := m.missed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMissedAt returns the old "missed_at" field's value of the MissedCall entity.
+// If the MissedCall object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MissedCallMutation) OldMissedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMissedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMissedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMissedAt: %w", err)
+	}
+	return oldValue.MissedAt, nil
+}
+
+// ResetMissedAt resets all changes to the "missed_at" field.
+func (m *MissedCallMutation) ResetMissedAt() {
+	m.missed_at = nil
+}
+
+// SetReason sets the "reason" field.
+func (m *MissedCallMutation) SetReason(s string) {
+	m.reason = &s
+}
+
+// Reason returns the value of the "reason" field in the mutation.
+func (m *MissedCallMutation) Reason() (r string, exists bool) {
+	v := m.reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReason returns the old "reason" field's value of the MissedCall entity.
+// If the MissedCall object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MissedCallMutation) OldReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReason: %w", err)
+	}
+	return oldValue.Reason, nil
+}
+
+// ClearReason clears the value of the "reason" field.
+func (m *MissedCallMutation) ClearReason() {
+	m.reason = nil
+	m.clearedFields[missedcall.FieldReason] = struct{}{}
+}
+
+// ReasonCleared returns if the "reason" field was cleared in this mutation.
+func (m *MissedCallMutation) ReasonCleared() bool {
+	_, ok := m.clearedFields[missedcall.FieldReason]
+	return ok
+}
+
+// ResetReason resets all changes to the "reason" field.
+func (m *MissedCallMutation) ResetReason() {
+	m.reason = nil
+	delete(m.clearedFields, missedcall.FieldReason)
+}
+
+// SetWaitSeconds sets the "wait_seconds" field.
+func (m *MissedCallMutation) SetWaitSeconds(i int) {
+	m.wait_seconds = &i
+	m.addwait_seconds = nil
+}
+
+// WaitSeconds returns the value of the "wait_seconds" field in the mutation.
+func (m *MissedCallMutation) WaitSeconds() (r int, exists bool) {
+	v := m.wait_seconds
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWaitSeconds returns the old "wait_seconds" field's value of the MissedCall entity.
+// If the MissedCall object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MissedCallMutation) OldWaitSeconds(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWaitSeconds is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWaitSeconds requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWaitSeconds: %w", err)
+	}
+	return oldValue.WaitSeconds, nil
+}
+
+// AddWaitSeconds adds i to the "wait_seconds" field.
+func (m *MissedCallMutation) AddWaitSeconds(i int) {
+	if m.addwait_seconds != nil {
+		*m.addwait_seconds += i
+	} else {
+		m.addwait_seconds = &i
+	}
+}
+
+// AddedWaitSeconds returns the value that was added to the "wait_seconds" field in this mutation.
+func (m *MissedCallMutation) AddedWaitSeconds() (r int, exists bool) {
+	v := m.addwait_seconds
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetWaitSeconds resets all changes to the "wait_seconds" field.
+func (m *MissedCallMutation) ResetWaitSeconds() {
+	m.wait_seconds = nil
+	m.addwait_seconds = nil
+}
+
+// SetState sets the "state" field.
+func (m *MissedCallMutation) SetState(value missedcall.State) {
+	m.state = &value
+}
+
+// State returns the value of the "state" field in the mutation.
+func (m *MissedCallMutation) State() (r missedcall.State, exists bool) {
+	v := m.state
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldState returns the old "state" field's value of the MissedCall entity.
+// If the MissedCall object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MissedCallMutation) OldState(ctx context.Context) (v missedcall.State, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldState is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldState requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldState: %w", err)
+	}
+	return oldValue.State, nil
+}
+
+// ResetState resets all changes to the "state" field.
+func (m *MissedCallMutation) ResetState() {
+	m.state = nil
+}
+
+// SetHandledHow sets the "handled_how" field.
+func (m *MissedCallMutation) SetHandledHow(mh missedcall.HandledHow) {
+	m.handled_how = &mh
+}
+
+// HandledHow returns the value of the "handled_how" field in the mutation.
+func (m *MissedCallMutation) HandledHow() (r missedcall.HandledHow, exists bool) {
+	v := m.handled_how
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHandledHow returns the old "handled_how" field's value of the MissedCall entity.
+// If the MissedCall object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MissedCallMutation) OldHandledHow(ctx context.Context) (v *missedcall.HandledHow, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHandledHow is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHandledHow requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHandledHow: %w", err)
+	}
+	return oldValue.HandledHow, nil
+}
+
+// ClearHandledHow clears the value of the "handled_how" field.
+func (m *MissedCallMutation) ClearHandledHow() {
+	m.handled_how = nil
+	m.clearedFields[missedcall.FieldHandledHow] = struct{}{}
+}
+
+// HandledHowCleared returns if the "handled_how" field was cleared in this mutation.
+func (m *MissedCallMutation) HandledHowCleared() bool {
+	_, ok := m.clearedFields[missedcall.FieldHandledHow]
+	return ok
+}
+
+// ResetHandledHow resets all changes to the "handled_how" field.
+func (m *MissedCallMutation) ResetHandledHow() {
+	m.handled_how = nil
+	delete(m.clearedFields, missedcall.FieldHandledHow)
+}
+
+// SetHandledAt sets the "handled_at" field.
+func (m *MissedCallMutation) SetHandledAt(t time.Time) {
+	m.handled_at = &t
+}
+
+// HandledAt returns the value of the "handled_at" field in the mutation.
+func (m *MissedCallMutation) HandledAt() (r time.Time, exists bool) {
+	v := m.handled_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHandledAt returns the old "handled_at" field's value of the MissedCall entity.
+// If the MissedCall object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MissedCallMutation) OldHandledAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHandledAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHandledAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHandledAt: %w", err)
+	}
+	return oldValue.HandledAt, nil
+}
+
+// ClearHandledAt clears the value of the "handled_at" field.
+func (m *MissedCallMutation) ClearHandledAt() {
+	m.handled_at = nil
+	m.clearedFields[missedcall.FieldHandledAt] = struct{}{}
+}
+
+// HandledAtCleared returns if the "handled_at" field was cleared in this mutation.
+func (m *MissedCallMutation) HandledAtCleared() bool {
+	_, ok := m.clearedFields[missedcall.FieldHandledAt]
+	return ok
+}
+
+// ResetHandledAt resets all changes to the "handled_at" field.
+func (m *MissedCallMutation) ResetHandledAt() {
+	m.handled_at = nil
+	delete(m.clearedFields, missedcall.FieldHandledAt)
+}
+
+// SetHandledByID sets the "handled_by_id" field.
+func (m *MissedCallMutation) SetHandledByID(i int) {
+	m.handled_by = &i
+}
+
+// HandledByID returns the value of the "handled_by_id" field in the mutation.
+func (m *MissedCallMutation) HandledByID() (r int, exists bool) {
+	v := m.handled_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHandledByID returns the old "handled_by_id" field's value of the MissedCall entity.
+// If the MissedCall object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MissedCallMutation) OldHandledByID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHandledByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHandledByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHandledByID: %w", err)
+	}
+	return oldValue.HandledByID, nil
+}
+
+// ClearHandledByID clears the value of the "handled_by_id" field.
+func (m *MissedCallMutation) ClearHandledByID() {
+	m.handled_by = nil
+	m.clearedFields[missedcall.FieldHandledByID] = struct{}{}
+}
+
+// HandledByIDCleared returns if the "handled_by_id" field was cleared in this mutation.
+func (m *MissedCallMutation) HandledByIDCleared() bool {
+	_, ok := m.clearedFields[missedcall.FieldHandledByID]
+	return ok
+}
+
+// ResetHandledByID resets all changes to the "handled_by_id" field.
+func (m *MissedCallMutation) ResetHandledByID() {
+	m.handled_by = nil
+	delete(m.clearedFields, missedcall.FieldHandledByID)
+}
+
+// SetComment sets the "comment" field.
+func (m *MissedCallMutation) SetComment(s string) {
+	m.comment = &s
+}
+
+// Comment returns the value of the "comment" field in the mutation.
+func (m *MissedCallMutation) Comment() (r string, exists bool) {
+	v := m.comment
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldComment returns the old "comment" field's value of the MissedCall entity.
+// If the MissedCall object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MissedCallMutation) OldComment(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldComment is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldComment requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldComment: %w", err)
+	}
+	return oldValue.Comment, nil
+}
+
+// ClearComment clears the value of the "comment" field.
+func (m *MissedCallMutation) ClearComment() {
+	m.comment = nil
+	m.clearedFields[missedcall.FieldComment] = struct{}{}
+}
+
+// CommentCleared returns if the "comment" field was cleared in this mutation.
+func (m *MissedCallMutation) CommentCleared() bool {
+	_, ok := m.clearedFields[missedcall.FieldComment]
+	return ok
+}
+
+// ResetComment resets all changes to the "comment" field.
+func (m *MissedCallMutation) ResetComment() {
+	m.comment = nil
+	delete(m.clearedFields, missedcall.FieldComment)
+}
+
+// SetHandledCallID sets the "handled_call_id" field.
+func (m *MissedCallMutation) SetHandledCallID(i int) {
+	m.handled_call = &i
+}
+
+// HandledCallID returns the value of the "handled_call_id" field in the mutation.
+func (m *MissedCallMutation) HandledCallID() (r int, exists bool) {
+	v := m.handled_call
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHandledCallID returns the old "handled_call_id" field's value of the MissedCall entity.
+// If the MissedCall object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MissedCallMutation) OldHandledCallID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHandledCallID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHandledCallID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHandledCallID: %w", err)
+	}
+	return oldValue.HandledCallID, nil
+}
+
+// ClearHandledCallID clears the value of the "handled_call_id" field.
+func (m *MissedCallMutation) ClearHandledCallID() {
+	m.handled_call = nil
+	m.clearedFields[missedcall.FieldHandledCallID] = struct{}{}
+}
+
+// HandledCallIDCleared returns if the "handled_call_id" field was cleared in this mutation.
+func (m *MissedCallMutation) HandledCallIDCleared() bool {
+	_, ok := m.clearedFields[missedcall.FieldHandledCallID]
+	return ok
+}
+
+// ResetHandledCallID resets all changes to the "handled_call_id" field.
+func (m *MissedCallMutation) ResetHandledCallID() {
+	m.handled_call = nil
+	delete(m.clearedFields, missedcall.FieldHandledCallID)
+}
+
+// SetCallbackAttempts sets the "callback_attempts" field.
+func (m *MissedCallMutation) SetCallbackAttempts(i int) {
+	m.callback_attempts = &i
+	m.addcallback_attempts = nil
+}
+
+// CallbackAttempts returns the value of the "callback_attempts" field in the mutation.
+func (m *MissedCallMutation) CallbackAttempts() (r int, exists bool) {
+	v := m.callback_attempts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCallbackAttempts returns the old "callback_attempts" field's value of the MissedCall entity.
+// If the MissedCall object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MissedCallMutation) OldCallbackAttempts(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCallbackAttempts is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCallbackAttempts requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCallbackAttempts: %w", err)
+	}
+	return oldValue.CallbackAttempts, nil
+}
+
+// AddCallbackAttempts adds i to the "callback_attempts" field.
+func (m *MissedCallMutation) AddCallbackAttempts(i int) {
+	if m.addcallback_attempts != nil {
+		*m.addcallback_attempts += i
+	} else {
+		m.addcallback_attempts = &i
+	}
+}
+
+// AddedCallbackAttempts returns the value that was added to the "callback_attempts" field in this mutation.
+func (m *MissedCallMutation) AddedCallbackAttempts() (r int, exists bool) {
+	v := m.addcallback_attempts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCallbackAttempts resets all changes to the "callback_attempts" field.
+func (m *MissedCallMutation) ResetCallbackAttempts() {
+	m.callback_attempts = nil
+	m.addcallback_attempts = nil
+}
+
+// SetLastCallbackAt sets the "last_callback_at" field.
+func (m *MissedCallMutation) SetLastCallbackAt(t time.Time) {
+	m.last_callback_at = &t
+}
+
+// LastCallbackAt returns the value of the "last_callback_at" field in the mutation.
+func (m *MissedCallMutation) LastCallbackAt() (r time.Time, exists bool) {
+	v := m.last_callback_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastCallbackAt returns the old "last_callback_at" field's value of the MissedCall entity.
+// If the MissedCall object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MissedCallMutation) OldLastCallbackAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastCallbackAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastCallbackAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastCallbackAt: %w", err)
+	}
+	return oldValue.LastCallbackAt, nil
+}
+
+// ClearLastCallbackAt clears the value of the "last_callback_at" field.
+func (m *MissedCallMutation) ClearLastCallbackAt() {
+	m.last_callback_at = nil
+	m.clearedFields[missedcall.FieldLastCallbackAt] = struct{}{}
+}
+
+// LastCallbackAtCleared returns if the "last_callback_at" field was cleared in this mutation.
+func (m *MissedCallMutation) LastCallbackAtCleared() bool {
+	_, ok := m.clearedFields[missedcall.FieldLastCallbackAt]
+	return ok
+}
+
+// ResetLastCallbackAt resets all changes to the "last_callback_at" field.
+func (m *MissedCallMutation) ResetLastCallbackAt() {
+	m.last_callback_at = nil
+	delete(m.clearedFields, missedcall.FieldLastCallbackAt)
+}
+
+// ClearCall clears the "call" edge to the Call entity.
+func (m *MissedCallMutation) ClearCall() {
+	m.clearedcall = true
+	m.clearedFields[missedcall.FieldCallID] = struct{}{}
+}
+
+// CallCleared reports if the "call" edge to the Call entity was cleared.
+func (m *MissedCallMutation) CallCleared() bool {
+	return m.clearedcall
+}
+
+// CallIDs returns the "call" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CallID instead. It exists only for internal usage by the builders.
+func (m *MissedCallMutation) CallIDs() (ids []int) {
+	if id := m.call; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCall resets all changes to the "call" edge.
+func (m *MissedCallMutation) ResetCall() {
+	m.call = nil
+	m.clearedcall = false
+}
+
+// ClearQueue clears the "queue" edge to the Queue entity.
+func (m *MissedCallMutation) ClearQueue() {
+	m.clearedqueue = true
+	m.clearedFields[missedcall.FieldQueueID] = struct{}{}
+}
+
+// QueueCleared reports if the "queue" edge to the Queue entity was cleared.
+func (m *MissedCallMutation) QueueCleared() bool {
+	return m.QueueIDCleared() || m.clearedqueue
+}
+
+// QueueIDs returns the "queue" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// QueueID instead. It exists only for internal usage by the builders.
+func (m *MissedCallMutation) QueueIDs() (ids []int) {
+	if id := m.queue; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetQueue resets all changes to the "queue" edge.
+func (m *MissedCallMutation) ResetQueue() {
+	m.queue = nil
+	m.clearedqueue = false
+}
+
+// ClearHandledBy clears the "handled_by" edge to the User entity.
+func (m *MissedCallMutation) ClearHandledBy() {
+	m.clearedhandled_by = true
+	m.clearedFields[missedcall.FieldHandledByID] = struct{}{}
+}
+
+// HandledByCleared reports if the "handled_by" edge to the User entity was cleared.
+func (m *MissedCallMutation) HandledByCleared() bool {
+	return m.HandledByIDCleared() || m.clearedhandled_by
+}
+
+// HandledByIDs returns the "handled_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// HandledByID instead. It exists only for internal usage by the builders.
+func (m *MissedCallMutation) HandledByIDs() (ids []int) {
+	if id := m.handled_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetHandledBy resets all changes to the "handled_by" edge.
+func (m *MissedCallMutation) ResetHandledBy() {
+	m.handled_by = nil
+	m.clearedhandled_by = false
+}
+
+// ClearHandledCall clears the "handled_call" edge to the Call entity.
+func (m *MissedCallMutation) ClearHandledCall() {
+	m.clearedhandled_call = true
+	m.clearedFields[missedcall.FieldHandledCallID] = struct{}{}
+}
+
+// HandledCallCleared reports if the "handled_call" edge to the Call entity was cleared.
+func (m *MissedCallMutation) HandledCallCleared() bool {
+	return m.HandledCallIDCleared() || m.clearedhandled_call
+}
+
+// HandledCallIDs returns the "handled_call" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// HandledCallID instead. It exists only for internal usage by the builders.
+func (m *MissedCallMutation) HandledCallIDs() (ids []int) {
+	if id := m.handled_call; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetHandledCall resets all changes to the "handled_call" edge.
+func (m *MissedCallMutation) ResetHandledCall() {
+	m.handled_call = nil
+	m.clearedhandled_call = false
+}
+
+// Where appends a list predicates to the MissedCallMutation builder.
+func (m *MissedCallMutation) Where(ps ...predicate.MissedCall) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the MissedCallMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *MissedCallMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.MissedCall, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *MissedCallMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *MissedCallMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (MissedCall).
+func (m *MissedCallMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *MissedCallMutation) Fields() []string {
+	fields := make([]string, 0, 16)
+	if m.call != nil {
+		fields = append(fields, missedcall.FieldCallID)
+	}
+	if m.server_id != nil {
+		fields = append(fields, missedcall.FieldServerID)
+	}
+	if m.queue != nil {
+		fields = append(fields, missedcall.FieldQueueID)
+	}
+	if m.caller_number != nil {
+		fields = append(fields, missedcall.FieldCallerNumber)
+	}
+	if m.caller_name != nil {
+		fields = append(fields, missedcall.FieldCallerName)
+	}
+	if m.missed_at != nil {
+		fields = append(fields, missedcall.FieldMissedAt)
+	}
+	if m.reason != nil {
+		fields = append(fields, missedcall.FieldReason)
+	}
+	if m.wait_seconds != nil {
+		fields = append(fields, missedcall.FieldWaitSeconds)
+	}
+	if m.state != nil {
+		fields = append(fields, missedcall.FieldState)
+	}
+	if m.handled_how != nil {
+		fields = append(fields, missedcall.FieldHandledHow)
+	}
+	if m.handled_at != nil {
+		fields = append(fields, missedcall.FieldHandledAt)
+	}
+	if m.handled_by != nil {
+		fields = append(fields, missedcall.FieldHandledByID)
+	}
+	if m.comment != nil {
+		fields = append(fields, missedcall.FieldComment)
+	}
+	if m.handled_call != nil {
+		fields = append(fields, missedcall.FieldHandledCallID)
+	}
+	if m.callback_attempts != nil {
+		fields = append(fields, missedcall.FieldCallbackAttempts)
+	}
+	if m.last_callback_at != nil {
+		fields = append(fields, missedcall.FieldLastCallbackAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *MissedCallMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case missedcall.FieldCallID:
+		return m.CallID()
+	case missedcall.FieldServerID:
+		return m.ServerID()
+	case missedcall.FieldQueueID:
+		return m.QueueID()
+	case missedcall.FieldCallerNumber:
+		return m.CallerNumber()
+	case missedcall.FieldCallerName:
+		return m.CallerName()
+	case missedcall.FieldMissedAt:
+		return m.MissedAt()
+	case missedcall.FieldReason:
+		return m.Reason()
+	case missedcall.FieldWaitSeconds:
+		return m.WaitSeconds()
+	case missedcall.FieldState:
+		return m.State()
+	case missedcall.FieldHandledHow:
+		return m.HandledHow()
+	case missedcall.FieldHandledAt:
+		return m.HandledAt()
+	case missedcall.FieldHandledByID:
+		return m.HandledByID()
+	case missedcall.FieldComment:
+		return m.Comment()
+	case missedcall.FieldHandledCallID:
+		return m.HandledCallID()
+	case missedcall.FieldCallbackAttempts:
+		return m.CallbackAttempts()
+	case missedcall.FieldLastCallbackAt:
+		return m.LastCallbackAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *MissedCallMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case missedcall.FieldCallID:
+		return m.OldCallID(ctx)
+	case missedcall.FieldServerID:
+		return m.OldServerID(ctx)
+	case missedcall.FieldQueueID:
+		return m.OldQueueID(ctx)
+	case missedcall.FieldCallerNumber:
+		return m.OldCallerNumber(ctx)
+	case missedcall.FieldCallerName:
+		return m.OldCallerName(ctx)
+	case missedcall.FieldMissedAt:
+		return m.OldMissedAt(ctx)
+	case missedcall.FieldReason:
+		return m.OldReason(ctx)
+	case missedcall.FieldWaitSeconds:
+		return m.OldWaitSeconds(ctx)
+	case missedcall.FieldState:
+		return m.OldState(ctx)
+	case missedcall.FieldHandledHow:
+		return m.OldHandledHow(ctx)
+	case missedcall.FieldHandledAt:
+		return m.OldHandledAt(ctx)
+	case missedcall.FieldHandledByID:
+		return m.OldHandledByID(ctx)
+	case missedcall.FieldComment:
+		return m.OldComment(ctx)
+	case missedcall.FieldHandledCallID:
+		return m.OldHandledCallID(ctx)
+	case missedcall.FieldCallbackAttempts:
+		return m.OldCallbackAttempts(ctx)
+	case missedcall.FieldLastCallbackAt:
+		return m.OldLastCallbackAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown MissedCall field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MissedCallMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case missedcall.FieldCallID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCallID(v)
+		return nil
+	case missedcall.FieldServerID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetServerID(v)
+		return nil
+	case missedcall.FieldQueueID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetQueueID(v)
+		return nil
+	case missedcall.FieldCallerNumber:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCallerNumber(v)
+		return nil
+	case missedcall.FieldCallerName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCallerName(v)
+		return nil
+	case missedcall.FieldMissedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMissedAt(v)
+		return nil
+	case missedcall.FieldReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReason(v)
+		return nil
+	case missedcall.FieldWaitSeconds:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWaitSeconds(v)
+		return nil
+	case missedcall.FieldState:
+		v, ok := value.(missedcall.State)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetState(v)
+		return nil
+	case missedcall.FieldHandledHow:
+		v, ok := value.(missedcall.HandledHow)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHandledHow(v)
+		return nil
+	case missedcall.FieldHandledAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHandledAt(v)
+		return nil
+	case missedcall.FieldHandledByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHandledByID(v)
+		return nil
+	case missedcall.FieldComment:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetComment(v)
+		return nil
+	case missedcall.FieldHandledCallID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHandledCallID(v)
+		return nil
+	case missedcall.FieldCallbackAttempts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCallbackAttempts(v)
+		return nil
+	case missedcall.FieldLastCallbackAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastCallbackAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown MissedCall field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *MissedCallMutation) AddedFields() []string {
+	var fields []string
+	if m.addserver_id != nil {
+		fields = append(fields, missedcall.FieldServerID)
+	}
+	if m.addwait_seconds != nil {
+		fields = append(fields, missedcall.FieldWaitSeconds)
+	}
+	if m.addcallback_attempts != nil {
+		fields = append(fields, missedcall.FieldCallbackAttempts)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *MissedCallMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case missedcall.FieldServerID:
+		return m.AddedServerID()
+	case missedcall.FieldWaitSeconds:
+		return m.AddedWaitSeconds()
+	case missedcall.FieldCallbackAttempts:
+		return m.AddedCallbackAttempts()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MissedCallMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case missedcall.FieldServerID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddServerID(v)
+		return nil
+	case missedcall.FieldWaitSeconds:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddWaitSeconds(v)
+		return nil
+	case missedcall.FieldCallbackAttempts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCallbackAttempts(v)
+		return nil
+	}
+	return fmt.Errorf("unknown MissedCall numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *MissedCallMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(missedcall.FieldQueueID) {
+		fields = append(fields, missedcall.FieldQueueID)
+	}
+	if m.FieldCleared(missedcall.FieldCallerName) {
+		fields = append(fields, missedcall.FieldCallerName)
+	}
+	if m.FieldCleared(missedcall.FieldReason) {
+		fields = append(fields, missedcall.FieldReason)
+	}
+	if m.FieldCleared(missedcall.FieldHandledHow) {
+		fields = append(fields, missedcall.FieldHandledHow)
+	}
+	if m.FieldCleared(missedcall.FieldHandledAt) {
+		fields = append(fields, missedcall.FieldHandledAt)
+	}
+	if m.FieldCleared(missedcall.FieldHandledByID) {
+		fields = append(fields, missedcall.FieldHandledByID)
+	}
+	if m.FieldCleared(missedcall.FieldComment) {
+		fields = append(fields, missedcall.FieldComment)
+	}
+	if m.FieldCleared(missedcall.FieldHandledCallID) {
+		fields = append(fields, missedcall.FieldHandledCallID)
+	}
+	if m.FieldCleared(missedcall.FieldLastCallbackAt) {
+		fields = append(fields, missedcall.FieldLastCallbackAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *MissedCallMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *MissedCallMutation) ClearField(name string) error {
+	switch name {
+	case missedcall.FieldQueueID:
+		m.ClearQueueID()
+		return nil
+	case missedcall.FieldCallerName:
+		m.ClearCallerName()
+		return nil
+	case missedcall.FieldReason:
+		m.ClearReason()
+		return nil
+	case missedcall.FieldHandledHow:
+		m.ClearHandledHow()
+		return nil
+	case missedcall.FieldHandledAt:
+		m.ClearHandledAt()
+		return nil
+	case missedcall.FieldHandledByID:
+		m.ClearHandledByID()
+		return nil
+	case missedcall.FieldComment:
+		m.ClearComment()
+		return nil
+	case missedcall.FieldHandledCallID:
+		m.ClearHandledCallID()
+		return nil
+	case missedcall.FieldLastCallbackAt:
+		m.ClearLastCallbackAt()
+		return nil
+	}
+	return fmt.Errorf("unknown MissedCall nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *MissedCallMutation) ResetField(name string) error {
+	switch name {
+	case missedcall.FieldCallID:
+		m.ResetCallID()
+		return nil
+	case missedcall.FieldServerID:
+		m.ResetServerID()
+		return nil
+	case missedcall.FieldQueueID:
+		m.ResetQueueID()
+		return nil
+	case missedcall.FieldCallerNumber:
+		m.ResetCallerNumber()
+		return nil
+	case missedcall.FieldCallerName:
+		m.ResetCallerName()
+		return nil
+	case missedcall.FieldMissedAt:
+		m.ResetMissedAt()
+		return nil
+	case missedcall.FieldReason:
+		m.ResetReason()
+		return nil
+	case missedcall.FieldWaitSeconds:
+		m.ResetWaitSeconds()
+		return nil
+	case missedcall.FieldState:
+		m.ResetState()
+		return nil
+	case missedcall.FieldHandledHow:
+		m.ResetHandledHow()
+		return nil
+	case missedcall.FieldHandledAt:
+		m.ResetHandledAt()
+		return nil
+	case missedcall.FieldHandledByID:
+		m.ResetHandledByID()
+		return nil
+	case missedcall.FieldComment:
+		m.ResetComment()
+		return nil
+	case missedcall.FieldHandledCallID:
+		m.ResetHandledCallID()
+		return nil
+	case missedcall.FieldCallbackAttempts:
+		m.ResetCallbackAttempts()
+		return nil
+	case missedcall.FieldLastCallbackAt:
+		m.ResetLastCallbackAt()
+		return nil
+	}
+	return fmt.Errorf("unknown MissedCall field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *MissedCallMutation) AddedEdges() []string {
+	edges := make([]string, 0, 4)
+	if m.call != nil {
+		edges = append(edges, missedcall.EdgeCall)
+	}
+	if m.queue != nil {
+		edges = append(edges, missedcall.EdgeQueue)
+	}
+	if m.handled_by != nil {
+		edges = append(edges, missedcall.EdgeHandledBy)
+	}
+	if m.handled_call != nil {
+		edges = append(edges, missedcall.EdgeHandledCall)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *MissedCallMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case missedcall.EdgeCall:
+		if id := m.call; id != nil {
+			return []ent.Value{*id}
+		}
+	case missedcall.EdgeQueue:
+		if id := m.queue; id != nil {
+			return []ent.Value{*id}
+		}
+	case missedcall.EdgeHandledBy:
+		if id := m.handled_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case missedcall.EdgeHandledCall:
+		if id := m.handled_call; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *MissedCallMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 4)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *MissedCallMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *MissedCallMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 4)
+	if m.clearedcall {
+		edges = append(edges, missedcall.EdgeCall)
+	}
+	if m.clearedqueue {
+		edges = append(edges, missedcall.EdgeQueue)
+	}
+	if m.clearedhandled_by {
+		edges = append(edges, missedcall.EdgeHandledBy)
+	}
+	if m.clearedhandled_call {
+		edges = append(edges, missedcall.EdgeHandledCall)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *MissedCallMutation) EdgeCleared(name string) bool {
+	switch name {
+	case missedcall.EdgeCall:
+		return m.clearedcall
+	case missedcall.EdgeQueue:
+		return m.clearedqueue
+	case missedcall.EdgeHandledBy:
+		return m.clearedhandled_by
+	case missedcall.EdgeHandledCall:
+		return m.clearedhandled_call
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *MissedCallMutation) ClearEdge(name string) error {
+	switch name {
+	case missedcall.EdgeCall:
+		m.ClearCall()
+		return nil
+	case missedcall.EdgeQueue:
+		m.ClearQueue()
+		return nil
+	case missedcall.EdgeHandledBy:
+		m.ClearHandledBy()
+		return nil
+	case missedcall.EdgeHandledCall:
+		m.ClearHandledCall()
+		return nil
+	}
+	return fmt.Errorf("unknown MissedCall unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *MissedCallMutation) ResetEdge(name string) error {
+	switch name {
+	case missedcall.EdgeCall:
+		m.ResetCall()
+		return nil
+	case missedcall.EdgeQueue:
+		m.ResetQueue()
+		return nil
+	case missedcall.EdgeHandledBy:
+		m.ResetHandledBy()
+		return nil
+	case missedcall.EdgeHandledCall:
+		m.ResetHandledCall()
+		return nil
+	}
+	return fmt.Errorf("unknown MissedCall edge %s", name)
+}
+
 // OperatorMutation represents an operation that mutates the Operator nodes in the graph.
 type OperatorMutation struct {
 	config
@@ -7305,6 +8913,7 @@ type OperatorMutation struct {
 	_interface            *string
 	name                  *string
 	tracked               *bool
+	discovered            *bool
 	clearedFields         map[string]struct{}
 	server                *int
 	clearedserver         bool
@@ -7314,6 +8923,8 @@ type OperatorMutation struct {
 	status_changes        map[int]struct{}
 	removedstatus_changes map[int]struct{}
 	clearedstatus_changes bool
+	user                  *int
+	cleareduser           bool
 	done                  bool
 	oldValue              func(context.Context) (*Operator, error)
 	predicates            []predicate.Operator
@@ -7695,6 +9306,91 @@ func (m *OperatorMutation) ResetTracked() {
 	m.tracked = nil
 }
 
+// SetDiscovered sets the "discovered" field.
+func (m *OperatorMutation) SetDiscovered(b bool) {
+	m.discovered = &b
+}
+
+// Discovered returns the value of the "discovered" field in the mutation.
+func (m *OperatorMutation) Discovered() (r bool, exists bool) {
+	v := m.discovered
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDiscovered returns the old "discovered" field's value of the Operator entity.
+// If the Operator object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OperatorMutation) OldDiscovered(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDiscovered is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDiscovered requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDiscovered: %w", err)
+	}
+	return oldValue.Discovered, nil
+}
+
+// ResetDiscovered resets all changes to the "discovered" field.
+func (m *OperatorMutation) ResetDiscovered() {
+	m.discovered = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *OperatorMutation) SetUserID(i int) {
+	m.user = &i
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *OperatorMutation) UserID() (r int, exists bool) {
+	v := m.user
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the Operator entity.
+// If the Operator object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OperatorMutation) OldUserID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ClearUserID clears the value of the "user_id" field.
+func (m *OperatorMutation) ClearUserID() {
+	m.user = nil
+	m.clearedFields[operator.FieldUserID] = struct{}{}
+}
+
+// UserIDCleared returns if the "user_id" field was cleared in this mutation.
+func (m *OperatorMutation) UserIDCleared() bool {
+	_, ok := m.clearedFields[operator.FieldUserID]
+	return ok
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *OperatorMutation) ResetUserID() {
+	m.user = nil
+	delete(m.clearedFields, operator.FieldUserID)
+}
+
 // ClearServer clears the "server" edge to the Server entity.
 func (m *OperatorMutation) ClearServer() {
 	m.clearedserver = true
@@ -7830,6 +9526,33 @@ func (m *OperatorMutation) ResetStatusChanges() {
 	m.removedstatus_changes = nil
 }
 
+// ClearUser clears the "user" edge to the User entity.
+func (m *OperatorMutation) ClearUser() {
+	m.cleareduser = true
+	m.clearedFields[operator.FieldUserID] = struct{}{}
+}
+
+// UserCleared reports if the "user" edge to the User entity was cleared.
+func (m *OperatorMutation) UserCleared() bool {
+	return m.UserIDCleared() || m.cleareduser
+}
+
+// UserIDs returns the "user" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// UserID instead. It exists only for internal usage by the builders.
+func (m *OperatorMutation) UserIDs() (ids []int) {
+	if id := m.user; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetUser resets all changes to the "user" edge.
+func (m *OperatorMutation) ResetUser() {
+	m.user = nil
+	m.cleareduser = false
+}
+
 // Where appends a list predicates to the OperatorMutation builder.
 func (m *OperatorMutation) Where(ps ...predicate.Operator) {
 	m.predicates = append(m.predicates, ps...)
@@ -7864,7 +9587,7 @@ func (m *OperatorMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *OperatorMutation) Fields() []string {
-	fields := make([]string, 0, 7)
+	fields := make([]string, 0, 9)
 	if m.created_at != nil {
 		fields = append(fields, operator.FieldCreatedAt)
 	}
@@ -7885,6 +9608,12 @@ func (m *OperatorMutation) Fields() []string {
 	}
 	if m.tracked != nil {
 		fields = append(fields, operator.FieldTracked)
+	}
+	if m.discovered != nil {
+		fields = append(fields, operator.FieldDiscovered)
+	}
+	if m.user != nil {
+		fields = append(fields, operator.FieldUserID)
 	}
 	return fields
 }
@@ -7908,6 +9637,10 @@ func (m *OperatorMutation) Field(name string) (ent.Value, bool) {
 		return m.Name()
 	case operator.FieldTracked:
 		return m.Tracked()
+	case operator.FieldDiscovered:
+		return m.Discovered()
+	case operator.FieldUserID:
+		return m.UserID()
 	}
 	return nil, false
 }
@@ -7931,6 +9664,10 @@ func (m *OperatorMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldName(ctx)
 	case operator.FieldTracked:
 		return m.OldTracked(ctx)
+	case operator.FieldDiscovered:
+		return m.OldDiscovered(ctx)
+	case operator.FieldUserID:
+		return m.OldUserID(ctx)
 	}
 	return nil, fmt.Errorf("unknown Operator field %s", name)
 }
@@ -7989,6 +9726,20 @@ func (m *OperatorMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetTracked(v)
 		return nil
+	case operator.FieldDiscovered:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDiscovered(v)
+		return nil
+	case operator.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Operator field %s", name)
 }
@@ -8028,6 +9779,9 @@ func (m *OperatorMutation) ClearedFields() []string {
 	if m.FieldCleared(operator.FieldName) {
 		fields = append(fields, operator.FieldName)
 	}
+	if m.FieldCleared(operator.FieldUserID) {
+		fields = append(fields, operator.FieldUserID)
+	}
 	return fields
 }
 
@@ -8047,6 +9801,9 @@ func (m *OperatorMutation) ClearField(name string) error {
 		return nil
 	case operator.FieldName:
 		m.ClearName()
+		return nil
+	case operator.FieldUserID:
+		m.ClearUserID()
 		return nil
 	}
 	return fmt.Errorf("unknown Operator nullable field %s", name)
@@ -8077,13 +9834,19 @@ func (m *OperatorMutation) ResetField(name string) error {
 	case operator.FieldTracked:
 		m.ResetTracked()
 		return nil
+	case operator.FieldDiscovered:
+		m.ResetDiscovered()
+		return nil
+	case operator.FieldUserID:
+		m.ResetUserID()
+		return nil
 	}
 	return fmt.Errorf("unknown Operator field %s", name)
 }
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *OperatorMutation) AddedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.server != nil {
 		edges = append(edges, operator.EdgeServer)
 	}
@@ -8092,6 +9855,9 @@ func (m *OperatorMutation) AddedEdges() []string {
 	}
 	if m.status_changes != nil {
 		edges = append(edges, operator.EdgeStatusChanges)
+	}
+	if m.user != nil {
+		edges = append(edges, operator.EdgeUser)
 	}
 	return edges
 }
@@ -8116,13 +9882,17 @@ func (m *OperatorMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case operator.EdgeUser:
+		if id := m.user; id != nil {
+			return []ent.Value{*id}
+		}
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *OperatorMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.removedgroups != nil {
 		edges = append(edges, operator.EdgeGroups)
 	}
@@ -8154,7 +9924,7 @@ func (m *OperatorMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *OperatorMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.clearedserver {
 		edges = append(edges, operator.EdgeServer)
 	}
@@ -8163,6 +9933,9 @@ func (m *OperatorMutation) ClearedEdges() []string {
 	}
 	if m.clearedstatus_changes {
 		edges = append(edges, operator.EdgeStatusChanges)
+	}
+	if m.cleareduser {
+		edges = append(edges, operator.EdgeUser)
 	}
 	return edges
 }
@@ -8177,6 +9950,8 @@ func (m *OperatorMutation) EdgeCleared(name string) bool {
 		return m.clearedgroups
 	case operator.EdgeStatusChanges:
 		return m.clearedstatus_changes
+	case operator.EdgeUser:
+		return m.cleareduser
 	}
 	return false
 }
@@ -8187,6 +9962,9 @@ func (m *OperatorMutation) ClearEdge(name string) error {
 	switch name {
 	case operator.EdgeServer:
 		m.ClearServer()
+		return nil
+	case operator.EdgeUser:
+		m.ClearUser()
 		return nil
 	}
 	return fmt.Errorf("unknown Operator unique edge %s", name)
@@ -8204,6 +9982,9 @@ func (m *OperatorMutation) ResetEdge(name string) error {
 		return nil
 	case operator.EdgeStatusChanges:
 		m.ResetStatusChanges()
+		return nil
+	case operator.EdgeUser:
+		m.ResetUser()
 		return nil
 	}
 	return fmt.Errorf("unknown Operator edge %s", name)
@@ -9503,6 +11284,714 @@ func (m *OperatorStatusChangeMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown OperatorStatusChange edge %s", name)
 }
 
+// PauseReasonMutation represents an operation that mutates the PauseReason nodes in the graph.
+type PauseReasonMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	created_at    *time.Time
+	updated_at    *time.Time
+	name          *string
+	position      *int
+	addposition   *int
+	enabled       *bool
+	clearedFields map[string]struct{}
+	server        *int
+	clearedserver bool
+	done          bool
+	oldValue      func(context.Context) (*PauseReason, error)
+	predicates    []predicate.PauseReason
+}
+
+var _ ent.Mutation = (*PauseReasonMutation)(nil)
+
+// pausereasonOption allows management of the mutation configuration using functional options.
+type pausereasonOption func(*PauseReasonMutation)
+
+// newPauseReasonMutation creates new mutation for the PauseReason entity.
+func newPauseReasonMutation(c config, op Op, opts ...pausereasonOption) *PauseReasonMutation {
+	m := &PauseReasonMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePauseReason,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withPauseReasonID sets the ID field of the mutation.
+func withPauseReasonID(id int) pausereasonOption {
+	return func(m *PauseReasonMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *PauseReason
+		)
+		m.oldValue = func(ctx context.Context) (*PauseReason, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().PauseReason.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPauseReason sets the old PauseReason of the mutation.
+func withPauseReason(node *PauseReason) pausereasonOption {
+	return func(m *PauseReasonMutation) {
+		m.oldValue = func(context.Context) (*PauseReason, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m PauseReasonMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m PauseReasonMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *PauseReasonMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *PauseReasonMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().PauseReason.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *PauseReasonMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *PauseReasonMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the PauseReason entity.
+// If the PauseReason object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PauseReasonMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *PauseReasonMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *PauseReasonMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *PauseReasonMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the PauseReason entity.
+// If the PauseReason object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PauseReasonMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *PauseReasonMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetServerID sets the "server_id" field.
+func (m *PauseReasonMutation) SetServerID(i int) {
+	m.server = &i
+}
+
+// ServerID returns the value of the "server_id" field in the mutation.
+func (m *PauseReasonMutation) ServerID() (r int, exists bool) {
+	v := m.server
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldServerID returns the old "server_id" field's value of the PauseReason entity.
+// If the PauseReason object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PauseReasonMutation) OldServerID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldServerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldServerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldServerID: %w", err)
+	}
+	return oldValue.ServerID, nil
+}
+
+// ClearServerID clears the value of the "server_id" field.
+func (m *PauseReasonMutation) ClearServerID() {
+	m.server = nil
+	m.clearedFields[pausereason.FieldServerID] = struct{}{}
+}
+
+// ServerIDCleared returns if the "server_id" field was cleared in this mutation.
+func (m *PauseReasonMutation) ServerIDCleared() bool {
+	_, ok := m.clearedFields[pausereason.FieldServerID]
+	return ok
+}
+
+// ResetServerID resets all changes to the "server_id" field.
+func (m *PauseReasonMutation) ResetServerID() {
+	m.server = nil
+	delete(m.clearedFields, pausereason.FieldServerID)
+}
+
+// SetName sets the "name" field.
+func (m *PauseReasonMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *PauseReasonMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the PauseReason entity.
+// If the PauseReason object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PauseReasonMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *PauseReasonMutation) ResetName() {
+	m.name = nil
+}
+
+// SetPosition sets the "position" field.
+func (m *PauseReasonMutation) SetPosition(i int) {
+	m.position = &i
+	m.addposition = nil
+}
+
+// Position returns the value of the "position" field in the mutation.
+func (m *PauseReasonMutation) Position() (r int, exists bool) {
+	v := m.position
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPosition returns the old "position" field's value of the PauseReason entity.
+// If the PauseReason object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PauseReasonMutation) OldPosition(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPosition is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPosition requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPosition: %w", err)
+	}
+	return oldValue.Position, nil
+}
+
+// AddPosition adds i to the "position" field.
+func (m *PauseReasonMutation) AddPosition(i int) {
+	if m.addposition != nil {
+		*m.addposition += i
+	} else {
+		m.addposition = &i
+	}
+}
+
+// AddedPosition returns the value that was added to the "position" field in this mutation.
+func (m *PauseReasonMutation) AddedPosition() (r int, exists bool) {
+	v := m.addposition
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPosition resets all changes to the "position" field.
+func (m *PauseReasonMutation) ResetPosition() {
+	m.position = nil
+	m.addposition = nil
+}
+
+// SetEnabled sets the "enabled" field.
+func (m *PauseReasonMutation) SetEnabled(b bool) {
+	m.enabled = &b
+}
+
+// Enabled returns the value of the "enabled" field in the mutation.
+func (m *PauseReasonMutation) Enabled() (r bool, exists bool) {
+	v := m.enabled
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEnabled returns the old "enabled" field's value of the PauseReason entity.
+// If the PauseReason object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PauseReasonMutation) OldEnabled(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEnabled is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEnabled requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEnabled: %w", err)
+	}
+	return oldValue.Enabled, nil
+}
+
+// ResetEnabled resets all changes to the "enabled" field.
+func (m *PauseReasonMutation) ResetEnabled() {
+	m.enabled = nil
+}
+
+// ClearServer clears the "server" edge to the Server entity.
+func (m *PauseReasonMutation) ClearServer() {
+	m.clearedserver = true
+	m.clearedFields[pausereason.FieldServerID] = struct{}{}
+}
+
+// ServerCleared reports if the "server" edge to the Server entity was cleared.
+func (m *PauseReasonMutation) ServerCleared() bool {
+	return m.ServerIDCleared() || m.clearedserver
+}
+
+// ServerIDs returns the "server" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ServerID instead. It exists only for internal usage by the builders.
+func (m *PauseReasonMutation) ServerIDs() (ids []int) {
+	if id := m.server; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetServer resets all changes to the "server" edge.
+func (m *PauseReasonMutation) ResetServer() {
+	m.server = nil
+	m.clearedserver = false
+}
+
+// Where appends a list predicates to the PauseReasonMutation builder.
+func (m *PauseReasonMutation) Where(ps ...predicate.PauseReason) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the PauseReasonMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *PauseReasonMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.PauseReason, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *PauseReasonMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *PauseReasonMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (PauseReason).
+func (m *PauseReasonMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *PauseReasonMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.created_at != nil {
+		fields = append(fields, pausereason.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, pausereason.FieldUpdatedAt)
+	}
+	if m.server != nil {
+		fields = append(fields, pausereason.FieldServerID)
+	}
+	if m.name != nil {
+		fields = append(fields, pausereason.FieldName)
+	}
+	if m.position != nil {
+		fields = append(fields, pausereason.FieldPosition)
+	}
+	if m.enabled != nil {
+		fields = append(fields, pausereason.FieldEnabled)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *PauseReasonMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case pausereason.FieldCreatedAt:
+		return m.CreatedAt()
+	case pausereason.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case pausereason.FieldServerID:
+		return m.ServerID()
+	case pausereason.FieldName:
+		return m.Name()
+	case pausereason.FieldPosition:
+		return m.Position()
+	case pausereason.FieldEnabled:
+		return m.Enabled()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *PauseReasonMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case pausereason.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case pausereason.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case pausereason.FieldServerID:
+		return m.OldServerID(ctx)
+	case pausereason.FieldName:
+		return m.OldName(ctx)
+	case pausereason.FieldPosition:
+		return m.OldPosition(ctx)
+	case pausereason.FieldEnabled:
+		return m.OldEnabled(ctx)
+	}
+	return nil, fmt.Errorf("unknown PauseReason field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PauseReasonMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case pausereason.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case pausereason.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case pausereason.FieldServerID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetServerID(v)
+		return nil
+	case pausereason.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case pausereason.FieldPosition:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPosition(v)
+		return nil
+	case pausereason.FieldEnabled:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEnabled(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PauseReason field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *PauseReasonMutation) AddedFields() []string {
+	var fields []string
+	if m.addposition != nil {
+		fields = append(fields, pausereason.FieldPosition)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *PauseReasonMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case pausereason.FieldPosition:
+		return m.AddedPosition()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PauseReasonMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case pausereason.FieldPosition:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPosition(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PauseReason numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *PauseReasonMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(pausereason.FieldServerID) {
+		fields = append(fields, pausereason.FieldServerID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *PauseReasonMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *PauseReasonMutation) ClearField(name string) error {
+	switch name {
+	case pausereason.FieldServerID:
+		m.ClearServerID()
+		return nil
+	}
+	return fmt.Errorf("unknown PauseReason nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *PauseReasonMutation) ResetField(name string) error {
+	switch name {
+	case pausereason.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case pausereason.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case pausereason.FieldServerID:
+		m.ResetServerID()
+		return nil
+	case pausereason.FieldName:
+		m.ResetName()
+		return nil
+	case pausereason.FieldPosition:
+		m.ResetPosition()
+		return nil
+	case pausereason.FieldEnabled:
+		m.ResetEnabled()
+		return nil
+	}
+	return fmt.Errorf("unknown PauseReason field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *PauseReasonMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.server != nil {
+		edges = append(edges, pausereason.EdgeServer)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *PauseReasonMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case pausereason.EdgeServer:
+		if id := m.server; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *PauseReasonMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *PauseReasonMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *PauseReasonMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedserver {
+		edges = append(edges, pausereason.EdgeServer)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *PauseReasonMutation) EdgeCleared(name string) bool {
+	switch name {
+	case pausereason.EdgeServer:
+		return m.clearedserver
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *PauseReasonMutation) ClearEdge(name string) error {
+	switch name {
+	case pausereason.EdgeServer:
+		m.ClearServer()
+		return nil
+	}
+	return fmt.Errorf("unknown PauseReason unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *PauseReasonMutation) ResetEdge(name string) error {
+	switch name {
+	case pausereason.EdgeServer:
+		m.ResetServer()
+		return nil
+	}
+	return fmt.Errorf("unknown PauseReason edge %s", name)
+}
+
 // QueueMutation represents an operation that mutates the Queue nodes in the graph.
 type QueueMutation struct {
 	config
@@ -9517,6 +12006,7 @@ type QueueMutation struct {
 	working_hours           *schema.WorkingHours
 	sl_threshold_seconds    *int
 	addsl_threshold_seconds *int
+	discovered              *bool
 	clearedFields           map[string]struct{}
 	server                  *int
 	clearedserver           bool
@@ -9973,6 +12463,42 @@ func (m *QueueMutation) ResetSlThresholdSeconds() {
 	m.addsl_threshold_seconds = nil
 }
 
+// SetDiscovered sets the "discovered" field.
+func (m *QueueMutation) SetDiscovered(b bool) {
+	m.discovered = &b
+}
+
+// Discovered returns the value of the "discovered" field in the mutation.
+func (m *QueueMutation) Discovered() (r bool, exists bool) {
+	v := m.discovered
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDiscovered returns the old "discovered" field's value of the Queue entity.
+// If the Queue object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *QueueMutation) OldDiscovered(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDiscovered is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDiscovered requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDiscovered: %w", err)
+	}
+	return oldValue.Discovered, nil
+}
+
+// ResetDiscovered resets all changes to the "discovered" field.
+func (m *QueueMutation) ResetDiscovered() {
+	m.discovered = nil
+}
+
 // ClearServer clears the "server" edge to the Server entity.
 func (m *QueueMutation) ClearServer() {
 	m.clearedserver = true
@@ -10088,7 +12614,7 @@ func (m *QueueMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *QueueMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 9)
 	if m.created_at != nil {
 		fields = append(fields, queue.FieldCreatedAt)
 	}
@@ -10112,6 +12638,9 @@ func (m *QueueMutation) Fields() []string {
 	}
 	if m.sl_threshold_seconds != nil {
 		fields = append(fields, queue.FieldSlThresholdSeconds)
+	}
+	if m.discovered != nil {
+		fields = append(fields, queue.FieldDiscovered)
 	}
 	return fields
 }
@@ -10137,6 +12666,8 @@ func (m *QueueMutation) Field(name string) (ent.Value, bool) {
 		return m.WorkingHours()
 	case queue.FieldSlThresholdSeconds:
 		return m.SlThresholdSeconds()
+	case queue.FieldDiscovered:
+		return m.Discovered()
 	}
 	return nil, false
 }
@@ -10162,6 +12693,8 @@ func (m *QueueMutation) OldField(ctx context.Context, name string) (ent.Value, e
 		return m.OldWorkingHours(ctx)
 	case queue.FieldSlThresholdSeconds:
 		return m.OldSlThresholdSeconds(ctx)
+	case queue.FieldDiscovered:
+		return m.OldDiscovered(ctx)
 	}
 	return nil, fmt.Errorf("unknown Queue field %s", name)
 }
@@ -10226,6 +12759,13 @@ func (m *QueueMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetSlThresholdSeconds(v)
+		return nil
+	case queue.FieldDiscovered:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDiscovered(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Queue field %s", name)
@@ -10335,6 +12875,9 @@ func (m *QueueMutation) ResetField(name string) error {
 		return nil
 	case queue.FieldSlThresholdSeconds:
 		m.ResetSlThresholdSeconds()
+		return nil
+	case queue.FieldDiscovered:
+		m.ResetDiscovered()
 		return nil
 	}
 	return fmt.Errorf("unknown Queue field %s", name)
@@ -12401,6 +14944,9 @@ type ServerMutation struct {
 	calls                  map[int]struct{}
 	removedcalls           map[int]struct{}
 	clearedcalls           bool
+	pause_reasons          map[int]struct{}
+	removedpause_reasons   map[int]struct{}
+	clearedpause_reasons   bool
 	done                   bool
 	oldValue               func(context.Context) (*Server, error)
 	predicates             []predicate.Server
@@ -13252,6 +15798,60 @@ func (m *ServerMutation) ResetCalls() {
 	m.removedcalls = nil
 }
 
+// AddPauseReasonIDs adds the "pause_reasons" edge to the PauseReason entity by ids.
+func (m *ServerMutation) AddPauseReasonIDs(ids ...int) {
+	if m.pause_reasons == nil {
+		m.pause_reasons = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.pause_reasons[ids[i]] = struct{}{}
+	}
+}
+
+// ClearPauseReasons clears the "pause_reasons" edge to the PauseReason entity.
+func (m *ServerMutation) ClearPauseReasons() {
+	m.clearedpause_reasons = true
+}
+
+// PauseReasonsCleared reports if the "pause_reasons" edge to the PauseReason entity was cleared.
+func (m *ServerMutation) PauseReasonsCleared() bool {
+	return m.clearedpause_reasons
+}
+
+// RemovePauseReasonIDs removes the "pause_reasons" edge to the PauseReason entity by IDs.
+func (m *ServerMutation) RemovePauseReasonIDs(ids ...int) {
+	if m.removedpause_reasons == nil {
+		m.removedpause_reasons = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.pause_reasons, ids[i])
+		m.removedpause_reasons[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedPauseReasons returns the removed IDs of the "pause_reasons" edge to the PauseReason entity.
+func (m *ServerMutation) RemovedPauseReasonsIDs() (ids []int) {
+	for id := range m.removedpause_reasons {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// PauseReasonsIDs returns the "pause_reasons" edge IDs in the mutation.
+func (m *ServerMutation) PauseReasonsIDs() (ids []int) {
+	for id := range m.pause_reasons {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetPauseReasons resets all changes to the "pause_reasons" edge.
+func (m *ServerMutation) ResetPauseReasons() {
+	m.pause_reasons = nil
+	m.clearedpause_reasons = false
+	m.removedpause_reasons = nil
+}
+
 // Where appends a list predicates to the ServerMutation builder.
 func (m *ServerMutation) Where(ps ...predicate.Server) {
 	m.predicates = append(m.predicates, ps...)
@@ -13599,7 +16199,7 @@ func (m *ServerMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ServerMutation) AddedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.queues != nil {
 		edges = append(edges, server.EdgeQueues)
 	}
@@ -13611,6 +16211,9 @@ func (m *ServerMutation) AddedEdges() []string {
 	}
 	if m.calls != nil {
 		edges = append(edges, server.EdgeCalls)
+	}
+	if m.pause_reasons != nil {
+		edges = append(edges, server.EdgePauseReasons)
 	}
 	return edges
 }
@@ -13643,13 +16246,19 @@ func (m *ServerMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case server.EdgePauseReasons:
+		ids := make([]ent.Value, 0, len(m.pause_reasons))
+		for id := range m.pause_reasons {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ServerMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.removedqueues != nil {
 		edges = append(edges, server.EdgeQueues)
 	}
@@ -13661,6 +16270,9 @@ func (m *ServerMutation) RemovedEdges() []string {
 	}
 	if m.removedcalls != nil {
 		edges = append(edges, server.EdgeCalls)
+	}
+	if m.removedpause_reasons != nil {
+		edges = append(edges, server.EdgePauseReasons)
 	}
 	return edges
 }
@@ -13693,13 +16305,19 @@ func (m *ServerMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case server.EdgePauseReasons:
+		ids := make([]ent.Value, 0, len(m.removedpause_reasons))
+		for id := range m.removedpause_reasons {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ServerMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.clearedqueues {
 		edges = append(edges, server.EdgeQueues)
 	}
@@ -13711,6 +16329,9 @@ func (m *ServerMutation) ClearedEdges() []string {
 	}
 	if m.clearedcalls {
 		edges = append(edges, server.EdgeCalls)
+	}
+	if m.clearedpause_reasons {
+		edges = append(edges, server.EdgePauseReasons)
 	}
 	return edges
 }
@@ -13727,6 +16348,8 @@ func (m *ServerMutation) EdgeCleared(name string) bool {
 		return m.clearedtrunks
 	case server.EdgeCalls:
 		return m.clearedcalls
+	case server.EdgePauseReasons:
+		return m.clearedpause_reasons
 	}
 	return false
 }
@@ -13754,6 +16377,9 @@ func (m *ServerMutation) ResetEdge(name string) error {
 		return nil
 	case server.EdgeCalls:
 		m.ResetCalls()
+		return nil
+	case server.EdgePauseReasons:
+		m.ResetPauseReasons()
 		return nil
 	}
 	return fmt.Errorf("unknown Server edge %s", name)
@@ -15258,27 +17884,30 @@ func (m *TrunkMutation) ResetEdge(name string) error {
 // UserMutation represents an operation that mutates the User nodes in the graph.
 type UserMutation struct {
 	config
-	op              Op
-	typ             string
-	id              *int
-	created_at      *time.Time
-	updated_at      *time.Time
-	login           *string
-	password_hash   *string
-	display_name    *string
-	language        *user.Language
-	enabled         *bool
-	last_login_at   *time.Time
-	clearedFields   map[string]struct{}
-	sessions        map[int]struct{}
-	removedsessions map[int]struct{}
-	clearedsessions bool
-	tokens          map[int]struct{}
-	removedtokens   map[int]struct{}
-	clearedtokens   bool
-	done            bool
-	oldValue        func(context.Context) (*User, error)
-	predicates      []predicate.User
+	op               Op
+	typ              string
+	id               *int
+	created_at       *time.Time
+	updated_at       *time.Time
+	login            *string
+	password_hash    *string
+	display_name     *string
+	language         *user.Language
+	enabled          *bool
+	last_login_at    *time.Time
+	clearedFields    map[string]struct{}
+	sessions         map[int]struct{}
+	removedsessions  map[int]struct{}
+	clearedsessions  bool
+	tokens           map[int]struct{}
+	removedtokens    map[int]struct{}
+	clearedtokens    bool
+	operators        map[int]struct{}
+	removedoperators map[int]struct{}
+	clearedoperators bool
+	done             bool
+	oldValue         func(context.Context) (*User, error)
+	predicates       []predicate.User
 }
 
 var _ ent.Mutation = (*UserMutation)(nil)
@@ -15814,6 +18443,60 @@ func (m *UserMutation) ResetTokens() {
 	m.removedtokens = nil
 }
 
+// AddOperatorIDs adds the "operators" edge to the Operator entity by ids.
+func (m *UserMutation) AddOperatorIDs(ids ...int) {
+	if m.operators == nil {
+		m.operators = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.operators[ids[i]] = struct{}{}
+	}
+}
+
+// ClearOperators clears the "operators" edge to the Operator entity.
+func (m *UserMutation) ClearOperators() {
+	m.clearedoperators = true
+}
+
+// OperatorsCleared reports if the "operators" edge to the Operator entity was cleared.
+func (m *UserMutation) OperatorsCleared() bool {
+	return m.clearedoperators
+}
+
+// RemoveOperatorIDs removes the "operators" edge to the Operator entity by IDs.
+func (m *UserMutation) RemoveOperatorIDs(ids ...int) {
+	if m.removedoperators == nil {
+		m.removedoperators = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.operators, ids[i])
+		m.removedoperators[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedOperators returns the removed IDs of the "operators" edge to the Operator entity.
+func (m *UserMutation) RemovedOperatorsIDs() (ids []int) {
+	for id := range m.removedoperators {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// OperatorsIDs returns the "operators" edge IDs in the mutation.
+func (m *UserMutation) OperatorsIDs() (ids []int) {
+	for id := range m.operators {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetOperators resets all changes to the "operators" edge.
+func (m *UserMutation) ResetOperators() {
+	m.operators = nil
+	m.clearedoperators = false
+	m.removedoperators = nil
+}
+
 // Where appends a list predicates to the UserMutation builder.
 func (m *UserMutation) Where(ps ...predicate.User) {
 	m.predicates = append(m.predicates, ps...)
@@ -16087,12 +18770,15 @@ func (m *UserMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *UserMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.sessions != nil {
 		edges = append(edges, user.EdgeSessions)
 	}
 	if m.tokens != nil {
 		edges = append(edges, user.EdgeTokens)
+	}
+	if m.operators != nil {
+		edges = append(edges, user.EdgeOperators)
 	}
 	return edges
 }
@@ -16113,18 +18799,27 @@ func (m *UserMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeOperators:
+		ids := make([]ent.Value, 0, len(m.operators))
+		for id := range m.operators {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *UserMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.removedsessions != nil {
 		edges = append(edges, user.EdgeSessions)
 	}
 	if m.removedtokens != nil {
 		edges = append(edges, user.EdgeTokens)
+	}
+	if m.removedoperators != nil {
+		edges = append(edges, user.EdgeOperators)
 	}
 	return edges
 }
@@ -16145,18 +18840,27 @@ func (m *UserMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeOperators:
+		ids := make([]ent.Value, 0, len(m.removedoperators))
+		for id := range m.removedoperators {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *UserMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.clearedsessions {
 		edges = append(edges, user.EdgeSessions)
 	}
 	if m.clearedtokens {
 		edges = append(edges, user.EdgeTokens)
+	}
+	if m.clearedoperators {
+		edges = append(edges, user.EdgeOperators)
 	}
 	return edges
 }
@@ -16169,6 +18873,8 @@ func (m *UserMutation) EdgeCleared(name string) bool {
 		return m.clearedsessions
 	case user.EdgeTokens:
 		return m.clearedtokens
+	case user.EdgeOperators:
+		return m.clearedoperators
 	}
 	return false
 }
@@ -16190,6 +18896,9 @@ func (m *UserMutation) ResetEdge(name string) error {
 		return nil
 	case user.EdgeTokens:
 		m.ResetTokens()
+		return nil
+	case user.EdgeOperators:
+		m.ResetOperators()
 		return nil
 	}
 	return fmt.Errorf("unknown User edge %s", name)

@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/linkage/linkage/ent/operator"
 	"github.com/linkage/linkage/ent/server"
+	"github.com/linkage/linkage/ent/user"
 )
 
 // Operator is the model entity for the Operator schema.
@@ -32,6 +33,10 @@ type Operator struct {
 	Name string `json:"name,omitempty"`
 	// untracked operators are left out of statistics
 	Tracked bool `json:"tracked,omitempty"`
+	// created from AMI by the collector and not yet accepted by an admin
+	Discovered bool `json:"discovered,omitempty"`
+	// the Linkage user who works as this operator (the workplace's own device)
+	UserID *int `json:"user_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the OperatorQuery when eager-loading is set.
 	Edges        OperatorEdges `json:"edges"`
@@ -46,11 +51,13 @@ type OperatorEdges struct {
 	Groups []*OperatorGroup `json:"groups,omitempty"`
 	// StatusChanges holds the value of the status_changes edge.
 	StatusChanges []*OperatorStatusChange `json:"status_changes,omitempty"`
+	// User holds the value of the user edge.
+	User *User `json:"user,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [3]bool
+	loadedTypes [4]bool
 	// totalCount holds the count of the edges above.
-	totalCount [2]map[string]int
+	totalCount [3]map[string]int
 
 	namedGroups        map[string][]*OperatorGroup
 	namedStatusChanges map[string][]*OperatorStatusChange
@@ -85,14 +92,25 @@ func (e OperatorEdges) StatusChangesOrErr() ([]*OperatorStatusChange, error) {
 	return nil, &NotLoadedError{edge: "status_changes"}
 }
 
+// UserOrErr returns the User value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e OperatorEdges) UserOrErr() (*User, error) {
+	if e.User != nil {
+		return e.User, nil
+	} else if e.loadedTypes[3] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "user"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*Operator) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case operator.FieldTracked:
+		case operator.FieldTracked, operator.FieldDiscovered:
 			values[i] = new(sql.NullBool)
-		case operator.FieldID, operator.FieldServerID:
+		case operator.FieldID, operator.FieldServerID, operator.FieldUserID:
 			values[i] = new(sql.NullInt64)
 		case operator.FieldNumber, operator.FieldInterface, operator.FieldName:
 			values[i] = new(sql.NullString)
@@ -161,6 +179,19 @@ func (_m *Operator) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Tracked = value.Bool
 			}
+		case operator.FieldDiscovered:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field discovered", values[i])
+			} else if value.Valid {
+				_m.Discovered = value.Bool
+			}
+		case operator.FieldUserID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field user_id", values[i])
+			} else if value.Valid {
+				_m.UserID = new(int)
+				*_m.UserID = int(value.Int64)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -187,6 +218,11 @@ func (_m *Operator) QueryGroups() *OperatorGroupQuery {
 // QueryStatusChanges queries the "status_changes" edge of the Operator entity.
 func (_m *Operator) QueryStatusChanges() *OperatorStatusChangeQuery {
 	return NewOperatorClient(_m.config).QueryStatusChanges(_m)
+}
+
+// QueryUser queries the "user" edge of the Operator entity.
+func (_m *Operator) QueryUser() *UserQuery {
+	return NewOperatorClient(_m.config).QueryUser(_m)
 }
 
 // Update returns a builder for updating this Operator.
@@ -232,6 +268,14 @@ func (_m *Operator) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("tracked=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Tracked))
+	builder.WriteString(", ")
+	builder.WriteString("discovered=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Discovered))
+	builder.WriteString(", ")
+	if v := _m.UserID; v != nil {
+		builder.WriteString("user_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

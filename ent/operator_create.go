@@ -15,6 +15,7 @@ import (
 	"github.com/linkage/linkage/ent/operatorgroup"
 	"github.com/linkage/linkage/ent/operatorstatuschange"
 	"github.com/linkage/linkage/ent/server"
+	"github.com/linkage/linkage/ent/user"
 )
 
 // OperatorCreate is the builder for creating a Operator entity.
@@ -107,6 +108,34 @@ func (_c *OperatorCreate) SetNillableTracked(v *bool) *OperatorCreate {
 	return _c
 }
 
+// SetDiscovered sets the "discovered" field.
+func (_c *OperatorCreate) SetDiscovered(v bool) *OperatorCreate {
+	_c.mutation.SetDiscovered(v)
+	return _c
+}
+
+// SetNillableDiscovered sets the "discovered" field if the given value is not nil.
+func (_c *OperatorCreate) SetNillableDiscovered(v *bool) *OperatorCreate {
+	if v != nil {
+		_c.SetDiscovered(*v)
+	}
+	return _c
+}
+
+// SetUserID sets the "user_id" field.
+func (_c *OperatorCreate) SetUserID(v int) *OperatorCreate {
+	_c.mutation.SetUserID(v)
+	return _c
+}
+
+// SetNillableUserID sets the "user_id" field if the given value is not nil.
+func (_c *OperatorCreate) SetNillableUserID(v *int) *OperatorCreate {
+	if v != nil {
+		_c.SetUserID(*v)
+	}
+	return _c
+}
+
 // SetServer sets the "server" edge to the Server entity.
 func (_c *OperatorCreate) SetServer(v *Server) *OperatorCreate {
 	return _c.SetServerID(v.ID)
@@ -140,6 +169,11 @@ func (_c *OperatorCreate) AddStatusChanges(v ...*OperatorStatusChange) *Operator
 		ids[i] = v[i].ID
 	}
 	return _c.AddStatusChangeIDs(ids...)
+}
+
+// SetUser sets the "user" edge to the User entity.
+func (_c *OperatorCreate) SetUser(v *User) *OperatorCreate {
+	return _c.SetUserID(v.ID)
 }
 
 // Mutation returns the OperatorMutation object of the builder.
@@ -197,6 +231,10 @@ func (_c *OperatorCreate) defaults() error {
 		v := operator.DefaultTracked
 		_c.mutation.SetTracked(v)
 	}
+	if _, ok := _c.mutation.Discovered(); !ok {
+		v := operator.DefaultDiscovered
+		_c.mutation.SetDiscovered(v)
+	}
 	return nil
 }
 
@@ -221,6 +259,9 @@ func (_c *OperatorCreate) check() error {
 	}
 	if _, ok := _c.mutation.Tracked(); !ok {
 		return &ValidationError{Name: "tracked", err: errors.New(`ent: missing required field "Operator.tracked"`)}
+	}
+	if _, ok := _c.mutation.Discovered(); !ok {
+		return &ValidationError{Name: "discovered", err: errors.New(`ent: missing required field "Operator.discovered"`)}
 	}
 	if len(_c.mutation.ServerIDs()) == 0 {
 		return &ValidationError{Name: "server", err: errors.New(`ent: missing required edge "Operator.server"`)}
@@ -276,6 +317,10 @@ func (_c *OperatorCreate) createSpec() (*Operator, *sqlgraph.CreateSpec) {
 		_spec.SetField(operator.FieldTracked, field.TypeBool, value)
 		_node.Tracked = value
 	}
+	if value, ok := _c.mutation.Discovered(); ok {
+		_spec.SetField(operator.FieldDiscovered, field.TypeBool, value)
+		_node.Discovered = value
+	}
 	if nodes := _c.mutation.ServerIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -323,6 +368,23 @@ func (_c *OperatorCreate) createSpec() (*Operator, *sqlgraph.CreateSpec) {
 		for _, k := range nodes {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.UserIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   operator.UserTable,
+			Columns: []string{operator.UserColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.UserID = &nodes[0]
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
@@ -446,6 +508,36 @@ func (u *OperatorUpsert) SetTracked(v bool) *OperatorUpsert {
 // UpdateTracked sets the "tracked" field to the value that was provided on create.
 func (u *OperatorUpsert) UpdateTracked() *OperatorUpsert {
 	u.SetExcluded(operator.FieldTracked)
+	return u
+}
+
+// SetDiscovered sets the "discovered" field.
+func (u *OperatorUpsert) SetDiscovered(v bool) *OperatorUpsert {
+	u.Set(operator.FieldDiscovered, v)
+	return u
+}
+
+// UpdateDiscovered sets the "discovered" field to the value that was provided on create.
+func (u *OperatorUpsert) UpdateDiscovered() *OperatorUpsert {
+	u.SetExcluded(operator.FieldDiscovered)
+	return u
+}
+
+// SetUserID sets the "user_id" field.
+func (u *OperatorUpsert) SetUserID(v int) *OperatorUpsert {
+	u.Set(operator.FieldUserID, v)
+	return u
+}
+
+// UpdateUserID sets the "user_id" field to the value that was provided on create.
+func (u *OperatorUpsert) UpdateUserID() *OperatorUpsert {
+	u.SetExcluded(operator.FieldUserID)
+	return u
+}
+
+// ClearUserID clears the value of the "user_id" field.
+func (u *OperatorUpsert) ClearUserID() *OperatorUpsert {
+	u.SetNull(operator.FieldUserID)
 	return u
 }
 
@@ -578,6 +670,41 @@ func (u *OperatorUpsertOne) SetTracked(v bool) *OperatorUpsertOne {
 func (u *OperatorUpsertOne) UpdateTracked() *OperatorUpsertOne {
 	return u.Update(func(s *OperatorUpsert) {
 		s.UpdateTracked()
+	})
+}
+
+// SetDiscovered sets the "discovered" field.
+func (u *OperatorUpsertOne) SetDiscovered(v bool) *OperatorUpsertOne {
+	return u.Update(func(s *OperatorUpsert) {
+		s.SetDiscovered(v)
+	})
+}
+
+// UpdateDiscovered sets the "discovered" field to the value that was provided on create.
+func (u *OperatorUpsertOne) UpdateDiscovered() *OperatorUpsertOne {
+	return u.Update(func(s *OperatorUpsert) {
+		s.UpdateDiscovered()
+	})
+}
+
+// SetUserID sets the "user_id" field.
+func (u *OperatorUpsertOne) SetUserID(v int) *OperatorUpsertOne {
+	return u.Update(func(s *OperatorUpsert) {
+		s.SetUserID(v)
+	})
+}
+
+// UpdateUserID sets the "user_id" field to the value that was provided on create.
+func (u *OperatorUpsertOne) UpdateUserID() *OperatorUpsertOne {
+	return u.Update(func(s *OperatorUpsert) {
+		s.UpdateUserID()
+	})
+}
+
+// ClearUserID clears the value of the "user_id" field.
+func (u *OperatorUpsertOne) ClearUserID() *OperatorUpsertOne {
+	return u.Update(func(s *OperatorUpsert) {
+		s.ClearUserID()
 	})
 }
 
@@ -876,6 +1003,41 @@ func (u *OperatorUpsertBulk) SetTracked(v bool) *OperatorUpsertBulk {
 func (u *OperatorUpsertBulk) UpdateTracked() *OperatorUpsertBulk {
 	return u.Update(func(s *OperatorUpsert) {
 		s.UpdateTracked()
+	})
+}
+
+// SetDiscovered sets the "discovered" field.
+func (u *OperatorUpsertBulk) SetDiscovered(v bool) *OperatorUpsertBulk {
+	return u.Update(func(s *OperatorUpsert) {
+		s.SetDiscovered(v)
+	})
+}
+
+// UpdateDiscovered sets the "discovered" field to the value that was provided on create.
+func (u *OperatorUpsertBulk) UpdateDiscovered() *OperatorUpsertBulk {
+	return u.Update(func(s *OperatorUpsert) {
+		s.UpdateDiscovered()
+	})
+}
+
+// SetUserID sets the "user_id" field.
+func (u *OperatorUpsertBulk) SetUserID(v int) *OperatorUpsertBulk {
+	return u.Update(func(s *OperatorUpsert) {
+		s.SetUserID(v)
+	})
+}
+
+// UpdateUserID sets the "user_id" field to the value that was provided on create.
+func (u *OperatorUpsertBulk) UpdateUserID() *OperatorUpsertBulk {
+	return u.Update(func(s *OperatorUpsert) {
+		s.UpdateUserID()
+	})
+}
+
+// ClearUserID clears the value of the "user_id" field.
+func (u *OperatorUpsertBulk) ClearUserID() *OperatorUpsertBulk {
+	return u.Update(func(s *OperatorUpsert) {
+		s.ClearUserID()
 	})
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/linkage/linkage/ent/operatorstatuschange"
 	"github.com/linkage/linkage/ent/predicate"
 	"github.com/linkage/linkage/ent/server"
+	"github.com/linkage/linkage/ent/user"
 )
 
 // OperatorQuery is the builder for querying Operator entities.
@@ -30,6 +31,7 @@ type OperatorQuery struct {
 	withServer             *ServerQuery
 	withGroups             *OperatorGroupQuery
 	withStatusChanges      *OperatorStatusChangeQuery
+	withUser               *UserQuery
 	loadTotal              []func(context.Context, []*Operator) error
 	modifiers              []func(*sql.Selector)
 	withNamedGroups        map[string]*OperatorGroupQuery
@@ -129,6 +131,28 @@ func (_q *OperatorQuery) QueryStatusChanges() *OperatorStatusChangeQuery {
 			sqlgraph.From(operator.Table, operator.FieldID, selector),
 			sqlgraph.To(operatorstatuschange.Table, operatorstatuschange.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, operator.StatusChangesTable, operator.StatusChangesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryUser chains the current query on the "user" edge.
+func (_q *OperatorQuery) QueryUser() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(operator.Table, operator.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, operator.UserTable, operator.UserColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -331,6 +355,7 @@ func (_q *OperatorQuery) Clone() *OperatorQuery {
 		withServer:        _q.withServer.Clone(),
 		withGroups:        _q.withGroups.Clone(),
 		withStatusChanges: _q.withStatusChanges.Clone(),
+		withUser:          _q.withUser.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -368,6 +393,17 @@ func (_q *OperatorQuery) WithStatusChanges(opts ...func(*OperatorStatusChangeQue
 		opt(query)
 	}
 	_q.withStatusChanges = query
+	return _q
+}
+
+// WithUser tells the query-builder to eager-load the nodes that are connected to
+// the "user" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *OperatorQuery) WithUser(opts ...func(*UserQuery)) *OperatorQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withUser = query
 	return _q
 }
 
@@ -449,10 +485,11 @@ func (_q *OperatorQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Ope
 	var (
 		nodes       = []*Operator{}
 		_spec       = _q.querySpec()
-		loadedTypes = [3]bool{
+		loadedTypes = [4]bool{
 			_q.withServer != nil,
 			_q.withGroups != nil,
 			_q.withStatusChanges != nil,
+			_q.withUser != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -493,6 +530,12 @@ func (_q *OperatorQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Ope
 		if err := _q.loadStatusChanges(ctx, query, nodes,
 			func(n *Operator) { n.Edges.StatusChanges = []*OperatorStatusChange{} },
 			func(n *Operator, e *OperatorStatusChange) { n.Edges.StatusChanges = append(n.Edges.StatusChanges, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withUser; query != nil {
+		if err := _q.loadUser(ctx, query, nodes, nil,
+			func(n *Operator, e *User) { n.Edges.User = e }); err != nil {
 			return nil, err
 		}
 	}
@@ -638,6 +681,38 @@ func (_q *OperatorQuery) loadStatusChanges(ctx context.Context, query *OperatorS
 	}
 	return nil
 }
+func (_q *OperatorQuery) loadUser(ctx context.Context, query *UserQuery, nodes []*Operator, init func(*Operator), assign func(*Operator, *User)) error {
+	ids := make([]int, 0, len(nodes))
+	nodeids := make(map[int][]*Operator)
+	for i := range nodes {
+		if nodes[i].UserID == nil {
+			continue
+		}
+		fk := *nodes[i].UserID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "user_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
 
 func (_q *OperatorQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -669,6 +744,9 @@ func (_q *OperatorQuery) querySpec() *sqlgraph.QuerySpec {
 		}
 		if _q.withServer != nil {
 			_spec.Node.AddColumnOnce(operator.FieldServerID)
+		}
+		if _q.withUser != nil {
+			_spec.Node.AddColumnOnce(operator.FieldUserID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {

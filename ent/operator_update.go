@@ -15,6 +15,7 @@ import (
 	"github.com/linkage/linkage/ent/operatorgroup"
 	"github.com/linkage/linkage/ent/operatorstatuschange"
 	"github.com/linkage/linkage/ent/predicate"
+	"github.com/linkage/linkage/ent/user"
 )
 
 // OperatorUpdate is the builder for updating Operator entities.
@@ -105,6 +106,40 @@ func (_u *OperatorUpdate) SetNillableTracked(v *bool) *OperatorUpdate {
 	return _u
 }
 
+// SetDiscovered sets the "discovered" field.
+func (_u *OperatorUpdate) SetDiscovered(v bool) *OperatorUpdate {
+	_u.mutation.SetDiscovered(v)
+	return _u
+}
+
+// SetNillableDiscovered sets the "discovered" field if the given value is not nil.
+func (_u *OperatorUpdate) SetNillableDiscovered(v *bool) *OperatorUpdate {
+	if v != nil {
+		_u.SetDiscovered(*v)
+	}
+	return _u
+}
+
+// SetUserID sets the "user_id" field.
+func (_u *OperatorUpdate) SetUserID(v int) *OperatorUpdate {
+	_u.mutation.SetUserID(v)
+	return _u
+}
+
+// SetNillableUserID sets the "user_id" field if the given value is not nil.
+func (_u *OperatorUpdate) SetNillableUserID(v *int) *OperatorUpdate {
+	if v != nil {
+		_u.SetUserID(*v)
+	}
+	return _u
+}
+
+// ClearUserID clears the value of the "user_id" field.
+func (_u *OperatorUpdate) ClearUserID() *OperatorUpdate {
+	_u.mutation.ClearUserID()
+	return _u
+}
+
 // AddGroupIDs adds the "groups" edge to the OperatorGroup entity by IDs.
 func (_u *OperatorUpdate) AddGroupIDs(ids ...int) *OperatorUpdate {
 	_u.mutation.AddGroupIDs(ids...)
@@ -133,6 +168,11 @@ func (_u *OperatorUpdate) AddStatusChanges(v ...*OperatorStatusChange) *Operator
 		ids[i] = v[i].ID
 	}
 	return _u.AddStatusChangeIDs(ids...)
+}
+
+// SetUser sets the "user" edge to the User entity.
+func (_u *OperatorUpdate) SetUser(v *User) *OperatorUpdate {
+	return _u.SetUserID(v.ID)
 }
 
 // Mutation returns the OperatorMutation object of the builder.
@@ -180,6 +220,12 @@ func (_u *OperatorUpdate) RemoveStatusChanges(v ...*OperatorStatusChange) *Opera
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveStatusChangeIDs(ids...)
+}
+
+// ClearUser clears the "user" edge to the User entity.
+func (_u *OperatorUpdate) ClearUser() *OperatorUpdate {
+	_u.mutation.ClearUser()
+	return _u
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -276,6 +322,9 @@ func (_u *OperatorUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.Tracked(); ok {
 		_spec.SetField(operator.FieldTracked, field.TypeBool, value)
 	}
+	if value, ok := _u.mutation.Discovered(); ok {
+		_spec.SetField(operator.FieldDiscovered, field.TypeBool, value)
+	}
 	if _u.mutation.GroupsCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2M,
@@ -359,6 +408,35 @@ func (_u *OperatorUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(operatorstatuschange.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.UserCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   operator.UserTable,
+			Columns: []string{operator.UserColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.UserIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   operator.UserTable,
+			Columns: []string{operator.UserColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -462,6 +540,40 @@ func (_u *OperatorUpdateOne) SetNillableTracked(v *bool) *OperatorUpdateOne {
 	return _u
 }
 
+// SetDiscovered sets the "discovered" field.
+func (_u *OperatorUpdateOne) SetDiscovered(v bool) *OperatorUpdateOne {
+	_u.mutation.SetDiscovered(v)
+	return _u
+}
+
+// SetNillableDiscovered sets the "discovered" field if the given value is not nil.
+func (_u *OperatorUpdateOne) SetNillableDiscovered(v *bool) *OperatorUpdateOne {
+	if v != nil {
+		_u.SetDiscovered(*v)
+	}
+	return _u
+}
+
+// SetUserID sets the "user_id" field.
+func (_u *OperatorUpdateOne) SetUserID(v int) *OperatorUpdateOne {
+	_u.mutation.SetUserID(v)
+	return _u
+}
+
+// SetNillableUserID sets the "user_id" field if the given value is not nil.
+func (_u *OperatorUpdateOne) SetNillableUserID(v *int) *OperatorUpdateOne {
+	if v != nil {
+		_u.SetUserID(*v)
+	}
+	return _u
+}
+
+// ClearUserID clears the value of the "user_id" field.
+func (_u *OperatorUpdateOne) ClearUserID() *OperatorUpdateOne {
+	_u.mutation.ClearUserID()
+	return _u
+}
+
 // AddGroupIDs adds the "groups" edge to the OperatorGroup entity by IDs.
 func (_u *OperatorUpdateOne) AddGroupIDs(ids ...int) *OperatorUpdateOne {
 	_u.mutation.AddGroupIDs(ids...)
@@ -490,6 +602,11 @@ func (_u *OperatorUpdateOne) AddStatusChanges(v ...*OperatorStatusChange) *Opera
 		ids[i] = v[i].ID
 	}
 	return _u.AddStatusChangeIDs(ids...)
+}
+
+// SetUser sets the "user" edge to the User entity.
+func (_u *OperatorUpdateOne) SetUser(v *User) *OperatorUpdateOne {
+	return _u.SetUserID(v.ID)
 }
 
 // Mutation returns the OperatorMutation object of the builder.
@@ -537,6 +654,12 @@ func (_u *OperatorUpdateOne) RemoveStatusChanges(v ...*OperatorStatusChange) *Op
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveStatusChangeIDs(ids...)
+}
+
+// ClearUser clears the "user" edge to the User entity.
+func (_u *OperatorUpdateOne) ClearUser() *OperatorUpdateOne {
+	_u.mutation.ClearUser()
+	return _u
 }
 
 // Where appends a list predicates to the OperatorUpdate builder.
@@ -663,6 +786,9 @@ func (_u *OperatorUpdateOne) sqlSave(ctx context.Context) (_node *Operator, err 
 	if value, ok := _u.mutation.Tracked(); ok {
 		_spec.SetField(operator.FieldTracked, field.TypeBool, value)
 	}
+	if value, ok := _u.mutation.Discovered(); ok {
+		_spec.SetField(operator.FieldDiscovered, field.TypeBool, value)
+	}
 	if _u.mutation.GroupsCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2M,
@@ -746,6 +872,35 @@ func (_u *OperatorUpdateOne) sqlSave(ctx context.Context) (_node *Operator, err 
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(operatorstatuschange.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.UserCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   operator.UserTable,
+			Columns: []string{operator.UserColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.UserIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   operator.UserTable,
+			Columns: []string{operator.UserColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -36,6 +36,8 @@ type Queue struct {
 	WorkingHours schema.WorkingHours `json:"working_hours,omitempty"`
 	// answered within this many seconds counts for the service level
 	SlThresholdSeconds int `json:"sl_threshold_seconds,omitempty"`
+	// created from AMI by the collector and not yet accepted by an admin
+	Discovered bool `json:"discovered,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the QueueQuery when eager-loading is set.
 	Edges        QueueEdges `json:"edges"`
@@ -84,6 +86,8 @@ func (*Queue) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case queue.FieldWorkingHours:
 			values[i] = new([]byte)
+		case queue.FieldDiscovered:
+			values[i] = new(sql.NullBool)
 		case queue.FieldID, queue.FieldServerID, queue.FieldSlThresholdSeconds:
 			values[i] = new(sql.NullInt64)
 		case queue.FieldNumber, queue.FieldDisplayName, queue.FieldTimezone:
@@ -161,6 +165,12 @@ func (_m *Queue) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.SlThresholdSeconds = int(value.Int64)
 			}
+		case queue.FieldDiscovered:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field discovered", values[i])
+			} else if value.Valid {
+				_m.Discovered = value.Bool
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -230,6 +240,9 @@ func (_m *Queue) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("sl_threshold_seconds=")
 	builder.WriteString(fmt.Sprintf("%v", _m.SlThresholdSeconds))
+	builder.WriteString(", ")
+	builder.WriteString("discovered=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Discovered))
 	builder.WriteByte(')')
 	return builder.String()
 }

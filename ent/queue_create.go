@@ -121,6 +121,20 @@ func (_c *QueueCreate) SetNillableSlThresholdSeconds(v *int) *QueueCreate {
 	return _c
 }
 
+// SetDiscovered sets the "discovered" field.
+func (_c *QueueCreate) SetDiscovered(v bool) *QueueCreate {
+	_c.mutation.SetDiscovered(v)
+	return _c
+}
+
+// SetNillableDiscovered sets the "discovered" field if the given value is not nil.
+func (_c *QueueCreate) SetNillableDiscovered(v *bool) *QueueCreate {
+	if v != nil {
+		_c.SetDiscovered(*v)
+	}
+	return _c
+}
+
 // SetServer sets the "server" edge to the Server entity.
 func (_c *QueueCreate) SetServer(v *Server) *QueueCreate {
 	return _c.SetServerID(v.ID)
@@ -196,6 +210,10 @@ func (_c *QueueCreate) defaults() error {
 		v := queue.DefaultSlThresholdSeconds
 		_c.mutation.SetSlThresholdSeconds(v)
 	}
+	if _, ok := _c.mutation.Discovered(); !ok {
+		v := queue.DefaultDiscovered
+		_c.mutation.SetDiscovered(v)
+	}
 	return nil
 }
 
@@ -225,6 +243,9 @@ func (_c *QueueCreate) check() error {
 		if err := queue.SlThresholdSecondsValidator(v); err != nil {
 			return &ValidationError{Name: "sl_threshold_seconds", err: fmt.Errorf(`ent: validator failed for field "Queue.sl_threshold_seconds": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.Discovered(); !ok {
+		return &ValidationError{Name: "discovered", err: errors.New(`ent: missing required field "Queue.discovered"`)}
 	}
 	if len(_c.mutation.ServerIDs()) == 0 {
 		return &ValidationError{Name: "server", err: errors.New(`ent: missing required edge "Queue.server"`)}
@@ -283,6 +304,10 @@ func (_c *QueueCreate) createSpec() (*Queue, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.SlThresholdSeconds(); ok {
 		_spec.SetField(queue.FieldSlThresholdSeconds, field.TypeInt, value)
 		_node.SlThresholdSeconds = value
+	}
+	if value, ok := _c.mutation.Discovered(); ok {
+		_spec.SetField(queue.FieldDiscovered, field.TypeBool, value)
+		_node.Discovered = value
 	}
 	if nodes := _c.mutation.ServerIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -453,6 +478,18 @@ func (u *QueueUpsert) AddSlThresholdSeconds(v int) *QueueUpsert {
 	return u
 }
 
+// SetDiscovered sets the "discovered" field.
+func (u *QueueUpsert) SetDiscovered(v bool) *QueueUpsert {
+	u.Set(queue.FieldDiscovered, v)
+	return u
+}
+
+// UpdateDiscovered sets the "discovered" field to the value that was provided on create.
+func (u *QueueUpsert) UpdateDiscovered() *QueueUpsert {
+	u.SetExcluded(queue.FieldDiscovered)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -599,6 +636,20 @@ func (u *QueueUpsertOne) AddSlThresholdSeconds(v int) *QueueUpsertOne {
 func (u *QueueUpsertOne) UpdateSlThresholdSeconds() *QueueUpsertOne {
 	return u.Update(func(s *QueueUpsert) {
 		s.UpdateSlThresholdSeconds()
+	})
+}
+
+// SetDiscovered sets the "discovered" field.
+func (u *QueueUpsertOne) SetDiscovered(v bool) *QueueUpsertOne {
+	return u.Update(func(s *QueueUpsert) {
+		s.SetDiscovered(v)
+	})
+}
+
+// UpdateDiscovered sets the "discovered" field to the value that was provided on create.
+func (u *QueueUpsertOne) UpdateDiscovered() *QueueUpsertOne {
+	return u.Update(func(s *QueueUpsert) {
+		s.UpdateDiscovered()
 	})
 }
 
@@ -914,6 +965,20 @@ func (u *QueueUpsertBulk) AddSlThresholdSeconds(v int) *QueueUpsertBulk {
 func (u *QueueUpsertBulk) UpdateSlThresholdSeconds() *QueueUpsertBulk {
 	return u.Update(func(s *QueueUpsert) {
 		s.UpdateSlThresholdSeconds()
+	})
+}
+
+// SetDiscovered sets the "discovered" field.
+func (u *QueueUpsertBulk) SetDiscovered(v bool) *QueueUpsertBulk {
+	return u.Update(func(s *QueueUpsert) {
+		s.SetDiscovered(v)
+	})
+}
+
+// UpdateDiscovered sets the "discovered" field to the value that was provided on create.
+func (u *QueueUpsertBulk) UpdateDiscovered() *QueueUpsertBulk {
+	return u.Update(func(s *QueueUpsert) {
+		s.UpdateDiscovered()
 	})
 }
 

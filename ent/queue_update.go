@@ -118,6 +118,20 @@ func (_u *QueueUpdate) AddSlThresholdSeconds(v int) *QueueUpdate {
 	return _u
 }
 
+// SetDiscovered sets the "discovered" field.
+func (_u *QueueUpdate) SetDiscovered(v bool) *QueueUpdate {
+	_u.mutation.SetDiscovered(v)
+	return _u
+}
+
+// SetNillableDiscovered sets the "discovered" field if the given value is not nil.
+func (_u *QueueUpdate) SetNillableDiscovered(v *bool) *QueueUpdate {
+	if v != nil {
+		_u.SetDiscovered(*v)
+	}
+	return _u
+}
+
 // AddVisitIDs adds the "visits" edge to the QueueVisit entity by IDs.
 func (_u *QueueUpdate) AddVisitIDs(ids ...int) *QueueUpdate {
 	_u.mutation.AddVisitIDs(ids...)
@@ -258,6 +272,9 @@ func (_u *QueueUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.AddedSlThresholdSeconds(); ok {
 		_spec.AddField(queue.FieldSlThresholdSeconds, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.Discovered(); ok {
+		_spec.SetField(queue.FieldDiscovered, field.TypeBool, value)
 	}
 	if _u.mutation.VisitsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -410,6 +427,20 @@ func (_u *QueueUpdateOne) SetNillableSlThresholdSeconds(v *int) *QueueUpdateOne 
 // AddSlThresholdSeconds adds value to the "sl_threshold_seconds" field.
 func (_u *QueueUpdateOne) AddSlThresholdSeconds(v int) *QueueUpdateOne {
 	_u.mutation.AddSlThresholdSeconds(v)
+	return _u
+}
+
+// SetDiscovered sets the "discovered" field.
+func (_u *QueueUpdateOne) SetDiscovered(v bool) *QueueUpdateOne {
+	_u.mutation.SetDiscovered(v)
+	return _u
+}
+
+// SetNillableDiscovered sets the "discovered" field if the given value is not nil.
+func (_u *QueueUpdateOne) SetNillableDiscovered(v *bool) *QueueUpdateOne {
+	if v != nil {
+		_u.SetDiscovered(*v)
+	}
 	return _u
 }
 
@@ -583,6 +614,9 @@ func (_u *QueueUpdateOne) sqlSave(ctx context.Context) (_node *Queue, err error)
 	}
 	if value, ok := _u.mutation.AddedSlThresholdSeconds(); ok {
 		_spec.AddField(queue.FieldSlThresholdSeconds, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.Discovered(); ok {
+		_spec.SetField(queue.FieldDiscovered, field.TypeBool, value)
 	}
 	if _u.mutation.VisitsCleared() {
 		edge := &sqlgraph.EdgeSpec{

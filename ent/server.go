@@ -58,16 +58,19 @@ type ServerEdges struct {
 	Trunks []*Trunk `json:"trunks,omitempty"`
 	// Calls holds the value of the calls edge.
 	Calls []*Call `json:"calls,omitempty"`
+	// PauseReasons holds the value of the pause_reasons edge.
+	PauseReasons []*PauseReason `json:"pause_reasons,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [4]bool
+	loadedTypes [5]bool
 	// totalCount holds the count of the edges above.
-	totalCount [3]map[string]int
+	totalCount [4]map[string]int
 
-	namedQueues    map[string][]*Queue
-	namedOperators map[string][]*Operator
-	namedTrunks    map[string][]*Trunk
-	namedCalls     map[string][]*Call
+	namedQueues       map[string][]*Queue
+	namedOperators    map[string][]*Operator
+	namedTrunks       map[string][]*Trunk
+	namedCalls        map[string][]*Call
+	namedPauseReasons map[string][]*PauseReason
 }
 
 // QueuesOrErr returns the Queues value or an error if the edge
@@ -104,6 +107,15 @@ func (e ServerEdges) CallsOrErr() ([]*Call, error) {
 		return e.Calls, nil
 	}
 	return nil, &NotLoadedError{edge: "calls"}
+}
+
+// PauseReasonsOrErr returns the PauseReasons value or an error if the edge
+// was not loaded in eager-loading.
+func (e ServerEdges) PauseReasonsOrErr() ([]*PauseReason, error) {
+	if e.loadedTypes[4] {
+		return e.PauseReasons, nil
+	}
+	return nil, &NotLoadedError{edge: "pause_reasons"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -251,6 +263,11 @@ func (_m *Server) QueryTrunks() *TrunkQuery {
 // QueryCalls queries the "calls" edge of the Server entity.
 func (_m *Server) QueryCalls() *CallQuery {
 	return NewServerClient(_m.config).QueryCalls(_m)
+}
+
+// QueryPauseReasons queries the "pause_reasons" edge of the Server entity.
+func (_m *Server) QueryPauseReasons() *PauseReasonQuery {
+	return NewServerClient(_m.config).QueryPauseReasons(_m)
 }
 
 // Update returns a builder for updating this Server.
@@ -407,6 +424,30 @@ func (_m *Server) appendNamedCalls(name string, edges ...*Call) {
 		_m.Edges.namedCalls[name] = []*Call{}
 	} else {
 		_m.Edges.namedCalls[name] = append(_m.Edges.namedCalls[name], edges...)
+	}
+}
+
+// NamedPauseReasons returns the PauseReasons named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Server) NamedPauseReasons(name string) ([]*PauseReason, error) {
+	if _m.Edges.namedPauseReasons == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedPauseReasons[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Server) appendNamedPauseReasons(name string, edges ...*PauseReason) {
+	if _m.Edges.namedPauseReasons == nil {
+		_m.Edges.namedPauseReasons = make(map[string][]*PauseReason)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedPauseReasons[name] = []*PauseReason{}
+	} else {
+		_m.Edges.namedPauseReasons[name] = append(_m.Edges.namedPauseReasons[name], edges...)
 	}
 }
 

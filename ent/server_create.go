@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/linkage/linkage/ent/call"
 	"github.com/linkage/linkage/ent/operator"
+	"github.com/linkage/linkage/ent/pausereason"
 	"github.com/linkage/linkage/ent/queue"
 	"github.com/linkage/linkage/ent/server"
 	"github.com/linkage/linkage/ent/trunk"
@@ -196,6 +197,21 @@ func (_c *ServerCreate) AddCalls(v ...*Call) *ServerCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddCallIDs(ids...)
+}
+
+// AddPauseReasonIDs adds the "pause_reasons" edge to the PauseReason entity by IDs.
+func (_c *ServerCreate) AddPauseReasonIDs(ids ...int) *ServerCreate {
+	_c.mutation.AddPauseReasonIDs(ids...)
+	return _c
+}
+
+// AddPauseReasons adds the "pause_reasons" edges to the PauseReason entity.
+func (_c *ServerCreate) AddPauseReasons(v ...*PauseReason) *ServerCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddPauseReasonIDs(ids...)
 }
 
 // Mutation returns the ServerMutation object of the builder.
@@ -433,6 +449,22 @@ func (_c *ServerCreate) createSpec() (*Server, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(call.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.PauseReasonsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   server.PauseReasonsTable,
+			Columns: []string{server.PauseReasonsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(pausereason.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

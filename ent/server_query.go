@@ -15,6 +15,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/linkage/linkage/ent/call"
 	"github.com/linkage/linkage/ent/operator"
+	"github.com/linkage/linkage/ent/pausereason"
 	"github.com/linkage/linkage/ent/predicate"
 	"github.com/linkage/linkage/ent/queue"
 	"github.com/linkage/linkage/ent/server"
@@ -24,20 +25,22 @@ import (
 // ServerQuery is the builder for querying Server entities.
 type ServerQuery struct {
 	config
-	ctx                *QueryContext
-	order              []server.OrderOption
-	inters             []Interceptor
-	predicates         []predicate.Server
-	withQueues         *QueueQuery
-	withOperators      *OperatorQuery
-	withTrunks         *TrunkQuery
-	withCalls          *CallQuery
-	loadTotal          []func(context.Context, []*Server) error
-	modifiers          []func(*sql.Selector)
-	withNamedQueues    map[string]*QueueQuery
-	withNamedOperators map[string]*OperatorQuery
-	withNamedTrunks    map[string]*TrunkQuery
-	withNamedCalls     map[string]*CallQuery
+	ctx                   *QueryContext
+	order                 []server.OrderOption
+	inters                []Interceptor
+	predicates            []predicate.Server
+	withQueues            *QueueQuery
+	withOperators         *OperatorQuery
+	withTrunks            *TrunkQuery
+	withCalls             *CallQuery
+	withPauseReasons      *PauseReasonQuery
+	loadTotal             []func(context.Context, []*Server) error
+	modifiers             []func(*sql.Selector)
+	withNamedQueues       map[string]*QueueQuery
+	withNamedOperators    map[string]*OperatorQuery
+	withNamedTrunks       map[string]*TrunkQuery
+	withNamedCalls        map[string]*CallQuery
+	withNamedPauseReasons map[string]*PauseReasonQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -155,6 +158,28 @@ func (_q *ServerQuery) QueryCalls() *CallQuery {
 			sqlgraph.From(server.Table, server.FieldID, selector),
 			sqlgraph.To(call.Table, call.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, server.CallsTable, server.CallsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryPauseReasons chains the current query on the "pause_reasons" edge.
+func (_q *ServerQuery) QueryPauseReasons() *PauseReasonQuery {
+	query := (&PauseReasonClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(server.Table, server.FieldID, selector),
+			sqlgraph.To(pausereason.Table, pausereason.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, server.PauseReasonsTable, server.PauseReasonsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -349,15 +374,16 @@ func (_q *ServerQuery) Clone() *ServerQuery {
 		return nil
 	}
 	return &ServerQuery{
-		config:        _q.config,
-		ctx:           _q.ctx.Clone(),
-		order:         append([]server.OrderOption{}, _q.order...),
-		inters:        append([]Interceptor{}, _q.inters...),
-		predicates:    append([]predicate.Server{}, _q.predicates...),
-		withQueues:    _q.withQueues.Clone(),
-		withOperators: _q.withOperators.Clone(),
-		withTrunks:    _q.withTrunks.Clone(),
-		withCalls:     _q.withCalls.Clone(),
+		config:           _q.config,
+		ctx:              _q.ctx.Clone(),
+		order:            append([]server.OrderOption{}, _q.order...),
+		inters:           append([]Interceptor{}, _q.inters...),
+		predicates:       append([]predicate.Server{}, _q.predicates...),
+		withQueues:       _q.withQueues.Clone(),
+		withOperators:    _q.withOperators.Clone(),
+		withTrunks:       _q.withTrunks.Clone(),
+		withCalls:        _q.withCalls.Clone(),
+		withPauseReasons: _q.withPauseReasons.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -406,6 +432,17 @@ func (_q *ServerQuery) WithCalls(opts ...func(*CallQuery)) *ServerQuery {
 		opt(query)
 	}
 	_q.withCalls = query
+	return _q
+}
+
+// WithPauseReasons tells the query-builder to eager-load the nodes that are connected to
+// the "pause_reasons" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ServerQuery) WithPauseReasons(opts ...func(*PauseReasonQuery)) *ServerQuery {
+	query := (&PauseReasonClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withPauseReasons = query
 	return _q
 }
 
@@ -487,11 +524,12 @@ func (_q *ServerQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Serve
 	var (
 		nodes       = []*Server{}
 		_spec       = _q.querySpec()
-		loadedTypes = [4]bool{
+		loadedTypes = [5]bool{
 			_q.withQueues != nil,
 			_q.withOperators != nil,
 			_q.withTrunks != nil,
 			_q.withCalls != nil,
+			_q.withPauseReasons != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -543,6 +581,13 @@ func (_q *ServerQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Serve
 			return nil, err
 		}
 	}
+	if query := _q.withPauseReasons; query != nil {
+		if err := _q.loadPauseReasons(ctx, query, nodes,
+			func(n *Server) { n.Edges.PauseReasons = []*PauseReason{} },
+			func(n *Server, e *PauseReason) { n.Edges.PauseReasons = append(n.Edges.PauseReasons, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedQueues {
 		if err := _q.loadQueues(ctx, query, nodes,
 			func(n *Server) { n.appendNamedQueues(name) },
@@ -568,6 +613,13 @@ func (_q *ServerQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Serve
 		if err := _q.loadCalls(ctx, query, nodes,
 			func(n *Server) { n.appendNamedCalls(name) },
 			func(n *Server, e *Call) { n.appendNamedCalls(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedPauseReasons {
+		if err := _q.loadPauseReasons(ctx, query, nodes,
+			func(n *Server) { n.appendNamedPauseReasons(name) },
+			func(n *Server, e *PauseReason) { n.appendNamedPauseReasons(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -694,6 +746,39 @@ func (_q *ServerQuery) loadCalls(ctx context.Context, query *CallQuery, nodes []
 		node, ok := nodeids[fk]
 		if !ok {
 			return fmt.Errorf(`unexpected referenced foreign-key "server_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *ServerQuery) loadPauseReasons(ctx context.Context, query *PauseReasonQuery, nodes []*Server, init func(*Server), assign func(*Server, *PauseReason)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Server)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(pausereason.FieldServerID)
+	}
+	query.Where(predicate.PauseReason(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(server.PauseReasonsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ServerID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "server_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "server_id" returned %v for node %v`, *fk, n.ID)
 		}
 		assign(node, n)
 	}
@@ -872,6 +957,20 @@ func (_q *ServerQuery) WithNamedCalls(name string, opts ...func(*CallQuery)) *Se
 		_q.withNamedCalls = make(map[string]*CallQuery)
 	}
 	_q.withNamedCalls[name] = query
+	return _q
+}
+
+// WithNamedPauseReasons tells the query-builder to eager-load the nodes that are connected to the "pause_reasons"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ServerQuery) WithNamedPauseReasons(name string, opts ...func(*PauseReasonQuery)) *ServerQuery {
+	query := (&PauseReasonClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedPauseReasons == nil {
+		_q.withNamedPauseReasons = make(map[string]*PauseReasonQuery)
+	}
+	_q.withNamedPauseReasons[name] = query
 	return _q
 }
 

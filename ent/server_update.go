@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/linkage/linkage/ent/call"
 	"github.com/linkage/linkage/ent/operator"
+	"github.com/linkage/linkage/ent/pausereason"
 	"github.com/linkage/linkage/ent/predicate"
 	"github.com/linkage/linkage/ent/queue"
 	"github.com/linkage/linkage/ent/server"
@@ -258,6 +259,21 @@ func (_u *ServerUpdate) AddCalls(v ...*Call) *ServerUpdate {
 	return _u.AddCallIDs(ids...)
 }
 
+// AddPauseReasonIDs adds the "pause_reasons" edge to the PauseReason entity by IDs.
+func (_u *ServerUpdate) AddPauseReasonIDs(ids ...int) *ServerUpdate {
+	_u.mutation.AddPauseReasonIDs(ids...)
+	return _u
+}
+
+// AddPauseReasons adds the "pause_reasons" edges to the PauseReason entity.
+func (_u *ServerUpdate) AddPauseReasons(v ...*PauseReason) *ServerUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddPauseReasonIDs(ids...)
+}
+
 // Mutation returns the ServerMutation object of the builder.
 func (_u *ServerUpdate) Mutation() *ServerMutation {
 	return _u.mutation
@@ -345,6 +361,27 @@ func (_u *ServerUpdate) RemoveCalls(v ...*Call) *ServerUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveCallIDs(ids...)
+}
+
+// ClearPauseReasons clears all "pause_reasons" edges to the PauseReason entity.
+func (_u *ServerUpdate) ClearPauseReasons() *ServerUpdate {
+	_u.mutation.ClearPauseReasons()
+	return _u
+}
+
+// RemovePauseReasonIDs removes the "pause_reasons" edge to PauseReason entities by IDs.
+func (_u *ServerUpdate) RemovePauseReasonIDs(ids ...int) *ServerUpdate {
+	_u.mutation.RemovePauseReasonIDs(ids...)
+	return _u
+}
+
+// RemovePauseReasons removes "pause_reasons" edges to PauseReason entities.
+func (_u *ServerUpdate) RemovePauseReasons(v ...*PauseReason) *ServerUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemovePauseReasonIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -667,6 +704,51 @@ func (_u *ServerUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.PauseReasonsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   server.PauseReasonsTable,
+			Columns: []string{server.PauseReasonsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(pausereason.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedPauseReasonsIDs(); len(nodes) > 0 && !_u.mutation.PauseReasonsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   server.PauseReasonsTable,
+			Columns: []string{server.PauseReasonsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(pausereason.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.PauseReasonsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   server.PauseReasonsTable,
+			Columns: []string{server.PauseReasonsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(pausereason.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -913,6 +995,21 @@ func (_u *ServerUpdateOne) AddCalls(v ...*Call) *ServerUpdateOne {
 	return _u.AddCallIDs(ids...)
 }
 
+// AddPauseReasonIDs adds the "pause_reasons" edge to the PauseReason entity by IDs.
+func (_u *ServerUpdateOne) AddPauseReasonIDs(ids ...int) *ServerUpdateOne {
+	_u.mutation.AddPauseReasonIDs(ids...)
+	return _u
+}
+
+// AddPauseReasons adds the "pause_reasons" edges to the PauseReason entity.
+func (_u *ServerUpdateOne) AddPauseReasons(v ...*PauseReason) *ServerUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddPauseReasonIDs(ids...)
+}
+
 // Mutation returns the ServerMutation object of the builder.
 func (_u *ServerUpdateOne) Mutation() *ServerMutation {
 	return _u.mutation
@@ -1000,6 +1097,27 @@ func (_u *ServerUpdateOne) RemoveCalls(v ...*Call) *ServerUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveCallIDs(ids...)
+}
+
+// ClearPauseReasons clears all "pause_reasons" edges to the PauseReason entity.
+func (_u *ServerUpdateOne) ClearPauseReasons() *ServerUpdateOne {
+	_u.mutation.ClearPauseReasons()
+	return _u
+}
+
+// RemovePauseReasonIDs removes the "pause_reasons" edge to PauseReason entities by IDs.
+func (_u *ServerUpdateOne) RemovePauseReasonIDs(ids ...int) *ServerUpdateOne {
+	_u.mutation.RemovePauseReasonIDs(ids...)
+	return _u
+}
+
+// RemovePauseReasons removes "pause_reasons" edges to PauseReason entities.
+func (_u *ServerUpdateOne) RemovePauseReasons(v ...*PauseReason) *ServerUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemovePauseReasonIDs(ids...)
 }
 
 // Where appends a list predicates to the ServerUpdate builder.
@@ -1345,6 +1463,51 @@ func (_u *ServerUpdateOne) sqlSave(ctx context.Context) (_node *Server, err erro
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(call.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.PauseReasonsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   server.PauseReasonsTable,
+			Columns: []string{server.PauseReasonsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(pausereason.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedPauseReasonsIDs(); len(nodes) > 0 && !_u.mutation.PauseReasonsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   server.PauseReasonsTable,
+			Columns: []string{server.PauseReasonsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(pausereason.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.PauseReasonsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   server.PauseReasonsTable,
+			Columns: []string{server.PauseReasonsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(pausereason.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

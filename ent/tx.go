@@ -24,12 +24,16 @@ type Tx struct {
 	CallLeg *CallLegClient
 	// CasbinRule is the client for interacting with the CasbinRule builders.
 	CasbinRule *CasbinRuleClient
+	// MissedCall is the client for interacting with the MissedCall builders.
+	MissedCall *MissedCallClient
 	// Operator is the client for interacting with the Operator builders.
 	Operator *OperatorClient
 	// OperatorGroup is the client for interacting with the OperatorGroup builders.
 	OperatorGroup *OperatorGroupClient
 	// OperatorStatusChange is the client for interacting with the OperatorStatusChange builders.
 	OperatorStatusChange *OperatorStatusChangeClient
+	// PauseReason is the client for interacting with the PauseReason builders.
+	PauseReason *PauseReasonClient
 	// Queue is the client for interacting with the Queue builders.
 	Queue *QueueClient
 	// QueueAttempt is the client for interacting with the QueueAttempt builders.
@@ -180,9 +184,11 @@ func (tx *Tx) init() {
 	tx.Call = NewCallClient(tx.config)
 	tx.CallLeg = NewCallLegClient(tx.config)
 	tx.CasbinRule = NewCasbinRuleClient(tx.config)
+	tx.MissedCall = NewMissedCallClient(tx.config)
 	tx.Operator = NewOperatorClient(tx.config)
 	tx.OperatorGroup = NewOperatorGroupClient(tx.config)
 	tx.OperatorStatusChange = NewOperatorStatusChangeClient(tx.config)
+	tx.PauseReason = NewPauseReasonClient(tx.config)
 	tx.Queue = NewQueueClient(tx.config)
 	tx.QueueAttempt = NewQueueAttemptClient(tx.config)
 	tx.QueueVisit = NewQueueVisitClient(tx.config)

@@ -45,12 +45,17 @@ type UserEdges struct {
 	Sessions []*Session `json:"sessions,omitempty"`
 	// Tokens holds the value of the tokens edge.
 	Tokens []*APIToken `json:"tokens,omitempty"`
+	// Operators holds the value of the operators edge.
+	Operators []*Operator `json:"operators,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [3]bool
+	// totalCount holds the count of the edges above.
+	totalCount [1]map[string]int
 
-	namedSessions map[string][]*Session
-	namedTokens   map[string][]*APIToken
+	namedSessions  map[string][]*Session
+	namedTokens    map[string][]*APIToken
+	namedOperators map[string][]*Operator
 }
 
 // SessionsOrErr returns the Sessions value or an error if the edge
@@ -69,6 +74,15 @@ func (e UserEdges) TokensOrErr() ([]*APIToken, error) {
 		return e.Tokens, nil
 	}
 	return nil, &NotLoadedError{edge: "tokens"}
+}
+
+// OperatorsOrErr returns the Operators value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) OperatorsOrErr() ([]*Operator, error) {
+	if e.loadedTypes[2] {
+		return e.Operators, nil
+	}
+	return nil, &NotLoadedError{edge: "operators"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -177,6 +191,11 @@ func (_m *User) QueryTokens() *APITokenQuery {
 	return NewUserClient(_m.config).QueryTokens(_m)
 }
 
+// QueryOperators queries the "operators" edge of the User entity.
+func (_m *User) QueryOperators() *OperatorQuery {
+	return NewUserClient(_m.config).QueryOperators(_m)
+}
+
 // Update returns a builder for updating this User.
 // Note that you need to call User.Unwrap() before calling this method if this User
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -273,6 +292,30 @@ func (_m *User) appendNamedTokens(name string, edges ...*APIToken) {
 		_m.Edges.namedTokens[name] = []*APIToken{}
 	} else {
 		_m.Edges.namedTokens[name] = append(_m.Edges.namedTokens[name], edges...)
+	}
+}
+
+// NamedOperators returns the Operators named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedOperators(name string) ([]*Operator, error) {
+	if _m.Edges.namedOperators == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedOperators[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedOperators(name string, edges ...*Operator) {
+	if _m.Edges.namedOperators == nil {
+		_m.Edges.namedOperators = make(map[string][]*Operator)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedOperators[name] = []*Operator{}
+	} else {
+		_m.Edges.namedOperators[name] = append(_m.Edges.namedOperators[name], edges...)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/linkage/linkage/ent/apitoken"
+	"github.com/linkage/linkage/ent/operator"
 	"github.com/linkage/linkage/ent/session"
 	"github.com/linkage/linkage/ent/user"
 )
@@ -156,6 +157,21 @@ func (_c *UserCreate) AddTokens(v ...*APIToken) *UserCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddTokenIDs(ids...)
+}
+
+// AddOperatorIDs adds the "operators" edge to the Operator entity by IDs.
+func (_c *UserCreate) AddOperatorIDs(ids ...int) *UserCreate {
+	_c.mutation.AddOperatorIDs(ids...)
+	return _c
+}
+
+// AddOperators adds the "operators" edges to the Operator entity.
+func (_c *UserCreate) AddOperators(v ...*Operator) *UserCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddOperatorIDs(ids...)
 }
 
 // Mutation returns the UserMutation object of the builder.
@@ -331,6 +347,22 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(apitoken.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.OperatorsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.OperatorsTable,
+			Columns: []string{user.OperatorsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(operator.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/linkage/linkage/ent/apitoken"
+	"github.com/linkage/linkage/ent/operator"
 	"github.com/linkage/linkage/ent/predicate"
 	"github.com/linkage/linkage/ent/session"
 	"github.com/linkage/linkage/ent/user"
@@ -22,16 +23,18 @@ import (
 // UserQuery is the builder for querying User entities.
 type UserQuery struct {
 	config
-	ctx               *QueryContext
-	order             []user.OrderOption
-	inters            []Interceptor
-	predicates        []predicate.User
-	withSessions      *SessionQuery
-	withTokens        *APITokenQuery
-	loadTotal         []func(context.Context, []*User) error
-	modifiers         []func(*sql.Selector)
-	withNamedSessions map[string]*SessionQuery
-	withNamedTokens   map[string]*APITokenQuery
+	ctx                *QueryContext
+	order              []user.OrderOption
+	inters             []Interceptor
+	predicates         []predicate.User
+	withSessions       *SessionQuery
+	withTokens         *APITokenQuery
+	withOperators      *OperatorQuery
+	loadTotal          []func(context.Context, []*User) error
+	modifiers          []func(*sql.Selector)
+	withNamedSessions  map[string]*SessionQuery
+	withNamedTokens    map[string]*APITokenQuery
+	withNamedOperators map[string]*OperatorQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -105,6 +108,28 @@ func (_q *UserQuery) QueryTokens() *APITokenQuery {
 			sqlgraph.From(user.Table, user.FieldID, selector),
 			sqlgraph.To(apitoken.Table, apitoken.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, user.TokensTable, user.TokensColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryOperators chains the current query on the "operators" edge.
+func (_q *UserQuery) QueryOperators() *OperatorQuery {
+	query := (&OperatorClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(operator.Table, operator.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.OperatorsTable, user.OperatorsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -299,13 +324,14 @@ func (_q *UserQuery) Clone() *UserQuery {
 		return nil
 	}
 	return &UserQuery{
-		config:       _q.config,
-		ctx:          _q.ctx.Clone(),
-		order:        append([]user.OrderOption{}, _q.order...),
-		inters:       append([]Interceptor{}, _q.inters...),
-		predicates:   append([]predicate.User{}, _q.predicates...),
-		withSessions: _q.withSessions.Clone(),
-		withTokens:   _q.withTokens.Clone(),
+		config:        _q.config,
+		ctx:           _q.ctx.Clone(),
+		order:         append([]user.OrderOption{}, _q.order...),
+		inters:        append([]Interceptor{}, _q.inters...),
+		predicates:    append([]predicate.User{}, _q.predicates...),
+		withSessions:  _q.withSessions.Clone(),
+		withTokens:    _q.withTokens.Clone(),
+		withOperators: _q.withOperators.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -332,6 +358,17 @@ func (_q *UserQuery) WithTokens(opts ...func(*APITokenQuery)) *UserQuery {
 		opt(query)
 	}
 	_q.withTokens = query
+	return _q
+}
+
+// WithOperators tells the query-builder to eager-load the nodes that are connected to
+// the "operators" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithOperators(opts ...func(*OperatorQuery)) *UserQuery {
+	query := (&OperatorClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withOperators = query
 	return _q
 }
 
@@ -413,9 +450,10 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 	var (
 		nodes       = []*User{}
 		_spec       = _q.querySpec()
-		loadedTypes = [2]bool{
+		loadedTypes = [3]bool{
 			_q.withSessions != nil,
 			_q.withTokens != nil,
+			_q.withOperators != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -453,6 +491,13 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 			return nil, err
 		}
 	}
+	if query := _q.withOperators; query != nil {
+		if err := _q.loadOperators(ctx, query, nodes,
+			func(n *User) { n.Edges.Operators = []*Operator{} },
+			func(n *User, e *Operator) { n.Edges.Operators = append(n.Edges.Operators, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedSessions {
 		if err := _q.loadSessions(ctx, query, nodes,
 			func(n *User) { n.appendNamedSessions(name) },
@@ -464,6 +509,13 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 		if err := _q.loadTokens(ctx, query, nodes,
 			func(n *User) { n.appendNamedTokens(name) },
 			func(n *User, e *APIToken) { n.appendNamedTokens(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedOperators {
+		if err := _q.loadOperators(ctx, query, nodes,
+			func(n *User) { n.appendNamedOperators(name) },
+			func(n *User, e *Operator) { n.appendNamedOperators(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -530,6 +582,39 @@ func (_q *UserQuery) loadTokens(ctx context.Context, query *APITokenQuery, nodes
 		node, ok := nodeids[fk]
 		if !ok {
 			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadOperators(ctx context.Context, query *OperatorQuery, nodes []*User, init func(*User), assign func(*User, *Operator)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(operator.FieldUserID)
+	}
+	query.Where(predicate.Operator(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.OperatorsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.UserID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "user_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, *fk, n.ID)
 		}
 		assign(node, n)
 	}
@@ -680,6 +765,20 @@ func (_q *UserQuery) WithNamedTokens(name string, opts ...func(*APITokenQuery)) 
 		_q.withNamedTokens = make(map[string]*APITokenQuery)
 	}
 	_q.withNamedTokens[name] = query
+	return _q
+}
+
+// WithNamedOperators tells the query-builder to eager-load the nodes that are connected to the "operators"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedOperators(name string, opts ...func(*OperatorQuery)) *UserQuery {
+	query := (&OperatorClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedOperators == nil {
+		_q.withNamedOperators = make(map[string]*OperatorQuery)
+	}
+	_q.withNamedOperators[name] = query
 	return _q
 }
 

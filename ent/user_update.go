@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/linkage/linkage/ent/apitoken"
+	"github.com/linkage/linkage/ent/operator"
 	"github.com/linkage/linkage/ent/predicate"
 	"github.com/linkage/linkage/ent/session"
 	"github.com/linkage/linkage/ent/user"
@@ -169,6 +170,21 @@ func (_u *UserUpdate) AddTokens(v ...*APIToken) *UserUpdate {
 	return _u.AddTokenIDs(ids...)
 }
 
+// AddOperatorIDs adds the "operators" edge to the Operator entity by IDs.
+func (_u *UserUpdate) AddOperatorIDs(ids ...int) *UserUpdate {
+	_u.mutation.AddOperatorIDs(ids...)
+	return _u
+}
+
+// AddOperators adds the "operators" edges to the Operator entity.
+func (_u *UserUpdate) AddOperators(v ...*Operator) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddOperatorIDs(ids...)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdate) Mutation() *UserMutation {
 	return _u.mutation
@@ -214,6 +230,27 @@ func (_u *UserUpdate) RemoveTokens(v ...*APIToken) *UserUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveTokenIDs(ids...)
+}
+
+// ClearOperators clears all "operators" edges to the Operator entity.
+func (_u *UserUpdate) ClearOperators() *UserUpdate {
+	_u.mutation.ClearOperators()
+	return _u
+}
+
+// RemoveOperatorIDs removes the "operators" edge to Operator entities by IDs.
+func (_u *UserUpdate) RemoveOperatorIDs(ids ...int) *UserUpdate {
+	_u.mutation.RemoveOperatorIDs(ids...)
+	return _u
+}
+
+// RemoveOperators removes "operators" edges to Operator entities.
+func (_u *UserUpdate) RemoveOperators(v ...*Operator) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveOperatorIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -411,6 +448,51 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.OperatorsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.OperatorsTable,
+			Columns: []string{user.OperatorsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(operator.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedOperatorsIDs(); len(nodes) > 0 && !_u.mutation.OperatorsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.OperatorsTable,
+			Columns: []string{user.OperatorsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(operator.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.OperatorsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.OperatorsTable,
+			Columns: []string{user.OperatorsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(operator.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -571,6 +653,21 @@ func (_u *UserUpdateOne) AddTokens(v ...*APIToken) *UserUpdateOne {
 	return _u.AddTokenIDs(ids...)
 }
 
+// AddOperatorIDs adds the "operators" edge to the Operator entity by IDs.
+func (_u *UserUpdateOne) AddOperatorIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.AddOperatorIDs(ids...)
+	return _u
+}
+
+// AddOperators adds the "operators" edges to the Operator entity.
+func (_u *UserUpdateOne) AddOperators(v ...*Operator) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddOperatorIDs(ids...)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdateOne) Mutation() *UserMutation {
 	return _u.mutation
@@ -616,6 +713,27 @@ func (_u *UserUpdateOne) RemoveTokens(v ...*APIToken) *UserUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveTokenIDs(ids...)
+}
+
+// ClearOperators clears all "operators" edges to the Operator entity.
+func (_u *UserUpdateOne) ClearOperators() *UserUpdateOne {
+	_u.mutation.ClearOperators()
+	return _u
+}
+
+// RemoveOperatorIDs removes the "operators" edge to Operator entities by IDs.
+func (_u *UserUpdateOne) RemoveOperatorIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.RemoveOperatorIDs(ids...)
+	return _u
+}
+
+// RemoveOperators removes "operators" edges to Operator entities.
+func (_u *UserUpdateOne) RemoveOperators(v ...*Operator) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveOperatorIDs(ids...)
 }
 
 // Where appends a list predicates to the UserUpdate builder.
@@ -836,6 +954,51 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(apitoken.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.OperatorsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.OperatorsTable,
+			Columns: []string{user.OperatorsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(operator.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedOperatorsIDs(); len(nodes) > 0 && !_u.mutation.OperatorsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.OperatorsTable,
+			Columns: []string{user.OperatorsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(operator.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.OperatorsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.OperatorsTable,
+			Columns: []string{user.OperatorsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(operator.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"fmt"
 
 	"entgo.io/contrib/entgql"
 	"github.com/linkage/linkage/ent"
@@ -28,6 +29,11 @@ func (r *queryResolver) AuditLog(ctx context.Context, after *entgql.Cursor[int],
 	return r.Client.AuditLog.Query().Paginate(ctx, after, first, before, last, ent.WithAuditLogOrder(orderBy), ent.WithAuditLogFilter(where.Filter))
 }
 
+// MissedCalls is the resolver for the missedCalls field.
+func (r *queryResolver) MissedCalls(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.MissedCallOrder, where *ent.MissedCallWhereInput) (*ent.MissedCallConnection, error) {
+	panic(fmt.Errorf("not implemented: MissedCalls - missedCalls"))
+}
+
 // Operators is the resolver for the operators field.
 func (r *queryResolver) Operators(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OperatorOrder, where *ent.OperatorWhereInput) (*ent.OperatorConnection, error) {
 	return r.Client.Operator.Query().Paginate(ctx, after, first, before, last, ent.WithOperatorOrder(orderBy), ent.WithOperatorFilter(where.Filter))
@@ -36,6 +42,11 @@ func (r *queryResolver) Operators(ctx context.Context, after *entgql.Cursor[int]
 // OperatorGroups is the resolver for the operatorGroups field.
 func (r *queryResolver) OperatorGroups(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OperatorGroupOrder, where *ent.OperatorGroupWhereInput) (*ent.OperatorGroupConnection, error) {
 	return r.Client.OperatorGroup.Query().Paginate(ctx, after, first, before, last, ent.WithOperatorGroupOrder(orderBy), ent.WithOperatorGroupFilter(where.Filter))
+}
+
+// PauseReasons is the resolver for the pauseReasons field.
+func (r *queryResolver) PauseReasons(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PauseReasonOrder, where *ent.PauseReasonWhereInput) (*ent.PauseReasonConnection, error) {
+	panic(fmt.Errorf("not implemented: PauseReasons - pauseReasons"))
 }
 
 // Queues is the resolver for the queues field.
@@ -61,6 +72,9 @@ func (r *queryResolver) Users(ctx context.Context, after *entgql.Cursor[int], fi
 // AuditLog returns generated.AuditLogResolver implementation.
 func (r *Resolver) AuditLog() generated.AuditLogResolver { return &auditLogResolver{r} }
 
+// MissedCall returns generated.MissedCallResolver implementation.
+func (r *Resolver) MissedCall() generated.MissedCallResolver { return &missedCallResolver{r} }
+
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
@@ -68,7 +82,8 @@ func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 func (r *Resolver) Server() generated.ServerResolver { return &serverResolver{r} }
 
 type (
-	auditLogResolver struct{ *Resolver }
-	queryResolver    struct{ *Resolver }
-	serverResolver   struct{ *Resolver }
+	auditLogResolver   struct{ *Resolver }
+	missedCallResolver struct{ *Resolver }
+	queryResolver      struct{ *Resolver }
+	serverResolver     struct{ *Resolver }
 )

@@ -27,6 +27,8 @@ const (
 	KindUser                 Kind = "User"
 	KindAPIToken             Kind = "APIToken"
 	KindAuditLog             Kind = "AuditLog"
+	KindPauseReason          Kind = "PauseReason"
+	KindMissedCall           Kind = "MissedCall"
 	// Sessions and casbin rules are only ever touched by the auth package itself.
 	KindSession    Kind = "Session"
 	KindCasbinRule Kind = "CasbinRule"
@@ -48,6 +50,11 @@ var readAction = map[Kind]string{
 	KindUser:                 UsersRead,
 	KindAPIToken:             TokensManage,
 	KindAuditLog:             AuditRead,
+	// Pause reasons are configuration every operator's screen lists.
+	KindPauseReason: QueuesRead,
+	// Missed calls are the to-do list of the queues in scope; they are written only
+	// by the workplace service (system context after its own permission checks).
+	KindMissedCall: QueuesRead,
 }
 
 // writeAction is the permission a viewer needs to create, change or delete rows of a
@@ -59,6 +66,7 @@ var writeAction = map[Kind]string{
 	KindQueue:         ConfigWrite,
 	KindOperator:      ConfigWrite,
 	KindOperatorGroup: ConfigWrite,
+	KindPauseReason:   ConfigWrite,
 	KindUser:          UsersManage,
 	KindAPIToken:      TokensManage,
 }
@@ -221,8 +229,13 @@ func scopePredicate(kind Kind, sc Scope) func(*sql.Selector) {
 				sql.And(sql.NotExists(anyVisit), sql.Or(in(s.C("caller_operator_id"), O), in(s.C("answered_by_id"), O))),
 			))
 		}
-	case KindQueueVisit:
+	case KindQueueVisit, KindMissedCall:
 		return func(s *sql.Selector) { s.Where(in(s.C("queue_id"), Q)) }
+	case KindPauseReason:
+		return func(s *sql.Selector) {
+			s.Where(sql.Or(sql.IsNull(s.C("server_id")),
+				sql.In(s.C("server_id"), queueServers()), sql.In(s.C("server_id"), operatorServers())))
+		}
 	case KindCallLeg, KindQueueAttempt:
 		return func(s *sql.Selector) {
 			s.Where(sql.Or(in(s.C("queue_id"), Q), sql.And(sql.IsNull(s.C("queue_id")), in(s.C("operator_id"), O))))

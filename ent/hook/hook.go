@@ -69,6 +69,18 @@ func (f CasbinRuleFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, 
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CasbinRuleMutation", m)
 }
 
+// The MissedCallFunc type is an adapter to allow the use of ordinary
+// function as MissedCall mutator.
+type MissedCallFunc func(context.Context, *ent.MissedCallMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f MissedCallFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.MissedCallMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.MissedCallMutation", m)
+}
+
 // The OperatorFunc type is an adapter to allow the use of ordinary
 // function as Operator mutator.
 type OperatorFunc func(context.Context, *ent.OperatorMutation) (ent.Value, error)
@@ -103,6 +115,18 @@ func (f OperatorStatusChangeFunc) Mutate(ctx context.Context, m ent.Mutation) (e
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.OperatorStatusChangeMutation", m)
+}
+
+// The PauseReasonFunc type is an adapter to allow the use of ordinary
+// function as PauseReason mutator.
+type PauseReasonFunc func(context.Context, *ent.PauseReasonMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PauseReasonFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.PauseReasonMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PauseReasonMutation", m)
 }
 
 // The QueueFunc type is an adapter to allow the use of ordinary

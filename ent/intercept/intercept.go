@@ -13,9 +13,11 @@ import (
 	"github.com/linkage/linkage/ent/call"
 	"github.com/linkage/linkage/ent/callleg"
 	"github.com/linkage/linkage/ent/casbinrule"
+	"github.com/linkage/linkage/ent/missedcall"
 	"github.com/linkage/linkage/ent/operator"
 	"github.com/linkage/linkage/ent/operatorgroup"
 	"github.com/linkage/linkage/ent/operatorstatuschange"
+	"github.com/linkage/linkage/ent/pausereason"
 	"github.com/linkage/linkage/ent/predicate"
 	"github.com/linkage/linkage/ent/queue"
 	"github.com/linkage/linkage/ent/queueattempt"
@@ -217,6 +219,33 @@ func (f TraverseCasbinRule) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.CasbinRuleQuery", q)
 }
 
+// The MissedCallFunc type is an adapter to allow the use of ordinary function as a Querier.
+type MissedCallFunc func(context.Context, *ent.MissedCallQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f MissedCallFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.MissedCallQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.MissedCallQuery", q)
+}
+
+// The TraverseMissedCall type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseMissedCall func(context.Context, *ent.MissedCallQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseMissedCall) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseMissedCall) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.MissedCallQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.MissedCallQuery", q)
+}
+
 // The OperatorFunc type is an adapter to allow the use of ordinary function as a Querier.
 type OperatorFunc func(context.Context, *ent.OperatorQuery) (ent.Value, error)
 
@@ -296,6 +325,33 @@ func (f TraverseOperatorStatusChange) Traverse(ctx context.Context, q ent.Query)
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.OperatorStatusChangeQuery", q)
+}
+
+// The PauseReasonFunc type is an adapter to allow the use of ordinary function as a Querier.
+type PauseReasonFunc func(context.Context, *ent.PauseReasonQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f PauseReasonFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.PauseReasonQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.PauseReasonQuery", q)
+}
+
+// The TraversePauseReason type is an adapter to allow the use of ordinary function as Traverser.
+type TraversePauseReason func(context.Context, *ent.PauseReasonQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraversePauseReason) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraversePauseReason) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PauseReasonQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.PauseReasonQuery", q)
 }
 
 // The QueueFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -500,12 +556,16 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.CallLegQuery, predicate.CallLeg, callleg.OrderOption]{typ: ent.TypeCallLeg, tq: q}, nil
 	case *ent.CasbinRuleQuery:
 		return &query[*ent.CasbinRuleQuery, predicate.CasbinRule, casbinrule.OrderOption]{typ: ent.TypeCasbinRule, tq: q}, nil
+	case *ent.MissedCallQuery:
+		return &query[*ent.MissedCallQuery, predicate.MissedCall, missedcall.OrderOption]{typ: ent.TypeMissedCall, tq: q}, nil
 	case *ent.OperatorQuery:
 		return &query[*ent.OperatorQuery, predicate.Operator, operator.OrderOption]{typ: ent.TypeOperator, tq: q}, nil
 	case *ent.OperatorGroupQuery:
 		return &query[*ent.OperatorGroupQuery, predicate.OperatorGroup, operatorgroup.OrderOption]{typ: ent.TypeOperatorGroup, tq: q}, nil
 	case *ent.OperatorStatusChangeQuery:
 		return &query[*ent.OperatorStatusChangeQuery, predicate.OperatorStatusChange, operatorstatuschange.OrderOption]{typ: ent.TypeOperatorStatusChange, tq: q}, nil
+	case *ent.PauseReasonQuery:
+		return &query[*ent.PauseReasonQuery, predicate.PauseReason, pausereason.OrderOption]{typ: ent.TypePauseReason, tq: q}, nil
 	case *ent.QueueQuery:
 		return &query[*ent.QueueQuery, predicate.Queue, queue.OrderOption]{typ: ent.TypeQueue, tq: q}, nil
 	case *ent.QueueAttemptQuery:

@@ -2,4 +2,4 @@
 
 package internal
 
-const IncrementStarts = "{\"api_tokens\":47244640256,\"audit_logs\":51539607552,\"call_legs\":4294967296,\"calls\":0,\"casbin_rules\":55834574848,\"operator_groups\":12884901888,\"operator_status_changes\":17179869184,\"operators\":8589934592,\"queue_attempts\":25769803776,\"queue_visits\":30064771072,\"queues\":21474836480,\"servers\":34359738368,\"sessions\":60129542144,\"trunks\":38654705664,\"users\":42949672960}"
+const IncrementStarts = "{\"api_tokens\":47244640256,\"audit_logs\":51539607552,\"call_legs\":4294967296,\"calls\":0,\"casbin_rules\":55834574848,\"missed_calls\":64424509440,\"operator_groups\":12884901888,\"operator_status_changes\":17179869184,\"operators\":8589934592,\"pause_reasons\":68719476736,\"queue_attempts\":25769803776,\"queue_visits\":30064771072,\"queues\":21474836480,\"servers\":34359738368,\"sessions\":60129542144,\"trunks\":38654705664,\"users\":42949672960}"

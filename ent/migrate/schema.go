@@ -256,6 +256,70 @@ var (
 			},
 		},
 	}
+	// MissedCallsColumns holds the columns for the "missed_calls" table.
+	MissedCallsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "server_id", Type: field.TypeInt},
+		{Name: "caller_number", Type: field.TypeString},
+		{Name: "caller_name", Type: field.TypeString, Nullable: true},
+		{Name: "missed_at", Type: field.TypeTime},
+		{Name: "reason", Type: field.TypeString, Nullable: true},
+		{Name: "wait_seconds", Type: field.TypeInt, Default: 0},
+		{Name: "state", Type: field.TypeEnum, Enums: []string{"unhandled", "handled"}, Default: "unhandled"},
+		{Name: "handled_how", Type: field.TypeEnum, Nullable: true, Enums: []string{"manual", "callback", "called_again"}},
+		{Name: "handled_at", Type: field.TypeTime, Nullable: true},
+		{Name: "comment", Type: field.TypeString, Nullable: true},
+		{Name: "callback_attempts", Type: field.TypeInt, Default: 0},
+		{Name: "last_callback_at", Type: field.TypeTime, Nullable: true},
+		{Name: "call_id", Type: field.TypeInt},
+		{Name: "queue_id", Type: field.TypeInt, Nullable: true},
+		{Name: "handled_by_id", Type: field.TypeInt, Nullable: true},
+		{Name: "handled_call_id", Type: field.TypeInt, Nullable: true},
+	}
+	// MissedCallsTable holds the schema information for the "missed_calls" table.
+	MissedCallsTable = &schema.Table{
+		Name:       "missed_calls",
+		Columns:    MissedCallsColumns,
+		PrimaryKey: []*schema.Column{MissedCallsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "missed_calls_calls_call",
+				Columns:    []*schema.Column{MissedCallsColumns[13]},
+				RefColumns: []*schema.Column{CallsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "missed_calls_queues_queue",
+				Columns:    []*schema.Column{MissedCallsColumns[14]},
+				RefColumns: []*schema.Column{QueuesColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "missed_calls_users_handled_by",
+				Columns:    []*schema.Column{MissedCallsColumns[15]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "missed_calls_calls_handled_call",
+				Columns:    []*schema.Column{MissedCallsColumns[16]},
+				RefColumns: []*schema.Column{CallsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "missedcall_state_queue_id_missed_at",
+				Unique:  false,
+				Columns: []*schema.Column{MissedCallsColumns[7], MissedCallsColumns[14], MissedCallsColumns[4]},
+			},
+			{
+				Name:    "missedcall_server_id_caller_number_state",
+				Unique:  false,
+				Columns: []*schema.Column{MissedCallsColumns[1], MissedCallsColumns[2], MissedCallsColumns[7]},
+			},
+		},
+	}
 	// OperatorsColumns holds the columns for the "operators" table.
 	OperatorsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -265,7 +329,9 @@ var (
 		{Name: "interface", Type: field.TypeString, Nullable: true},
 		{Name: "name", Type: field.TypeString, Nullable: true},
 		{Name: "tracked", Type: field.TypeBool, Default: true},
+		{Name: "discovered", Type: field.TypeBool, Default: false},
 		{Name: "server_id", Type: field.TypeInt},
+		{Name: "user_id", Type: field.TypeInt, Nullable: true},
 	}
 	// OperatorsTable holds the schema information for the "operators" table.
 	OperatorsTable = &schema.Table{
@@ -275,21 +341,32 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "operators_servers_operators",
-				Columns:    []*schema.Column{OperatorsColumns[7]},
+				Columns:    []*schema.Column{OperatorsColumns[8]},
 				RefColumns: []*schema.Column{ServersColumns[0]},
 				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "operators_users_operators",
+				Columns:    []*schema.Column{OperatorsColumns[9]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
 			},
 		},
 		Indexes: []*schema.Index{
 			{
 				Name:    "operator_server_id_number",
 				Unique:  true,
-				Columns: []*schema.Column{OperatorsColumns[7], OperatorsColumns[3]},
+				Columns: []*schema.Column{OperatorsColumns[8], OperatorsColumns[3]},
 			},
 			{
 				Name:    "operator_server_id_interface",
 				Unique:  false,
-				Columns: []*schema.Column{OperatorsColumns[7], OperatorsColumns[4]},
+				Columns: []*schema.Column{OperatorsColumns[8], OperatorsColumns[4]},
+			},
+			{
+				Name:    "operator_user_id",
+				Unique:  false,
+				Columns: []*schema.Column{OperatorsColumns[9]},
 			},
 		},
 	}
@@ -338,6 +415,37 @@ var (
 			},
 		},
 	}
+	// PauseReasonsColumns holds the columns for the "pause_reasons" table.
+	PauseReasonsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString},
+		{Name: "position", Type: field.TypeInt, Default: 0},
+		{Name: "enabled", Type: field.TypeBool, Default: true},
+		{Name: "server_id", Type: field.TypeInt, Nullable: true},
+	}
+	// PauseReasonsTable holds the schema information for the "pause_reasons" table.
+	PauseReasonsTable = &schema.Table{
+		Name:       "pause_reasons",
+		Columns:    PauseReasonsColumns,
+		PrimaryKey: []*schema.Column{PauseReasonsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "pause_reasons_servers_pause_reasons",
+				Columns:    []*schema.Column{PauseReasonsColumns[6]},
+				RefColumns: []*schema.Column{ServersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "pausereason_server_id_name",
+				Unique:  true,
+				Columns: []*schema.Column{PauseReasonsColumns[6], PauseReasonsColumns[3]},
+			},
+		},
+	}
 	// QueuesColumns holds the columns for the "queues" table.
 	QueuesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -348,6 +456,7 @@ var (
 		{Name: "timezone", Type: field.TypeString, Nullable: true},
 		{Name: "working_hours", Type: field.TypeJSON, Nullable: true},
 		{Name: "sl_threshold_seconds", Type: field.TypeInt, Default: 20},
+		{Name: "discovered", Type: field.TypeBool, Default: false},
 		{Name: "server_id", Type: field.TypeInt},
 	}
 	// QueuesTable holds the schema information for the "queues" table.
@@ -358,7 +467,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "queues_servers_queues",
-				Columns:    []*schema.Column{QueuesColumns[8]},
+				Columns:    []*schema.Column{QueuesColumns[9]},
 				RefColumns: []*schema.Column{ServersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -367,7 +476,7 @@ var (
 			{
 				Name:    "queue_server_id_number",
 				Unique:  true,
-				Columns: []*schema.Column{QueuesColumns[8], QueuesColumns[3]},
+				Columns: []*schema.Column{QueuesColumns[9], QueuesColumns[3]},
 			},
 		},
 	}
@@ -600,9 +709,11 @@ var (
 		CallsTable,
 		CallLegsTable,
 		CasbinRulesTable,
+		MissedCallsTable,
 		OperatorsTable,
 		OperatorGroupsTable,
 		OperatorStatusChangesTable,
+		PauseReasonsTable,
 		QueuesTable,
 		QueueAttemptsTable,
 		QueueVisitsTable,
@@ -639,7 +750,15 @@ func init() {
 		Table:          "casbin_rules",
 		IncrementStart: func(i int) *int { return &i }(55834574848),
 	}
+	MissedCallsTable.ForeignKeys[0].RefTable = CallsTable
+	MissedCallsTable.ForeignKeys[1].RefTable = QueuesTable
+	MissedCallsTable.ForeignKeys[2].RefTable = UsersTable
+	MissedCallsTable.ForeignKeys[3].RefTable = CallsTable
+	MissedCallsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(64424509440),
+	}
 	OperatorsTable.ForeignKeys[0].RefTable = ServersTable
+	OperatorsTable.ForeignKeys[1].RefTable = UsersTable
 	OperatorsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(8589934592),
 	}
@@ -649,6 +768,10 @@ func init() {
 	OperatorStatusChangesTable.ForeignKeys[0].RefTable = OperatorsTable
 	OperatorStatusChangesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(17179869184),
+	}
+	PauseReasonsTable.ForeignKeys[0].RefTable = ServersTable
+	PauseReasonsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(68719476736),
 	}
 	QueuesTable.ForeignKeys[0].RefTable = ServersTable
 	QueuesTable.Annotation = &entsql.Annotation{

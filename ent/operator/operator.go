@@ -29,12 +29,18 @@ const (
 	FieldName = "name"
 	// FieldTracked holds the string denoting the tracked field in the database.
 	FieldTracked = "tracked"
+	// FieldDiscovered holds the string denoting the discovered field in the database.
+	FieldDiscovered = "discovered"
+	// FieldUserID holds the string denoting the user_id field in the database.
+	FieldUserID = "user_id"
 	// EdgeServer holds the string denoting the server edge name in mutations.
 	EdgeServer = "server"
 	// EdgeGroups holds the string denoting the groups edge name in mutations.
 	EdgeGroups = "groups"
 	// EdgeStatusChanges holds the string denoting the status_changes edge name in mutations.
 	EdgeStatusChanges = "status_changes"
+	// EdgeUser holds the string denoting the user edge name in mutations.
+	EdgeUser = "user"
 	// Table holds the table name of the operator in the database.
 	Table = "operators"
 	// ServerTable is the table that holds the server relation/edge.
@@ -56,6 +62,13 @@ const (
 	StatusChangesInverseTable = "operator_status_changes"
 	// StatusChangesColumn is the table column denoting the status_changes relation/edge.
 	StatusChangesColumn = "operator_id"
+	// UserTable is the table that holds the user relation/edge.
+	UserTable = "operators"
+	// UserInverseTable is the table name for the User entity.
+	// It exists in this package in order to avoid circular dependency with the "user" package.
+	UserInverseTable = "users"
+	// UserColumn is the table column denoting the user relation/edge.
+	UserColumn = "user_id"
 )
 
 // Columns holds all SQL columns for operator fields.
@@ -68,6 +81,8 @@ var Columns = []string{
 	FieldInterface,
 	FieldName,
 	FieldTracked,
+	FieldDiscovered,
+	FieldUserID,
 }
 
 var (
@@ -104,6 +119,8 @@ var (
 	NumberValidator func(string) error
 	// DefaultTracked holds the default value on creation for the "tracked" field.
 	DefaultTracked bool
+	// DefaultDiscovered holds the default value on creation for the "discovered" field.
+	DefaultDiscovered bool
 )
 
 // OrderOption defines the ordering options for the Operator queries.
@@ -149,6 +166,16 @@ func ByTracked(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldTracked, opts...).ToFunc()
 }
 
+// ByDiscovered orders the results by the discovered field.
+func ByDiscovered(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDiscovered, opts...).ToFunc()
+}
+
+// ByUserID orders the results by the user_id field.
+func ByUserID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldUserID, opts...).ToFunc()
+}
+
 // ByServerField orders the results by server field.
 func ByServerField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -183,6 +210,13 @@ func ByStatusChanges(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newStatusChangesStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByUserField orders the results by user field.
+func ByUserField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newUserStep(), sql.OrderByField(field, opts...))
+	}
+}
 func newServerStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -202,5 +236,12 @@ func newStatusChangesStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(StatusChangesInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, StatusChangesTable, StatusChangesColumn),
+	)
+}
+func newUserStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(UserInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, true, UserTable, UserColumn),
 	)
 }

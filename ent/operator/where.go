@@ -90,6 +90,16 @@ func Tracked(v bool) predicate.Operator {
 	return predicate.Operator(sql.FieldEQ(FieldTracked, v))
 }
 
+// Discovered applies equality check predicate on the "discovered" field. It's identical to DiscoveredEQ.
+func Discovered(v bool) predicate.Operator {
+	return predicate.Operator(sql.FieldEQ(FieldDiscovered, v))
+}
+
+// UserID applies equality check predicate on the "user_id" field. It's identical to UserIDEQ.
+func UserID(v int) predicate.Operator {
+	return predicate.Operator(sql.FieldEQ(FieldUserID, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Operator {
 	return predicate.Operator(sql.FieldEQ(FieldCreatedAt, v))
@@ -415,6 +425,46 @@ func TrackedNEQ(v bool) predicate.Operator {
 	return predicate.Operator(sql.FieldNEQ(FieldTracked, v))
 }
 
+// DiscoveredEQ applies the EQ predicate on the "discovered" field.
+func DiscoveredEQ(v bool) predicate.Operator {
+	return predicate.Operator(sql.FieldEQ(FieldDiscovered, v))
+}
+
+// DiscoveredNEQ applies the NEQ predicate on the "discovered" field.
+func DiscoveredNEQ(v bool) predicate.Operator {
+	return predicate.Operator(sql.FieldNEQ(FieldDiscovered, v))
+}
+
+// UserIDEQ applies the EQ predicate on the "user_id" field.
+func UserIDEQ(v int) predicate.Operator {
+	return predicate.Operator(sql.FieldEQ(FieldUserID, v))
+}
+
+// UserIDNEQ applies the NEQ predicate on the "user_id" field.
+func UserIDNEQ(v int) predicate.Operator {
+	return predicate.Operator(sql.FieldNEQ(FieldUserID, v))
+}
+
+// UserIDIn applies the In predicate on the "user_id" field.
+func UserIDIn(vs ...int) predicate.Operator {
+	return predicate.Operator(sql.FieldIn(FieldUserID, vs...))
+}
+
+// UserIDNotIn applies the NotIn predicate on the "user_id" field.
+func UserIDNotIn(vs ...int) predicate.Operator {
+	return predicate.Operator(sql.FieldNotIn(FieldUserID, vs...))
+}
+
+// UserIDIsNil applies the IsNil predicate on the "user_id" field.
+func UserIDIsNil() predicate.Operator {
+	return predicate.Operator(sql.FieldIsNull(FieldUserID))
+}
+
+// UserIDNotNil applies the NotNil predicate on the "user_id" field.
+func UserIDNotNil() predicate.Operator {
+	return predicate.Operator(sql.FieldNotNull(FieldUserID))
+}
+
 // HasServer applies the HasEdge predicate on the "server" edge.
 func HasServer() predicate.Operator {
 	return predicate.Operator(func(s *sql.Selector) {
@@ -476,6 +526,29 @@ func HasStatusChanges() predicate.Operator {
 func HasStatusChangesWith(preds ...predicate.OperatorStatusChange) predicate.Operator {
 	return predicate.Operator(func(s *sql.Selector) {
 		step := newStatusChangesStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasUser applies the HasEdge predicate on the "user" edge.
+func HasUser() predicate.Operator {
+	return predicate.Operator(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, UserTable, UserColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasUserWith applies the HasEdge predicate on the "user" edge with a given conditions (other predicates).
+func HasUserWith(preds ...predicate.User) predicate.Operator {
+	return predicate.Operator(func(s *sql.Selector) {
+		step := newUserStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

@@ -21,6 +21,9 @@ type CallLeg func(*sql.Selector)
 // CasbinRule is the predicate function for casbinrule builders.
 type CasbinRule func(*sql.Selector)
 
+// MissedCall is the predicate function for missedcall builders.
+type MissedCall func(*sql.Selector)
+
 // Operator is the predicate function for operator builders.
 type Operator func(*sql.Selector)
 
@@ -29,6 +32,9 @@ type OperatorGroup func(*sql.Selector)
 
 // OperatorStatusChange is the predicate function for operatorstatuschange builders.
 type OperatorStatusChange func(*sql.Selector)
+
+// PauseReason is the predicate function for pausereason builders.
+type PauseReason func(*sql.Selector)
 
 // Queue is the predicate function for queue builders.
 type Queue func(*sql.Selector)

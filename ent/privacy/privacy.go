@@ -231,6 +231,30 @@ func (f CasbinRuleMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Muta
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CasbinRuleMutation", m)
 }
 
+// The MissedCallQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type MissedCallQueryRuleFunc func(context.Context, *ent.MissedCallQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f MissedCallQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.MissedCallQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.MissedCallQuery", q)
+}
+
+// The MissedCallMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type MissedCallMutationRuleFunc func(context.Context, *ent.MissedCallMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f MissedCallMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.MissedCallMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.MissedCallMutation", m)
+}
+
 // The OperatorQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type OperatorQueryRuleFunc func(context.Context, *ent.OperatorQuery) error
@@ -301,6 +325,30 @@ func (f OperatorStatusChangeMutationRuleFunc) EvalMutation(ctx context.Context, 
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.OperatorStatusChangeMutation", m)
+}
+
+// The PauseReasonQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type PauseReasonQueryRuleFunc func(context.Context, *ent.PauseReasonQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f PauseReasonQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PauseReasonQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.PauseReasonQuery", q)
+}
+
+// The PauseReasonMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type PauseReasonMutationRuleFunc func(context.Context, *ent.PauseReasonMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f PauseReasonMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.PauseReasonMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PauseReasonMutation", m)
 }
 
 // The QueueQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -516,11 +564,15 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.CasbinRuleQuery:
 		return q.Filter(), nil
+	case *ent.MissedCallQuery:
+		return q.Filter(), nil
 	case *ent.OperatorQuery:
 		return q.Filter(), nil
 	case *ent.OperatorGroupQuery:
 		return q.Filter(), nil
 	case *ent.OperatorStatusChangeQuery:
+		return q.Filter(), nil
+	case *ent.PauseReasonQuery:
 		return q.Filter(), nil
 	case *ent.QueueQuery:
 		return q.Filter(), nil
@@ -553,11 +605,15 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.CasbinRuleMutation:
 		return m.Filter(), nil
+	case *ent.MissedCallMutation:
+		return m.Filter(), nil
 	case *ent.OperatorMutation:
 		return m.Filter(), nil
 	case *ent.OperatorGroupMutation:
 		return m.Filter(), nil
 	case *ent.OperatorStatusChangeMutation:
+		return m.Filter(), nil
+	case *ent.PauseReasonMutation:
 		return m.Filter(), nil
 	case *ent.QueueMutation:
 		return m.Filter(), nil

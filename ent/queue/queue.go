@@ -31,6 +31,8 @@ const (
 	FieldWorkingHours = "working_hours"
 	// FieldSlThresholdSeconds holds the string denoting the sl_threshold_seconds field in the database.
 	FieldSlThresholdSeconds = "sl_threshold_seconds"
+	// FieldDiscovered holds the string denoting the discovered field in the database.
+	FieldDiscovered = "discovered"
 	// EdgeServer holds the string denoting the server edge name in mutations.
 	EdgeServer = "server"
 	// EdgeVisits holds the string denoting the visits edge name in mutations.
@@ -64,6 +66,7 @@ var Columns = []string{
 	FieldTimezone,
 	FieldWorkingHours,
 	FieldSlThresholdSeconds,
+	FieldDiscovered,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -96,6 +99,8 @@ var (
 	DefaultSlThresholdSeconds int
 	// SlThresholdSecondsValidator is a validator for the "sl_threshold_seconds" field. It is called by the builders before save.
 	SlThresholdSecondsValidator func(int) error
+	// DefaultDiscovered holds the default value on creation for the "discovered" field.
+	DefaultDiscovered bool
 )
 
 // OrderOption defines the ordering options for the Queue queries.
@@ -139,6 +144,11 @@ func ByTimezone(opts ...sql.OrderTermOption) OrderOption {
 // BySlThresholdSeconds orders the results by the sl_threshold_seconds field.
 func BySlThresholdSeconds(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSlThresholdSeconds, opts...).ToFunc()
+}
+
+// ByDiscovered orders the results by the discovered field.
+func ByDiscovered(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDiscovered, opts...).ToFunc()
 }
 
 // ByServerField orders the results by server field.

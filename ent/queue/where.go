@@ -90,6 +90,11 @@ func SlThresholdSeconds(v int) predicate.Queue {
 	return predicate.Queue(sql.FieldEQ(FieldSlThresholdSeconds, v))
 }
 
+// Discovered applies equality check predicate on the "discovered" field. It's identical to DiscoveredEQ.
+func Discovered(v bool) predicate.Queue {
+	return predicate.Queue(sql.FieldEQ(FieldDiscovered, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Queue {
 	return predicate.Queue(sql.FieldEQ(FieldCreatedAt, v))
@@ -453,6 +458,16 @@ func SlThresholdSecondsLT(v int) predicate.Queue {
 // SlThresholdSecondsLTE applies the LTE predicate on the "sl_threshold_seconds" field.
 func SlThresholdSecondsLTE(v int) predicate.Queue {
 	return predicate.Queue(sql.FieldLTE(FieldSlThresholdSeconds, v))
+}
+
+// DiscoveredEQ applies the EQ predicate on the "discovered" field.
+func DiscoveredEQ(v bool) predicate.Queue {
+	return predicate.Queue(sql.FieldEQ(FieldDiscovered, v))
+}
+
+// DiscoveredNEQ applies the NEQ predicate on the "discovered" field.
+func DiscoveredNEQ(v bool) predicate.Queue {
+	return predicate.Queue(sql.FieldNEQ(FieldDiscovered, v))
 }
 
 // HasServer applies the HasEdge predicate on the "server" edge.

@@ -10,9 +10,11 @@ import (
 	"github.com/linkage/linkage/ent/call"
 	"github.com/linkage/linkage/ent/callleg"
 	"github.com/linkage/linkage/ent/casbinrule"
+	"github.com/linkage/linkage/ent/missedcall"
 	"github.com/linkage/linkage/ent/operator"
 	"github.com/linkage/linkage/ent/operatorgroup"
 	"github.com/linkage/linkage/ent/operatorstatuschange"
+	"github.com/linkage/linkage/ent/pausereason"
 	"github.com/linkage/linkage/ent/queue"
 	"github.com/linkage/linkage/ent/queueattempt"
 	"github.com/linkage/linkage/ent/queuevisit"
@@ -150,6 +152,20 @@ func init() {
 	casbinruleDescV5 := casbinruleFields[6].Descriptor()
 	// casbinrule.DefaultV5 holds the default value on creation for the v5 field.
 	casbinrule.DefaultV5 = casbinruleDescV5.Default.(string)
+	missedcallHooks := schema.MissedCall{}.Hooks()
+	missedcall.Hooks[0] = missedcallHooks[0]
+	missedcallInters := schema.MissedCall{}.Interceptors()
+	missedcall.Interceptors[0] = missedcallInters[0]
+	missedcallFields := schema.MissedCall{}.Fields()
+	_ = missedcallFields
+	// missedcallDescWaitSeconds is the schema descriptor for wait_seconds field.
+	missedcallDescWaitSeconds := missedcallFields[7].Descriptor()
+	// missedcall.DefaultWaitSeconds holds the default value on creation for the wait_seconds field.
+	missedcall.DefaultWaitSeconds = missedcallDescWaitSeconds.Default.(int)
+	// missedcallDescCallbackAttempts is the schema descriptor for callback_attempts field.
+	missedcallDescCallbackAttempts := missedcallFields[14].Descriptor()
+	// missedcall.DefaultCallbackAttempts holds the default value on creation for the callback_attempts field.
+	missedcall.DefaultCallbackAttempts = missedcallDescCallbackAttempts.Default.(int)
 	operatorMixin := schema.Operator{}.Mixin()
 	operatorHooks := schema.Operator{}.Hooks()
 	operator.Hooks[0] = operatorHooks[0]
@@ -177,6 +193,10 @@ func init() {
 	operatorDescTracked := operatorFields[4].Descriptor()
 	// operator.DefaultTracked holds the default value on creation for the tracked field.
 	operator.DefaultTracked = operatorDescTracked.Default.(bool)
+	// operatorDescDiscovered is the schema descriptor for discovered field.
+	operatorDescDiscovered := operatorFields[5].Descriptor()
+	// operator.DefaultDiscovered holds the default value on creation for the discovered field.
+	operator.DefaultDiscovered = operatorDescDiscovered.Default.(bool)
 	operatorgroupMixin := schema.OperatorGroup{}.Mixin()
 	operatorgroupHooks := schema.OperatorGroup{}.Hooks()
 	operatorgroup.Hooks[0] = operatorgroupHooks[0]
@@ -214,6 +234,37 @@ func init() {
 	operatorstatuschangeDescStatus := operatorstatuschangeFields[1].Descriptor()
 	// operatorstatuschange.StatusValidator is a validator for the "status" field. It is called by the builders before save.
 	operatorstatuschange.StatusValidator = operatorstatuschangeDescStatus.Validators[0].(func(string) error)
+	pausereasonMixin := schema.PauseReason{}.Mixin()
+	pausereasonHooks := schema.PauseReason{}.Hooks()
+	pausereason.Hooks[0] = pausereasonHooks[0]
+	pausereasonInters := schema.PauseReason{}.Interceptors()
+	pausereason.Interceptors[0] = pausereasonInters[0]
+	pausereasonMixinFields0 := pausereasonMixin[0].Fields()
+	_ = pausereasonMixinFields0
+	pausereasonFields := schema.PauseReason{}.Fields()
+	_ = pausereasonFields
+	// pausereasonDescCreatedAt is the schema descriptor for created_at field.
+	pausereasonDescCreatedAt := pausereasonMixinFields0[0].Descriptor()
+	// pausereason.DefaultCreatedAt holds the default value on creation for the created_at field.
+	pausereason.DefaultCreatedAt = pausereasonDescCreatedAt.Default.(func() time.Time)
+	// pausereasonDescUpdatedAt is the schema descriptor for updated_at field.
+	pausereasonDescUpdatedAt := pausereasonMixinFields0[1].Descriptor()
+	// pausereason.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	pausereason.DefaultUpdatedAt = pausereasonDescUpdatedAt.Default.(func() time.Time)
+	// pausereason.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	pausereason.UpdateDefaultUpdatedAt = pausereasonDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// pausereasonDescName is the schema descriptor for name field.
+	pausereasonDescName := pausereasonFields[1].Descriptor()
+	// pausereason.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	pausereason.NameValidator = pausereasonDescName.Validators[0].(func(string) error)
+	// pausereasonDescPosition is the schema descriptor for position field.
+	pausereasonDescPosition := pausereasonFields[2].Descriptor()
+	// pausereason.DefaultPosition holds the default value on creation for the position field.
+	pausereason.DefaultPosition = pausereasonDescPosition.Default.(int)
+	// pausereasonDescEnabled is the schema descriptor for enabled field.
+	pausereasonDescEnabled := pausereasonFields[3].Descriptor()
+	// pausereason.DefaultEnabled holds the default value on creation for the enabled field.
+	pausereason.DefaultEnabled = pausereasonDescEnabled.Default.(bool)
 	queueMixin := schema.Queue{}.Mixin()
 	queueHooks := schema.Queue{}.Hooks()
 	queue.Hooks[0] = queueHooks[0]
@@ -243,6 +294,10 @@ func init() {
 	queue.DefaultSlThresholdSeconds = queueDescSlThresholdSeconds.Default.(int)
 	// queue.SlThresholdSecondsValidator is a validator for the "sl_threshold_seconds" field. It is called by the builders before save.
 	queue.SlThresholdSecondsValidator = queueDescSlThresholdSeconds.Validators[0].(func(int) error)
+	// queueDescDiscovered is the schema descriptor for discovered field.
+	queueDescDiscovered := queueFields[6].Descriptor()
+	// queue.DefaultDiscovered holds the default value on creation for the discovered field.
+	queue.DefaultDiscovered = queueDescDiscovered.Default.(bool)
 	queueattemptHooks := schema.QueueAttempt{}.Hooks()
 	queueattempt.Hooks[0] = queueattemptHooks[0]
 	queueattemptInters := schema.QueueAttempt{}.Interceptors()

@@ -108,3 +108,15 @@ func (CasbinRule) Interceptors() []ent.Interceptor { return inters(viewer.KindCa
 
 // Hooks of CasbinRule.
 func (CasbinRule) Hooks() []ent.Hook { return hooks(viewer.KindCasbinRule) }
+
+// Interceptors of PauseReason.
+func (PauseReason) Interceptors() []ent.Interceptor { return inters(viewer.KindPauseReason) }
+
+// Hooks of PauseReason.
+func (PauseReason) Hooks() []ent.Hook { return hooks(viewer.KindPauseReason) }
+
+// Interceptors of MissedCall.
+func (MissedCall) Interceptors() []ent.Interceptor { return inters(viewer.KindMissedCall) }
+
+// Hooks of MissedCall.
+func (MissedCall) Hooks() []ent.Hook { return hooks(viewer.KindMissedCall) }

@@ -24,6 +24,8 @@ func (Operator) Fields() []ent.Field {
 		field.String("interface").Optional().Comment("device interface as queues see it"),
 		field.String("name").Optional().Annotations(entgql.OrderField("NAME")),
 		field.Bool("tracked").Default(true).Comment("untracked operators are left out of statistics"),
+		field.Bool("discovered").Default(false).Comment("created from AMI by the collector and not yet accepted by an admin"),
+		field.Int("user_id").Optional().Nillable().Comment("the Linkage user who works as this operator (the workplace's own device)"),
 	}
 }
 
@@ -33,6 +35,7 @@ func (Operator) Edges() []ent.Edge {
 		edge.From("server", Server.Type).Ref("operators").Field("server_id").Unique().Required().Immutable(),
 		edge.From("groups", OperatorGroup.Type).Ref("operators"),
 		edge.To("status_changes", OperatorStatusChange.Type).Annotations(entgql.Skip()),
+		edge.From("user", User.Type).Ref("operators").Field("user_id").Unique(),
 	}
 }
 
@@ -41,6 +44,7 @@ func (Operator) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("server_id", "number").Unique(),
 		index.Fields("server_id", "interface"),
+		index.Fields("user_id"),
 	}
 }
 

@@ -25,6 +25,7 @@ func (Queue) Fields() []ent.Field {
 		field.String("timezone").Optional().Comment("IANA zone; empty means the server's"),
 		field.JSON("working_hours", WorkingHours{}).Optional().Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Int("sl_threshold_seconds").Default(20).NonNegative().Comment("answered within this many seconds counts for the service level"),
+		field.Bool("discovered").Default(false).Comment("created from AMI by the collector and not yet accepted by an admin"),
 	}
 }
 

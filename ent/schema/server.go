@@ -3,6 +3,7 @@ package schema
 import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
@@ -39,6 +40,7 @@ func (Server) Edges() []ent.Edge {
 		edge.To("operators", Operator.Type).Annotations(entgql.RelayConnection()),
 		edge.To("trunks", Trunk.Type).Annotations(entgql.RelayConnection()),
 		edge.To("calls", Call.Type).Annotations(entgql.Skip()),
+		edge.To("pause_reasons", PauseReason.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
 	}
 }
 

@@ -31,6 +31,7 @@ func (User) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("sessions", Session.Type).Annotations(entgql.Skip(entgql.SkipAll)),
 		edge.To("tokens", APIToken.Type).Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.To("operators", Operator.Type),
 	}
 }
 

@@ -47,6 +47,8 @@ const (
 	EdgeTrunks = "trunks"
 	// EdgeCalls holds the string denoting the calls edge name in mutations.
 	EdgeCalls = "calls"
+	// EdgePauseReasons holds the string denoting the pause_reasons edge name in mutations.
+	EdgePauseReasons = "pause_reasons"
 	// Table holds the table name of the server in the database.
 	Table = "servers"
 	// QueuesTable is the table that holds the queues relation/edge.
@@ -77,6 +79,13 @@ const (
 	CallsInverseTable = "calls"
 	// CallsColumn is the table column denoting the calls relation/edge.
 	CallsColumn = "server_id"
+	// PauseReasonsTable is the table that holds the pause_reasons relation/edge.
+	PauseReasonsTable = "pause_reasons"
+	// PauseReasonsInverseTable is the table name for the PauseReason entity.
+	// It exists in this package in order to avoid circular dependency with the "pausereason" package.
+	PauseReasonsInverseTable = "pause_reasons"
+	// PauseReasonsColumn is the table column denoting the pause_reasons relation/edge.
+	PauseReasonsColumn = "server_id"
 )
 
 // Columns holds all SQL columns for server fields.
@@ -240,6 +249,20 @@ func ByCalls(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newCallsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByPauseReasonsCount orders the results by pause_reasons count.
+func ByPauseReasonsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newPauseReasonsStep(), opts...)
+	}
+}
+
+// ByPauseReasons orders the results by pause_reasons terms.
+func ByPauseReasons(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newPauseReasonsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newQueuesStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -266,5 +289,12 @@ func newCallsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(CallsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, CallsTable, CallsColumn),
+	)
+}
+func newPauseReasonsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(PauseReasonsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, PauseReasonsTable, PauseReasonsColumn),
 	)
 }

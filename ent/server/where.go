@@ -712,6 +712,29 @@ func HasCallsWith(preds ...predicate.Call) predicate.Server {
 	})
 }
 
+// HasPauseReasons applies the HasEdge predicate on the "pause_reasons" edge.
+func HasPauseReasons() predicate.Server {
+	return predicate.Server(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, PauseReasonsTable, PauseReasonsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasPauseReasonsWith applies the HasEdge predicate on the "pause_reasons" edge with a given conditions (other predicates).
+func HasPauseReasonsWith(preds ...predicate.PauseReason) predicate.Server {
+	return predicate.Server(func(s *sql.Selector) {
+		step := newPauseReasonsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Server) predicate.Server {
 	return predicate.Server(sql.AndPredicates(predicates...))

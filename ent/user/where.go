@@ -511,6 +511,29 @@ func HasTokensWith(preds ...predicate.APIToken) predicate.User {
 	})
 }
 
+// HasOperators applies the HasEdge predicate on the "operators" edge.
+func HasOperators() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, OperatorsTable, OperatorsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasOperatorsWith applies the HasEdge predicate on the "operators" edge with a given conditions (other predicates).
+func HasOperatorsWith(preds ...predicate.Operator) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newOperatorsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.User) predicate.User {
 	return predicate.User(sql.AndPredicates(predicates...))

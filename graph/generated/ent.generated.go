@@ -18,6 +18,7 @@ import (
 	"github.com/linkage/linkage/ent"
 	"github.com/linkage/linkage/ent/apitoken"
 	"github.com/linkage/linkage/ent/call"
+	"github.com/linkage/linkage/ent/missedcall"
 	"github.com/linkage/linkage/ent/queueattempt"
 	"github.com/linkage/linkage/ent/queuevisit"
 	"github.com/linkage/linkage/ent/user"
@@ -31,12 +32,18 @@ import (
 type AuditLogResolver interface {
 	Details(ctx context.Context, obj *ent.AuditLog) (*string, error)
 }
+type MissedCallResolver interface {
+	Attempts(ctx context.Context, obj *ent.MissedCall) (int, error)
+	PreviousCalls(ctx context.Context, obj *ent.MissedCall, last *int) ([]*ent.Call, error)
+}
 type QueryResolver interface {
 	Node(ctx context.Context, id int) (ent.Noder, error)
 	Nodes(ctx context.Context, ids []int) ([]ent.Noder, error)
 	AuditLog(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AuditLogOrder, where *ent.AuditLogWhereInput) (*ent.AuditLogConnection, error)
+	MissedCalls(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.MissedCallOrder, where *ent.MissedCallWhereInput) (*ent.MissedCallConnection, error)
 	Operators(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OperatorOrder, where *ent.OperatorWhereInput) (*ent.OperatorConnection, error)
 	OperatorGroups(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OperatorGroupOrder, where *ent.OperatorGroupWhereInput) (*ent.OperatorGroupConnection, error)
+	PauseReasons(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PauseReasonOrder, where *ent.PauseReasonWhereInput) (*ent.PauseReasonConnection, error)
 	Queues(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.QueueOrder, where *ent.QueueWhereInput) (*ent.QueueConnection, error)
 	Servers(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ServerOrder, where *ent.ServerWhereInput) (*ent.ServerConnection, error)
 	Trunks(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.TrunkOrder, where *ent.TrunkWhereInput) (*ent.TrunkConnection, error)
@@ -54,14 +61,34 @@ type QueryResolver interface {
 	QueueStatsNow(ctx context.Context, queueIds []int) ([]*live.QueueStats, error)
 	OperatorBoardNow(ctx context.Context, filter *live.OperatorFilter) ([]*live.OperatorState, error)
 	ActiveCallsNow(ctx context.Context, filter *live.CallFilter) ([]*live.ActiveCall, error)
+	MyWorkplaces(ctx context.Context) ([]*model.Workplace, error)
+	CallerHistory(ctx context.Context, serverID int, number string, last *int) ([]*ent.Call, error)
+	UnhandledMissedCalls(ctx context.Context, queueIDs []int, first *int) ([]*ent.MissedCall, error)
+	MissedCallCountsNow(ctx context.Context, queueIDs []int) (*model.MissedCallCounts, error)
+	TestServerConnection(ctx context.Context, id *int, input *model.ServerInput) (*model.ConnectionTestResult, error)
 }
 type ServerResolver interface {
 	Health(ctx context.Context, obj *ent.Server) (*model.ServerHealth, error)
+	Suggestions(ctx context.Context, obj *ent.Server) (*model.DiscoverySuggestions, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
 
 // region    ***************************** args.gotpl *****************************
+
+func (ec *executionContext) field_MissedCall_previousCalls_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg0
+	return args, nil
+}
 
 func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
@@ -173,6 +200,36 @@ func (ec *executionContext) field_Query_call_args(ctx context.Context, rawArgs m
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_callerHistory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "serverID",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["serverID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "number",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["number"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_callsCompact_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -230,6 +287,74 @@ func (ec *executionContext) field_Query_calls_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_missedCallCountsNow_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "queueIDs",
+		func(ctx context.Context, v any) ([]int, error) {
+			return ec.unmarshalOID2ᚕintᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["queueIDs"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_missedCalls_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.MissedCallOrder, error) {
+			return ec.unmarshalOMissedCallOrder2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐMissedCallOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.MissedCallWhereInput, error) {
+			return ec.unmarshalOMissedCallWhereInput2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐMissedCallWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
 	return args, nil
 }
 
@@ -397,6 +522,60 @@ func (ec *executionContext) field_Query_operators_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_pauseReasons_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.PauseReasonOrder, error) {
+			return ec.unmarshalOPauseReasonOrder2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐPauseReasonOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.PauseReasonWhereInput, error) {
+			return ec.unmarshalOPauseReasonWhereInput2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐPauseReasonWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_queueReport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -547,6 +726,28 @@ func (ec *executionContext) field_Query_summaryReport_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_testServerConnection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOID2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (*model.ServerInput, error) {
+			return ec.unmarshalOServerInput2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋgraphᚋmodelᚐServerInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_trunks_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -598,6 +799,28 @@ func (ec *executionContext) field_Query_trunks_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_unhandledMissedCalls_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "queueIDs",
+		func(ctx context.Context, v any) ([]int, error) {
+			return ec.unmarshalOID2ᚕintᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["queueIDs"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
 	return args, nil
 }
 
@@ -3058,6 +3281,734 @@ func (ec *executionContext) fieldContext_CallLeg_queue(_ context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _MissedCall_id(ctx context.Context, field graphql.CollectedField, obj *ent.MissedCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MissedCall_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MissedCall_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MissedCall", field, false, false, "ID")
+}
+
+func (ec *executionContext) _MissedCall_callID(ctx context.Context, field graphql.CollectedField, obj *ent.MissedCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MissedCall_callID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CallID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MissedCall_callID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MissedCall", field, false, false, "ID")
+}
+
+func (ec *executionContext) _MissedCall_serverID(ctx context.Context, field graphql.CollectedField, obj *ent.MissedCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MissedCall_serverID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ServerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MissedCall_serverID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MissedCall", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MissedCall_queueID(ctx context.Context, field graphql.CollectedField, obj *ent.MissedCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MissedCall_queueID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QueueID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOID2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MissedCall_queueID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MissedCall", field, false, false, "ID")
+}
+
+func (ec *executionContext) _MissedCall_callerNumber(ctx context.Context, field graphql.CollectedField, obj *ent.MissedCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MissedCall_callerNumber(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CallerNumber, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MissedCall_callerNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MissedCall", field, false, false, "String")
+}
+
+func (ec *executionContext) _MissedCall_callerName(ctx context.Context, field graphql.CollectedField, obj *ent.MissedCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MissedCall_callerName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CallerName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MissedCall_callerName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MissedCall", field, false, false, "String")
+}
+
+func (ec *executionContext) _MissedCall_missedAt(ctx context.Context, field graphql.CollectedField, obj *ent.MissedCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MissedCall_missedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MissedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MissedCall_missedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MissedCall", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MissedCall_reason(ctx context.Context, field graphql.CollectedField, obj *ent.MissedCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MissedCall_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MissedCall_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MissedCall", field, false, false, "String")
+}
+
+func (ec *executionContext) _MissedCall_waitSeconds(ctx context.Context, field graphql.CollectedField, obj *ent.MissedCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MissedCall_waitSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WaitSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MissedCall_waitSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MissedCall", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MissedCall_state(ctx context.Context, field graphql.CollectedField, obj *ent.MissedCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MissedCall_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v missedcall.State) graphql.Marshaler {
+			return ec.marshalNMissedCallState2githubᚗcomᚋlinkageᚋlinkageᚋentᚋmissedcallᚐState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MissedCall_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MissedCall", field, false, false, "MissedCallState")
+}
+
+func (ec *executionContext) _MissedCall_handledHow(ctx context.Context, field graphql.CollectedField, obj *ent.MissedCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MissedCall_handledHow(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HandledHow, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *missedcall.HandledHow) graphql.Marshaler {
+			return ec.marshalOMissedCallHandledHow2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚋmissedcallᚐHandledHow(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MissedCall_handledHow(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MissedCall", field, false, false, "MissedCallHandledHow")
+}
+
+func (ec *executionContext) _MissedCall_handledAt(ctx context.Context, field graphql.CollectedField, obj *ent.MissedCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MissedCall_handledAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HandledAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MissedCall_handledAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MissedCall", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MissedCall_handledByID(ctx context.Context, field graphql.CollectedField, obj *ent.MissedCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MissedCall_handledByID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HandledByID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOID2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MissedCall_handledByID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MissedCall", field, false, false, "ID")
+}
+
+func (ec *executionContext) _MissedCall_comment(ctx context.Context, field graphql.CollectedField, obj *ent.MissedCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MissedCall_comment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Comment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MissedCall_comment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MissedCall", field, false, false, "String")
+}
+
+func (ec *executionContext) _MissedCall_handledCallID(ctx context.Context, field graphql.CollectedField, obj *ent.MissedCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MissedCall_handledCallID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HandledCallID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOID2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MissedCall_handledCallID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MissedCall", field, false, false, "ID")
+}
+
+func (ec *executionContext) _MissedCall_callbackAttempts(ctx context.Context, field graphql.CollectedField, obj *ent.MissedCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MissedCall_callbackAttempts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CallbackAttempts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MissedCall_callbackAttempts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MissedCall", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MissedCall_lastCallbackAt(ctx context.Context, field graphql.CollectedField, obj *ent.MissedCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MissedCall_lastCallbackAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastCallbackAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MissedCall_lastCallbackAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MissedCall", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MissedCall_call(ctx context.Context, field graphql.CollectedField, obj *ent.MissedCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MissedCall_call(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Call(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Call) graphql.Marshaler {
+			return ec.marshalNCall2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐCall(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MissedCall_call(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MissedCall",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Call(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MissedCall_queue(ctx context.Context, field graphql.CollectedField, obj *ent.MissedCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MissedCall_queue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Queue(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Queue) graphql.Marshaler {
+			return ec.marshalOQueue2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐQueue(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MissedCall_queue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MissedCall",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Queue(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MissedCall_handledBy(ctx context.Context, field graphql.CollectedField, obj *ent.MissedCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MissedCall_handledBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HandledBy(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MissedCall_handledBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MissedCall",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MissedCall_handledCall(ctx context.Context, field graphql.CollectedField, obj *ent.MissedCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MissedCall_handledCall(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HandledCall(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Call) graphql.Marshaler {
+			return ec.marshalOCall2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐCall(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MissedCall_handledCall(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MissedCall",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Call(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MissedCall_attempts(ctx context.Context, field graphql.CollectedField, obj *ent.MissedCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MissedCall_attempts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MissedCall().Attempts(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MissedCall_attempts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MissedCall", field, true, true, "Int")
+}
+
+func (ec *executionContext) _MissedCall_previousCalls(ctx context.Context, field graphql.CollectedField, obj *ent.MissedCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MissedCall_previousCalls(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.MissedCall().PreviousCalls(ctx, obj, fc.Args["last"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Call) graphql.Marshaler {
+			return ec.marshalNCall2ᚕᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐCallᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MissedCall_previousCalls(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MissedCall",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Call(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_MissedCall_previousCalls_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MissedCallConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.MissedCallConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MissedCallConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.MissedCallEdge) graphql.Marshaler {
+			return ec.marshalOMissedCallEdge2ᚕᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐMissedCallEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MissedCallConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MissedCallConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MissedCallEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MissedCallConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.MissedCallConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MissedCallConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MissedCallConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MissedCallConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MissedCallConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.MissedCallConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MissedCallConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MissedCallConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MissedCallConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MissedCallEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.MissedCallEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MissedCallEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.MissedCall) graphql.Marshaler {
+			return ec.marshalOMissedCall2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐMissedCall(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MissedCallEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MissedCallEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MissedCall(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MissedCallEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.MissedCallEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MissedCallEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MissedCallEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MissedCallEdge", field, false, false, "Cursor")
+}
+
 func (ec *executionContext) _Operator_id(ctx context.Context, field graphql.CollectedField, obj *ent.Operator) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3242,6 +4193,52 @@ func (ec *executionContext) fieldContext_Operator_tracked(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Operator", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _Operator_discovered(ctx context.Context, field graphql.CollectedField, obj *ent.Operator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Operator_discovered(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Discovered, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Operator_discovered(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Operator", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Operator_userID(ctx context.Context, field graphql.CollectedField, obj *ent.Operator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Operator_userID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOID2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Operator_userID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Operator", field, false, false, "ID")
+}
+
 func (ec *executionContext) _Operator_server(ctx context.Context, field graphql.CollectedField, obj *ent.Operator) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3301,6 +4298,38 @@ func (ec *executionContext) fieldContext_Operator_groups(_ context.Context, fiel
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_OperatorGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Operator_user(ctx context.Context, field graphql.CollectedField, obj *ent.Operator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Operator_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.User(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Operator_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Operator",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
 		},
 	}
 	return fc, nil
@@ -4022,6 +5051,341 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _PauseReason_id(ctx context.Context, field graphql.CollectedField, obj *ent.PauseReason) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PauseReason_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PauseReason_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PauseReason", field, false, false, "ID")
+}
+
+func (ec *executionContext) _PauseReason_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.PauseReason) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PauseReason_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PauseReason_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PauseReason", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PauseReason_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.PauseReason) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PauseReason_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PauseReason_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PauseReason", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PauseReason_serverID(ctx context.Context, field graphql.CollectedField, obj *ent.PauseReason) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PauseReason_serverID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ServerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOID2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PauseReason_serverID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PauseReason", field, false, false, "ID")
+}
+
+func (ec *executionContext) _PauseReason_name(ctx context.Context, field graphql.CollectedField, obj *ent.PauseReason) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PauseReason_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PauseReason_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PauseReason", field, false, false, "String")
+}
+
+func (ec *executionContext) _PauseReason_position(ctx context.Context, field graphql.CollectedField, obj *ent.PauseReason) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PauseReason_position(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Position, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PauseReason_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PauseReason", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PauseReason_enabled(ctx context.Context, field graphql.CollectedField, obj *ent.PauseReason) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PauseReason_enabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Enabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PauseReason_enabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PauseReason", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PauseReason_server(ctx context.Context, field graphql.CollectedField, obj *ent.PauseReason) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PauseReason_server(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Server(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Server) graphql.Marshaler {
+			return ec.marshalOServer2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐServer(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PauseReason_server(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PauseReason",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Server(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PauseReasonConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.PauseReasonConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PauseReasonConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.PauseReasonEdge) graphql.Marshaler {
+			return ec.marshalOPauseReasonEdge2ᚕᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐPauseReasonEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PauseReasonConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PauseReasonConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PauseReasonEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PauseReasonConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.PauseReasonConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PauseReasonConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PauseReasonConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PauseReasonConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PauseReasonConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.PauseReasonConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PauseReasonConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PauseReasonConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PauseReasonConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PauseReasonEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.PauseReasonEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PauseReasonEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.PauseReason) graphql.Marshaler {
+			return ec.marshalOPauseReason2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐPauseReason(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PauseReasonEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PauseReasonEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PauseReason(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PauseReasonEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.PauseReasonEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PauseReasonEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PauseReasonEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PauseReasonEdge", field, false, false, "Cursor")
+}
+
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4154,6 +5518,50 @@ func (ec *executionContext) fieldContext_Query_auditLog(ctx context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_missedCalls(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_missedCalls(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MissedCalls(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.MissedCallOrder), fc.Args["where"].(*ent.MissedCallWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.MissedCallConnection) graphql.Marshaler {
+			return ec.marshalNMissedCallConnection2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐMissedCallConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_missedCalls(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MissedCallConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_missedCalls_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_operators(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4236,6 +5644,50 @@ func (ec *executionContext) fieldContext_Query_operatorGroups(ctx context.Contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_operatorGroups_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_pauseReasons(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_pauseReasons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PauseReasons(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.PauseReasonOrder), fc.Args["where"].(*ent.PauseReasonWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.PauseReasonConnection) graphql.Marshaler {
+			return ec.marshalNPauseReasonConnection2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐPauseReasonConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_pauseReasons(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PauseReasonConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_pauseReasons_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -4966,6 +6418,214 @@ func (ec *executionContext) fieldContext_Query_activeCallsNow(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_myWorkplaces(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_myWorkplaces(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().MyWorkplaces(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Workplace) graphql.Marshaler {
+			return ec.marshalNWorkplace2ᚕᚖgithubᚗcomᚋlinkageᚋlinkageᚋgraphᚋmodelᚐWorkplaceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_myWorkplaces(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Workplace(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_callerHistory(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_callerHistory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CallerHistory(ctx, fc.Args["serverID"].(int), fc.Args["number"].(string), fc.Args["last"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Call) graphql.Marshaler {
+			return ec.marshalNCall2ᚕᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐCallᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_callerHistory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Call(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_callerHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_unhandledMissedCalls(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_unhandledMissedCalls(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().UnhandledMissedCalls(ctx, fc.Args["queueIDs"].([]int), fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.MissedCall) graphql.Marshaler {
+			return ec.marshalNMissedCall2ᚕᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐMissedCallᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_unhandledMissedCalls(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MissedCall(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_unhandledMissedCalls_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_missedCallCountsNow(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_missedCallCountsNow(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MissedCallCountsNow(ctx, fc.Args["queueIDs"].([]int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MissedCallCounts) graphql.Marshaler {
+			return ec.marshalNMissedCallCounts2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋgraphᚋmodelᚐMissedCallCounts(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_missedCallCountsNow(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MissedCallCounts(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_missedCallCountsNow_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_testServerConnection(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_testServerConnection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().TestServerConnection(ctx, fc.Args["id"].(*int), fc.Args["input"].(*model.ServerInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ConnectionTestResult) graphql.Marshaler {
+			return ec.marshalNConnectionTestResult2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋgraphᚋmodelᚐConnectionTestResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_testServerConnection(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConnectionTestResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_testServerConnection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5224,6 +6884,29 @@ func (ec *executionContext) _Queue_slThresholdSeconds(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_Queue_slThresholdSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Queue", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Queue_discovered(ctx context.Context, field graphql.CollectedField, obj *ent.Queue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Queue_discovered(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Discovered, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Queue_discovered(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Queue", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Queue_server(ctx context.Context, field graphql.CollectedField, obj *ent.Queue) (ret graphql.Marshaler) {
@@ -6414,6 +8097,38 @@ func (ec *executionContext) fieldContext_Server_trunks(ctx context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Server_pauseReasons(ctx context.Context, field graphql.CollectedField, obj *ent.Server) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Server_pauseReasons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PauseReasons(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.PauseReason) graphql.Marshaler {
+			return ec.marshalOPauseReason2ᚕᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐPauseReasonᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Server_pauseReasons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Server",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PauseReason(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Server_health(ctx context.Context, field graphql.CollectedField, obj *ent.Server) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6441,6 +8156,38 @@ func (ec *executionContext) fieldContext_Server_health(_ context.Context, field 
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ServerHealth(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Server_suggestions(ctx context.Context, field graphql.CollectedField, obj *ent.Server) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Server_suggestions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Server().Suggestions(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DiscoverySuggestions) graphql.Marshaler {
+			return ec.marshalNDiscoverySuggestions2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋgraphᚋmodelᚐDiscoverySuggestions(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Server_suggestions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Server",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DiscoverySuggestions(ctx, field)
 		},
 	}
 	return fc, nil
@@ -7082,6 +8829,38 @@ func (ec *executionContext) _User_lastLoginAt(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_User_lastLoginAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "Time")
+}
+
+func (ec *executionContext) _User_operators(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_operators(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Operators(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Operator) graphql.Marshaler {
+			return ec.marshalOOperator2ᚕᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐOperatorᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_operators(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Operator(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _UserConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.UserConnection) (ret graphql.Marshaler) {
@@ -11361,6 +13140,1221 @@ func UnmarshalCallWhereInput(ctx context.Context, raw any) (ent.CallWhereInput, 
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputMissedCallOrder(ctx context.Context, obj any) (ent.MissedCallOrder, error) {
+	var it ent.MissedCallOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNMissedCallOrderField2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐMissedCallOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMissedCallOrder unmarshals raw into the MissedCallOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMissedCallOrder(ctx context.Context, raw any) (ent.MissedCallOrder, error) {
+	var out ent.MissedCallOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MissedCallOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputMissedCallWhereInput(ctx context.Context, obj any) (ent.MissedCallWhereInput, error) {
+	var it ent.MissedCallWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "callID", "callIDNEQ", "callIDIn", "callIDNotIn", "serverID", "serverIDNEQ", "serverIDIn", "serverIDNotIn", "serverIDGT", "serverIDGTE", "serverIDLT", "serverIDLTE", "queueID", "queueIDNEQ", "queueIDIn", "queueIDNotIn", "queueIDIsNil", "queueIDNotNil", "callerNumber", "callerNumberNEQ", "callerNumberIn", "callerNumberNotIn", "callerNumberGT", "callerNumberGTE", "callerNumberLT", "callerNumberLTE", "callerNumberContains", "callerNumberHasPrefix", "callerNumberHasSuffix", "callerNumberEqualFold", "callerNumberContainsFold", "callerName", "callerNameNEQ", "callerNameIn", "callerNameNotIn", "callerNameGT", "callerNameGTE", "callerNameLT", "callerNameLTE", "callerNameContains", "callerNameHasPrefix", "callerNameHasSuffix", "callerNameIsNil", "callerNameNotNil", "callerNameEqualFold", "callerNameContainsFold", "missedAt", "missedAtNEQ", "missedAtIn", "missedAtNotIn", "missedAtGT", "missedAtGTE", "missedAtLT", "missedAtLTE", "reason", "reasonNEQ", "reasonIn", "reasonNotIn", "reasonGT", "reasonGTE", "reasonLT", "reasonLTE", "reasonContains", "reasonHasPrefix", "reasonHasSuffix", "reasonIsNil", "reasonNotNil", "reasonEqualFold", "reasonContainsFold", "waitSeconds", "waitSecondsNEQ", "waitSecondsIn", "waitSecondsNotIn", "waitSecondsGT", "waitSecondsGTE", "waitSecondsLT", "waitSecondsLTE", "state", "stateNEQ", "stateIn", "stateNotIn", "handledHow", "handledHowNEQ", "handledHowIn", "handledHowNotIn", "handledHowIsNil", "handledHowNotNil", "handledAt", "handledAtNEQ", "handledAtIn", "handledAtNotIn", "handledAtGT", "handledAtGTE", "handledAtLT", "handledAtLTE", "handledAtIsNil", "handledAtNotNil", "handledByID", "handledByIDNEQ", "handledByIDIn", "handledByIDNotIn", "handledByIDIsNil", "handledByIDNotNil", "comment", "commentNEQ", "commentIn", "commentNotIn", "commentGT", "commentGTE", "commentLT", "commentLTE", "commentContains", "commentHasPrefix", "commentHasSuffix", "commentIsNil", "commentNotNil", "commentEqualFold", "commentContainsFold", "handledCallID", "handledCallIDNEQ", "handledCallIDIn", "handledCallIDNotIn", "handledCallIDIsNil", "handledCallIDNotNil", "callbackAttempts", "callbackAttemptsNEQ", "callbackAttemptsIn", "callbackAttemptsNotIn", "callbackAttemptsGT", "callbackAttemptsGTE", "callbackAttemptsLT", "callbackAttemptsLTE", "lastCallbackAt", "lastCallbackAtNEQ", "lastCallbackAtIn", "lastCallbackAtNotIn", "lastCallbackAtGT", "lastCallbackAtGTE", "lastCallbackAtLT", "lastCallbackAtLTE", "lastCallbackAtIsNil", "lastCallbackAtNotNil", "hasCall", "hasCallWith", "hasQueue", "hasQueueWith", "hasHandledBy", "hasHandledByWith", "hasHandledCall", "hasHandledCallWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOMissedCallWhereInput2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐMissedCallWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOMissedCallWhereInput2ᚕᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐMissedCallWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOMissedCallWhereInput2ᚕᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐMissedCallWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "callID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallID = data
+		case "callIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallIDNEQ = data
+		case "callIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callIDIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallIDIn = data
+		case "callIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallIDNotIn = data
+		case "serverID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serverID"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServerID = data
+		case "serverIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serverIDNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServerIDNEQ = data
+		case "serverIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serverIDIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServerIDIn = data
+		case "serverIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serverIDNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServerIDNotIn = data
+		case "serverIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serverIDGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServerIDGT = data
+		case "serverIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serverIDGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServerIDGTE = data
+		case "serverIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serverIDLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServerIDLT = data
+		case "serverIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serverIDLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServerIDLTE = data
+		case "queueID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("queueID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QueueID = data
+		case "queueIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("queueIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QueueIDNEQ = data
+		case "queueIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("queueIDIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QueueIDIn = data
+		case "queueIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("queueIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QueueIDNotIn = data
+		case "queueIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("queueIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QueueIDIsNil = data
+		case "queueIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("queueIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QueueIDNotNil = data
+		case "callerNumber":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callerNumber"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallerNumber = data
+		case "callerNumberNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callerNumberNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallerNumberNEQ = data
+		case "callerNumberIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callerNumberIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallerNumberIn = data
+		case "callerNumberNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callerNumberNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallerNumberNotIn = data
+		case "callerNumberGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callerNumberGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallerNumberGT = data
+		case "callerNumberGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callerNumberGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallerNumberGTE = data
+		case "callerNumberLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callerNumberLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallerNumberLT = data
+		case "callerNumberLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callerNumberLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallerNumberLTE = data
+		case "callerNumberContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callerNumberContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallerNumberContains = data
+		case "callerNumberHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callerNumberHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallerNumberHasPrefix = data
+		case "callerNumberHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callerNumberHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallerNumberHasSuffix = data
+		case "callerNumberEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callerNumberEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallerNumberEqualFold = data
+		case "callerNumberContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callerNumberContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallerNumberContainsFold = data
+		case "callerName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callerName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallerName = data
+		case "callerNameNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callerNameNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallerNameNEQ = data
+		case "callerNameIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callerNameIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallerNameIn = data
+		case "callerNameNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callerNameNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallerNameNotIn = data
+		case "callerNameGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callerNameGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallerNameGT = data
+		case "callerNameGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callerNameGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallerNameGTE = data
+		case "callerNameLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callerNameLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallerNameLT = data
+		case "callerNameLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callerNameLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallerNameLTE = data
+		case "callerNameContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callerNameContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallerNameContains = data
+		case "callerNameHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callerNameHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallerNameHasPrefix = data
+		case "callerNameHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callerNameHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallerNameHasSuffix = data
+		case "callerNameIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callerNameIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallerNameIsNil = data
+		case "callerNameNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callerNameNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallerNameNotNil = data
+		case "callerNameEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callerNameEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallerNameEqualFold = data
+		case "callerNameContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callerNameContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallerNameContainsFold = data
+		case "missedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("missedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MissedAt = data
+		case "missedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("missedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MissedAtNEQ = data
+		case "missedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("missedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MissedAtIn = data
+		case "missedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("missedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MissedAtNotIn = data
+		case "missedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("missedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MissedAtGT = data
+		case "missedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("missedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MissedAtGTE = data
+		case "missedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("missedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MissedAtLT = data
+		case "missedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("missedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MissedAtLTE = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "reasonNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonNEQ = data
+		case "reasonIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonIn = data
+		case "reasonNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonNotIn = data
+		case "reasonGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonGT = data
+		case "reasonGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonGTE = data
+		case "reasonLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonLT = data
+		case "reasonLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonLTE = data
+		case "reasonContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonContains = data
+		case "reasonHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonHasPrefix = data
+		case "reasonHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonHasSuffix = data
+		case "reasonIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonIsNil = data
+		case "reasonNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonNotNil = data
+		case "reasonEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonEqualFold = data
+		case "reasonContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonContainsFold = data
+		case "waitSeconds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("waitSeconds"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WaitSeconds = data
+		case "waitSecondsNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("waitSecondsNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WaitSecondsNEQ = data
+		case "waitSecondsIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("waitSecondsIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WaitSecondsIn = data
+		case "waitSecondsNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("waitSecondsNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WaitSecondsNotIn = data
+		case "waitSecondsGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("waitSecondsGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WaitSecondsGT = data
+		case "waitSecondsGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("waitSecondsGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WaitSecondsGTE = data
+		case "waitSecondsLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("waitSecondsLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WaitSecondsLT = data
+		case "waitSecondsLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("waitSecondsLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WaitSecondsLTE = data
+		case "state":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("state"))
+			data, err := ec.unmarshalOMissedCallState2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚋmissedcallᚐState(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.State = data
+		case "stateNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stateNEQ"))
+			data, err := ec.unmarshalOMissedCallState2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚋmissedcallᚐState(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StateNEQ = data
+		case "stateIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stateIn"))
+			data, err := ec.unmarshalOMissedCallState2ᚕgithubᚗcomᚋlinkageᚋlinkageᚋentᚋmissedcallᚐStateᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StateIn = data
+		case "stateNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stateNotIn"))
+			data, err := ec.unmarshalOMissedCallState2ᚕgithubᚗcomᚋlinkageᚋlinkageᚋentᚋmissedcallᚐStateᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StateNotIn = data
+		case "handledHow":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handledHow"))
+			data, err := ec.unmarshalOMissedCallHandledHow2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚋmissedcallᚐHandledHow(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HandledHow = data
+		case "handledHowNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handledHowNEQ"))
+			data, err := ec.unmarshalOMissedCallHandledHow2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚋmissedcallᚐHandledHow(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HandledHowNEQ = data
+		case "handledHowIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handledHowIn"))
+			data, err := ec.unmarshalOMissedCallHandledHow2ᚕgithubᚗcomᚋlinkageᚋlinkageᚋentᚋmissedcallᚐHandledHowᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HandledHowIn = data
+		case "handledHowNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handledHowNotIn"))
+			data, err := ec.unmarshalOMissedCallHandledHow2ᚕgithubᚗcomᚋlinkageᚋlinkageᚋentᚋmissedcallᚐHandledHowᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HandledHowNotIn = data
+		case "handledHowIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handledHowIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HandledHowIsNil = data
+		case "handledHowNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handledHowNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HandledHowNotNil = data
+		case "handledAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handledAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HandledAt = data
+		case "handledAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handledAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HandledAtNEQ = data
+		case "handledAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handledAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HandledAtIn = data
+		case "handledAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handledAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HandledAtNotIn = data
+		case "handledAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handledAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HandledAtGT = data
+		case "handledAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handledAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HandledAtGTE = data
+		case "handledAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handledAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HandledAtLT = data
+		case "handledAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handledAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HandledAtLTE = data
+		case "handledAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handledAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HandledAtIsNil = data
+		case "handledAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handledAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HandledAtNotNil = data
+		case "handledByID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handledByID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HandledByID = data
+		case "handledByIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handledByIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HandledByIDNEQ = data
+		case "handledByIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handledByIDIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HandledByIDIn = data
+		case "handledByIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handledByIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HandledByIDNotIn = data
+		case "handledByIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handledByIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HandledByIDIsNil = data
+		case "handledByIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handledByIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HandledByIDNotNil = data
+		case "comment":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("comment"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Comment = data
+		case "commentNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commentNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommentNEQ = data
+		case "commentIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commentIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommentIn = data
+		case "commentNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commentNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommentNotIn = data
+		case "commentGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commentGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommentGT = data
+		case "commentGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commentGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommentGTE = data
+		case "commentLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commentLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommentLT = data
+		case "commentLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commentLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommentLTE = data
+		case "commentContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commentContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommentContains = data
+		case "commentHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commentHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommentHasPrefix = data
+		case "commentHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commentHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommentHasSuffix = data
+		case "commentIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commentIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommentIsNil = data
+		case "commentNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commentNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommentNotNil = data
+		case "commentEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commentEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommentEqualFold = data
+		case "commentContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commentContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommentContainsFold = data
+		case "handledCallID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handledCallID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HandledCallID = data
+		case "handledCallIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handledCallIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HandledCallIDNEQ = data
+		case "handledCallIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handledCallIDIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HandledCallIDIn = data
+		case "handledCallIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handledCallIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HandledCallIDNotIn = data
+		case "handledCallIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handledCallIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HandledCallIDIsNil = data
+		case "handledCallIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handledCallIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HandledCallIDNotNil = data
+		case "callbackAttempts":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callbackAttempts"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallbackAttempts = data
+		case "callbackAttemptsNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callbackAttemptsNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallbackAttemptsNEQ = data
+		case "callbackAttemptsIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callbackAttemptsIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallbackAttemptsIn = data
+		case "callbackAttemptsNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callbackAttemptsNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallbackAttemptsNotIn = data
+		case "callbackAttemptsGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callbackAttemptsGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallbackAttemptsGT = data
+		case "callbackAttemptsGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callbackAttemptsGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallbackAttemptsGTE = data
+		case "callbackAttemptsLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callbackAttemptsLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallbackAttemptsLT = data
+		case "callbackAttemptsLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("callbackAttemptsLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CallbackAttemptsLTE = data
+		case "lastCallbackAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastCallbackAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastCallbackAt = data
+		case "lastCallbackAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastCallbackAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastCallbackAtNEQ = data
+		case "lastCallbackAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastCallbackAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastCallbackAtIn = data
+		case "lastCallbackAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastCallbackAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastCallbackAtNotIn = data
+		case "lastCallbackAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastCallbackAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastCallbackAtGT = data
+		case "lastCallbackAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastCallbackAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastCallbackAtGTE = data
+		case "lastCallbackAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastCallbackAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastCallbackAtLT = data
+		case "lastCallbackAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastCallbackAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastCallbackAtLTE = data
+		case "lastCallbackAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastCallbackAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastCallbackAtIsNil = data
+		case "lastCallbackAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastCallbackAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastCallbackAtNotNil = data
+		case "hasCall":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCall"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasCall = data
+		case "hasCallWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCallWith"))
+			data, err := ec.unmarshalOCallWhereInput2ᚕᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐCallWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasCallWith = data
+		case "hasQueue":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasQueue"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasQueue = data
+		case "hasQueueWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasQueueWith"))
+			data, err := ec.unmarshalOQueueWhereInput2ᚕᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐQueueWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasQueueWith = data
+		case "hasHandledBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasHandledBy"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasHandledBy = data
+		case "hasHandledByWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasHandledByWith"))
+			data, err := ec.unmarshalOUserWhereInput2ᚕᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐUserWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasHandledByWith = data
+		case "hasHandledCall":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasHandledCall"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasHandledCall = data
+		case "hasHandledCallWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasHandledCallWith"))
+			data, err := ec.unmarshalOCallWhereInput2ᚕᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐCallWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasHandledCallWith = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMissedCallWhereInput unmarshals raw into the MissedCallWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMissedCallWhereInput(ctx context.Context, raw any) (ent.MissedCallWhereInput, error) {
+	var out ent.MissedCallWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MissedCallWhereInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputOperatorGroupOrder(ctx context.Context, obj any) (ent.OperatorGroupOrder, error) {
 	var it ent.OperatorGroupOrder
 	if obj == nil {
@@ -12402,7 +15396,7 @@ func (ec *executionContext) unmarshalInputOperatorWhereInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "serverID", "serverIDNEQ", "serverIDIn", "serverIDNotIn", "number", "numberNEQ", "numberIn", "numberNotIn", "numberGT", "numberGTE", "numberLT", "numberLTE", "numberContains", "numberHasPrefix", "numberHasSuffix", "numberEqualFold", "numberContainsFold", "interface", "interfaceNEQ", "interfaceIn", "interfaceNotIn", "interfaceGT", "interfaceGTE", "interfaceLT", "interfaceLTE", "interfaceContains", "interfaceHasPrefix", "interfaceHasSuffix", "interfaceIsNil", "interfaceNotNil", "interfaceEqualFold", "interfaceContainsFold", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameIsNil", "nameNotNil", "nameEqualFold", "nameContainsFold", "tracked", "trackedNEQ", "hasServer", "hasServerWith", "hasGroups", "hasGroupsWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "serverID", "serverIDNEQ", "serverIDIn", "serverIDNotIn", "number", "numberNEQ", "numberIn", "numberNotIn", "numberGT", "numberGTE", "numberLT", "numberLTE", "numberContains", "numberHasPrefix", "numberHasSuffix", "numberEqualFold", "numberContainsFold", "interface", "interfaceNEQ", "interfaceIn", "interfaceNotIn", "interfaceGT", "interfaceGTE", "interfaceLT", "interfaceLTE", "interfaceContains", "interfaceHasPrefix", "interfaceHasSuffix", "interfaceIsNil", "interfaceNotNil", "interfaceEqualFold", "interfaceContainsFold", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameIsNil", "nameNotNil", "nameEqualFold", "nameContainsFold", "tracked", "trackedNEQ", "discovered", "discoveredNEQ", "userID", "userIDNEQ", "userIDIn", "userIDNotIn", "userIDIsNil", "userIDNotNil", "hasServer", "hasServerWith", "hasGroups", "hasGroupsWith", "hasUser", "hasUserWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -12941,6 +15935,62 @@ func (ec *executionContext) unmarshalInputOperatorWhereInput(ctx context.Context
 				return it, err
 			}
 			it.TrackedNEQ = data
+		case "discovered":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discovered"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Discovered = data
+		case "discoveredNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discoveredNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscoveredNEQ = data
+		case "userID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserID = data
+		case "userIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserIDNEQ = data
+		case "userIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userIDIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserIDIn = data
+		case "userIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserIDNotIn = data
+		case "userIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserIDIsNil = data
+		case "userIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserIDNotNil = data
 		case "hasServer":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasServer"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -12969,6 +16019,20 @@ func (ec *executionContext) unmarshalInputOperatorWhereInput(ctx context.Context
 				return it, err
 			}
 			it.HasGroupsWith = data
+		case "hasUser":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasUser"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasUser = data
+		case "hasUserWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasUserWith"))
+			data, err := ec.unmarshalOUserWhereInput2ᚕᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐUserWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasUserWith = data
 		}
 	}
 	return it, nil
@@ -12983,6 +16047,500 @@ func (ec *executionContext) unmarshalInputOperatorWhereInput(ctx context.Context
 func UnmarshalOperatorWhereInput(ctx context.Context, raw any) (ent.OperatorWhereInput, error) {
 	var out ent.OperatorWhereInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "OperatorWhereInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputPauseReasonOrder(ctx context.Context, obj any) (ent.PauseReasonOrder, error) {
+	var it ent.PauseReasonOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNPauseReasonOrderField2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐPauseReasonOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPauseReasonOrder unmarshals raw into the PauseReasonOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPauseReasonOrder(ctx context.Context, raw any) (ent.PauseReasonOrder, error) {
+	var out ent.PauseReasonOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PauseReasonOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputPauseReasonWhereInput(ctx context.Context, obj any) (ent.PauseReasonWhereInput, error) {
+	var it ent.PauseReasonWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "serverID", "serverIDNEQ", "serverIDIn", "serverIDNotIn", "serverIDIsNil", "serverIDNotNil", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "position", "positionNEQ", "positionIn", "positionNotIn", "positionGT", "positionGTE", "positionLT", "positionLTE", "enabled", "enabledNEQ", "hasServer", "hasServerWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOPauseReasonWhereInput2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐPauseReasonWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOPauseReasonWhereInput2ᚕᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐPauseReasonWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOPauseReasonWhereInput2ᚕᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐPauseReasonWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		case "updatedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNEQ = data
+		case "updatedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtIn = data
+		case "updatedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNotIn = data
+		case "updatedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGT = data
+		case "updatedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGTE = data
+		case "updatedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLT = data
+		case "updatedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLTE = data
+		case "serverID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serverID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServerID = data
+		case "serverIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serverIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServerIDNEQ = data
+		case "serverIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serverIDIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServerIDIn = data
+		case "serverIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serverIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServerIDNotIn = data
+		case "serverIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serverIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServerIDIsNil = data
+		case "serverIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serverIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServerIDNotNil = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "nameNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameNEQ = data
+		case "nameIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameIn = data
+		case "nameNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameNotIn = data
+		case "nameGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameGT = data
+		case "nameGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameGTE = data
+		case "nameLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameLT = data
+		case "nameLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameLTE = data
+		case "nameContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameContains = data
+		case "nameHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameHasPrefix = data
+		case "nameHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameHasSuffix = data
+		case "nameEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameEqualFold = data
+		case "nameContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameContainsFold = data
+		case "position":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("position"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Position = data
+		case "positionNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("positionNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PositionNEQ = data
+		case "positionIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("positionIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PositionIn = data
+		case "positionNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("positionNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PositionNotIn = data
+		case "positionGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("positionGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PositionGT = data
+		case "positionGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("positionGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PositionGTE = data
+		case "positionLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("positionLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PositionLT = data
+		case "positionLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("positionLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PositionLTE = data
+		case "enabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Enabled = data
+		case "enabledNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabledNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EnabledNEQ = data
+		case "hasServer":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasServer"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasServer = data
+		case "hasServerWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasServerWith"))
+			data, err := ec.unmarshalOServerWhereInput2ᚕᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐServerWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasServerWith = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPauseReasonWhereInput unmarshals raw into the PauseReasonWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPauseReasonWhereInput(ctx context.Context, raw any) (ent.PauseReasonWhereInput, error) {
+	var out ent.PauseReasonWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PauseReasonWhereInput", raw, &out)
 	return out, err
 }
 
@@ -14149,7 +17707,7 @@ func (ec *executionContext) unmarshalInputQueueWhereInput(ctx context.Context, o
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "serverID", "serverIDNEQ", "serverIDIn", "serverIDNotIn", "number", "numberNEQ", "numberIn", "numberNotIn", "numberGT", "numberGTE", "numberLT", "numberLTE", "numberContains", "numberHasPrefix", "numberHasSuffix", "numberEqualFold", "numberContainsFold", "displayName", "displayNameNEQ", "displayNameIn", "displayNameNotIn", "displayNameGT", "displayNameGTE", "displayNameLT", "displayNameLTE", "displayNameContains", "displayNameHasPrefix", "displayNameHasSuffix", "displayNameIsNil", "displayNameNotNil", "displayNameEqualFold", "displayNameContainsFold", "timezone", "timezoneNEQ", "timezoneIn", "timezoneNotIn", "timezoneGT", "timezoneGTE", "timezoneLT", "timezoneLTE", "timezoneContains", "timezoneHasPrefix", "timezoneHasSuffix", "timezoneIsNil", "timezoneNotNil", "timezoneEqualFold", "timezoneContainsFold", "slThresholdSeconds", "slThresholdSecondsNEQ", "slThresholdSecondsIn", "slThresholdSecondsNotIn", "slThresholdSecondsGT", "slThresholdSecondsGTE", "slThresholdSecondsLT", "slThresholdSecondsLTE", "hasServer", "hasServerWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "serverID", "serverIDNEQ", "serverIDIn", "serverIDNotIn", "number", "numberNEQ", "numberIn", "numberNotIn", "numberGT", "numberGTE", "numberLT", "numberLTE", "numberContains", "numberHasPrefix", "numberHasSuffix", "numberEqualFold", "numberContainsFold", "displayName", "displayNameNEQ", "displayNameIn", "displayNameNotIn", "displayNameGT", "displayNameGTE", "displayNameLT", "displayNameLTE", "displayNameContains", "displayNameHasPrefix", "displayNameHasSuffix", "displayNameIsNil", "displayNameNotNil", "displayNameEqualFold", "displayNameContainsFold", "timezone", "timezoneNEQ", "timezoneIn", "timezoneNotIn", "timezoneGT", "timezoneGTE", "timezoneLT", "timezoneLTE", "timezoneContains", "timezoneHasPrefix", "timezoneHasSuffix", "timezoneIsNil", "timezoneNotNil", "timezoneEqualFold", "timezoneContainsFold", "slThresholdSeconds", "slThresholdSecondsNEQ", "slThresholdSecondsIn", "slThresholdSecondsNotIn", "slThresholdSecondsGT", "slThresholdSecondsGTE", "slThresholdSecondsLT", "slThresholdSecondsLTE", "discovered", "discoveredNEQ", "hasServer", "hasServerWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -14730,6 +18288,20 @@ func (ec *executionContext) unmarshalInputQueueWhereInput(ctx context.Context, o
 				return it, err
 			}
 			it.SlThresholdSecondsLTE = data
+		case "discovered":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discovered"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Discovered = data
+		case "discoveredNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discoveredNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscoveredNEQ = data
 		case "hasServer":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasServer"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -14825,7 +18397,7 @@ func (ec *executionContext) unmarshalInputServerWhereInput(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "amiAddress", "amiAddressNEQ", "amiAddressIn", "amiAddressNotIn", "amiAddressGT", "amiAddressGTE", "amiAddressLT", "amiAddressLTE", "amiAddressContains", "amiAddressHasPrefix", "amiAddressHasSuffix", "amiAddressEqualFold", "amiAddressContainsFold", "amiUsername", "amiUsernameNEQ", "amiUsernameIn", "amiUsernameNotIn", "amiUsernameGT", "amiUsernameGTE", "amiUsernameLT", "amiUsernameLTE", "amiUsernameContains", "amiUsernameHasPrefix", "amiUsernameHasSuffix", "amiUsernameEqualFold", "amiUsernameContainsFold", "timezone", "timezoneNEQ", "timezoneIn", "timezoneNotIn", "timezoneGT", "timezoneGTE", "timezoneLT", "timezoneLTE", "timezoneContains", "timezoneHasPrefix", "timezoneHasSuffix", "timezoneEqualFold", "timezoneContainsFold", "enabled", "enabledNEQ", "recordingsLocation", "recordingsLocationNEQ", "recordingsLocationIn", "recordingsLocationNotIn", "recordingsLocationGT", "recordingsLocationGTE", "recordingsLocationLT", "recordingsLocationLTE", "recordingsLocationContains", "recordingsLocationHasPrefix", "recordingsLocationHasSuffix", "recordingsLocationIsNil", "recordingsLocationNotNil", "recordingsLocationEqualFold", "recordingsLocationContainsFold", "hasQueues", "hasQueuesWith", "hasOperators", "hasOperatorsWith", "hasTrunks", "hasTrunksWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "amiAddress", "amiAddressNEQ", "amiAddressIn", "amiAddressNotIn", "amiAddressGT", "amiAddressGTE", "amiAddressLT", "amiAddressLTE", "amiAddressContains", "amiAddressHasPrefix", "amiAddressHasSuffix", "amiAddressEqualFold", "amiAddressContainsFold", "amiUsername", "amiUsernameNEQ", "amiUsernameIn", "amiUsernameNotIn", "amiUsernameGT", "amiUsernameGTE", "amiUsernameLT", "amiUsernameLTE", "amiUsernameContains", "amiUsernameHasPrefix", "amiUsernameHasSuffix", "amiUsernameEqualFold", "amiUsernameContainsFold", "timezone", "timezoneNEQ", "timezoneIn", "timezoneNotIn", "timezoneGT", "timezoneGTE", "timezoneLT", "timezoneLTE", "timezoneContains", "timezoneHasPrefix", "timezoneHasSuffix", "timezoneEqualFold", "timezoneContainsFold", "enabled", "enabledNEQ", "recordingsLocation", "recordingsLocationNEQ", "recordingsLocationIn", "recordingsLocationNotIn", "recordingsLocationGT", "recordingsLocationGTE", "recordingsLocationLT", "recordingsLocationLTE", "recordingsLocationContains", "recordingsLocationHasPrefix", "recordingsLocationHasSuffix", "recordingsLocationIsNil", "recordingsLocationNotNil", "recordingsLocationEqualFold", "recordingsLocationContainsFold", "hasQueues", "hasQueuesWith", "hasOperators", "hasOperatorsWith", "hasTrunks", "hasTrunksWith", "hasPauseReasons", "hasPauseReasonsWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -15546,6 +19118,20 @@ func (ec *executionContext) unmarshalInputServerWhereInput(ctx context.Context, 
 				return it, err
 			}
 			it.HasTrunksWith = data
+		case "hasPauseReasons":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasPauseReasons"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasPauseReasons = data
+		case "hasPauseReasonsWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasPauseReasonsWith"))
+			data, err := ec.unmarshalOPauseReasonWhereInput2ᚕᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐPauseReasonWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasPauseReasonsWith = data
 		}
 	}
 	return it, nil
@@ -16142,7 +19728,7 @@ func (ec *executionContext) unmarshalInputUserWhereInput(ctx context.Context, ob
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "login", "loginNEQ", "loginIn", "loginNotIn", "loginGT", "loginGTE", "loginLT", "loginLTE", "loginContains", "loginHasPrefix", "loginHasSuffix", "loginEqualFold", "loginContainsFold", "displayName", "displayNameNEQ", "displayNameIn", "displayNameNotIn", "displayNameGT", "displayNameGTE", "displayNameLT", "displayNameLTE", "displayNameContains", "displayNameHasPrefix", "displayNameHasSuffix", "displayNameIsNil", "displayNameNotNil", "displayNameEqualFold", "displayNameContainsFold", "language", "languageNEQ", "languageIn", "languageNotIn", "enabled", "enabledNEQ", "lastLoginAt", "lastLoginAtNEQ", "lastLoginAtIn", "lastLoginAtNotIn", "lastLoginAtGT", "lastLoginAtGTE", "lastLoginAtLT", "lastLoginAtLTE", "lastLoginAtIsNil", "lastLoginAtNotNil"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "login", "loginNEQ", "loginIn", "loginNotIn", "loginGT", "loginGTE", "loginLT", "loginLTE", "loginContains", "loginHasPrefix", "loginHasSuffix", "loginEqualFold", "loginContainsFold", "displayName", "displayNameNEQ", "displayNameIn", "displayNameNotIn", "displayNameGT", "displayNameGTE", "displayNameLT", "displayNameLTE", "displayNameContains", "displayNameHasPrefix", "displayNameHasSuffix", "displayNameIsNil", "displayNameNotNil", "displayNameEqualFold", "displayNameContainsFold", "language", "languageNEQ", "languageIn", "languageNotIn", "enabled", "enabledNEQ", "lastLoginAt", "lastLoginAtNEQ", "lastLoginAtIn", "lastLoginAtNotIn", "lastLoginAtGT", "lastLoginAtGTE", "lastLoginAtLT", "lastLoginAtLTE", "lastLoginAtIsNil", "lastLoginAtNotNil", "hasOperators", "hasOperatorsWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -16646,6 +20232,20 @@ func (ec *executionContext) unmarshalInputUserWhereInput(ctx context.Context, ob
 				return it, err
 			}
 			it.LastLoginAtNotNil = data
+		case "hasOperators":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasOperators"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasOperators = data
+		case "hasOperatorsWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasOperatorsWith"))
+			data, err := ec.unmarshalOOperatorWhereInput2ᚕᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐOperatorWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasOperatorsWith = data
 		}
 	}
 	return it, nil
@@ -16701,6 +20301,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Queue(ctx, sel, obj)
+	case *ent.PauseReason:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._PauseReason(ctx, sel, obj)
 	case *ent.OperatorStatusChange:
 		if obj == nil {
 			return graphql.Null
@@ -16716,6 +20321,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Operator(ctx, sel, obj)
+	case *ent.MissedCall:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._MissedCall(ctx, sel, obj)
 	case *ent.CallLeg:
 		if obj == nil {
 			return graphql.Null
@@ -17435,6 +21045,236 @@ func (ec *executionContext) _CallLeg(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+var missedCallImplementors = []string{"MissedCall", "Node"}
+
+func (ec *executionContext) _MissedCall(ctx context.Context, sel ast.SelectionSet, obj *ent.MissedCall) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, missedCallImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MissedCall")
+		case "id":
+			out.Values[i] = ec._MissedCall_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "callID":
+			out.Values[i] = ec._MissedCall_callID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "serverID":
+			out.Values[i] = ec._MissedCall_serverID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "queueID":
+			out.Values[i] = ec._MissedCall_queueID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "callerNumber":
+			out.Values[i] = ec._MissedCall_callerNumber(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "callerName":
+			out.Values[i] = ec._MissedCall_callerName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "missedAt":
+			out.Values[i] = ec._MissedCall_missedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reason":
+			out.Values[i] = ec._MissedCall_reason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "waitSeconds":
+			out.Values[i] = ec._MissedCall_waitSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "state":
+			out.Values[i] = ec._MissedCall_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "handledHow":
+			out.Values[i] = ec._MissedCall_handledHow(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "handledAt":
+			out.Values[i] = ec._MissedCall_handledAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "handledByID":
+			out.Values[i] = ec._MissedCall_handledByID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "comment":
+			out.Values[i] = ec._MissedCall_comment(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "handledCallID":
+			out.Values[i] = ec._MissedCall_handledCallID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "callbackAttempts":
+			out.Values[i] = ec._MissedCall_callbackAttempts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastCallbackAt":
+			out.Values[i] = ec._MissedCall_lastCallbackAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "call":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MissedCall_call(ctx, field, obj)
+				})
+		case "queue":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MissedCall_queue(ctx, field, obj)
+				})
+		case "handledBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MissedCall_handledBy(ctx, field, obj)
+				})
+		case "handledCall":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MissedCall_handledCall(ctx, field, obj)
+				})
+		case "attempts":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MissedCall_attempts(ctx, field, obj)
+				})
+		case "previousCalls":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MissedCall_previousCalls(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var missedCallConnectionImplementors = []string{"MissedCallConnection"}
+
+func (ec *executionContext) _MissedCallConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.MissedCallConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, missedCallConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MissedCallConnection")
+		case "edges":
+			out.Values[i] = ec._MissedCallConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._MissedCallConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._MissedCallConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var missedCallEdgeImplementors = []string{"MissedCallEdge"}
+
+func (ec *executionContext) _MissedCallEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.MissedCallEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, missedCallEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MissedCallEdge")
+		case "node":
+			out.Values[i] = ec._MissedCallEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._MissedCallEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var operatorImplementors = []string{"Operator", "Node"}
 
 func (ec *executionContext) _Operator(ctx context.Context, sel ast.SelectionSet, obj *ent.Operator) graphql.Marshaler {
@@ -17486,6 +21326,16 @@ func (ec *executionContext) _Operator(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "discovered":
+			out.Values[i] = ec._Operator_discovered(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "userID":
+			out.Values[i] = ec._Operator_userID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "server":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -17497,6 +21347,12 @@ func (ec *executionContext) _Operator(ctx context.Context, sel ast.SelectionSet,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Operator_groups(ctx, field, obj)
+				})
+		case "user":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Operator_user(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -17853,6 +21709,156 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var pauseReasonImplementors = []string{"PauseReason", "Node"}
+
+func (ec *executionContext) _PauseReason(ctx context.Context, sel ast.SelectionSet, obj *ent.PauseReason) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pauseReasonImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PauseReason")
+		case "id":
+			out.Values[i] = ec._PauseReason_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._PauseReason_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._PauseReason_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "serverID":
+			out.Values[i] = ec._PauseReason_serverID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._PauseReason_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "position":
+			out.Values[i] = ec._PauseReason_position(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "enabled":
+			out.Values[i] = ec._PauseReason_enabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "server":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PauseReason_server(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var pauseReasonConnectionImplementors = []string{"PauseReasonConnection"}
+
+func (ec *executionContext) _PauseReasonConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.PauseReasonConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pauseReasonConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PauseReasonConnection")
+		case "edges":
+			out.Values[i] = ec._PauseReasonConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._PauseReasonConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._PauseReasonConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var pauseReasonEdgeImplementors = []string{"PauseReasonEdge"}
+
+func (ec *executionContext) _PauseReasonEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.PauseReasonEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pauseReasonEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PauseReasonEdge")
+		case "node":
+			out.Values[i] = ec._PauseReasonEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._PauseReasonEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -17890,6 +21896,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_auditLog(ctx, field)
 				})
+		case "missedCalls":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_missedCalls(ctx, field)
+				})
 		case "operators":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -17901,6 +21913,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_operatorGroups(ctx, field)
+				})
+		case "pauseReasons":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_pauseReasons(ctx, field)
 				})
 		case "queues":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -18004,6 +22022,36 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_activeCallsNow(ctx, field)
 				})
+		case "myWorkplaces":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_myWorkplaces(ctx, field)
+				})
+		case "callerHistory":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_callerHistory(ctx, field)
+				})
+		case "unhandledMissedCalls":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_unhandledMissedCalls(ctx, field)
+				})
+		case "missedCallCountsNow":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_missedCallCountsNow(ctx, field)
+				})
+		case "testServerConnection":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_testServerConnection(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -18083,6 +22131,11 @@ func (ec *executionContext) _Queue(ctx context.Context, sel ast.SelectionSet, ob
 			}
 		case "slThresholdSeconds":
 			out.Values[i] = ec._Queue_slThresholdSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "discovered":
+			out.Values[i] = ec._Queue_discovered(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -18461,11 +22514,23 @@ func (ec *executionContext) _Server(ctx context.Context, sel ast.SelectionSet, o
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Server_trunks(ctx, field, obj)
 				})
+		case "pauseReasons":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Server_pauseReasons(ctx, field, obj)
+				})
 		case "health":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Server_health(ctx, field, obj)
+				})
+		case "suggestions":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Server_suggestions(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -18724,43 +22789,49 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 		case "id":
 			out.Values[i] = ec._User_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
 			out.Values[i] = ec._User_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "updatedAt":
 			out.Values[i] = ec._User_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "login":
 			out.Values[i] = ec._User_login(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "displayName":
 			out.Values[i] = ec._User_displayName(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "language":
 			out.Values[i] = ec._User_language(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "enabled":
 			out.Values[i] = ec._User_enabled(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "lastLoginAt":
 			out.Values[i] = ec._User_lastLoginAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "operators":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_operators(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -18924,6 +22995,22 @@ func (ec *executionContext) unmarshalNAuditLogWhereInput2ᚖgithubᚗcomᚋlinka
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNCall2ᚕᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐCallᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Call) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCall2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐCall(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNCall2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐCall(ctx context.Context, sel ast.SelectionSet, v *ent.Call) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Call!")
@@ -19018,6 +23105,77 @@ func (ec *executionContext) unmarshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCur
 
 func (ec *executionContext) marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, sel ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNMissedCall2ᚕᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐMissedCallᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.MissedCall) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMissedCall2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐMissedCall(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMissedCall2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐMissedCall(ctx context.Context, sel ast.SelectionSet, v *ent.MissedCall) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MissedCall!")
+		return graphql.Null
+	}
+	return ec._MissedCall(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMissedCallConnection2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐMissedCallConnection(ctx context.Context, sel ast.SelectionSet, v *ent.MissedCallConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MissedCallConnection!")
+		return graphql.Null
+	}
+	return ec._MissedCallConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNMissedCallHandledHow2githubᚗcomᚋlinkageᚋlinkageᚋentᚋmissedcallᚐHandledHow(ctx context.Context, v any) (missedcall.HandledHow, error) {
+	var res missedcall.HandledHow
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMissedCallHandledHow2githubᚗcomᚋlinkageᚋlinkageᚋentᚋmissedcallᚐHandledHow(ctx context.Context, sel ast.SelectionSet, v missedcall.HandledHow) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNMissedCallOrderField2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐMissedCallOrderField(ctx context.Context, v any) (*ent.MissedCallOrderField, error) {
+	var res = new(ent.MissedCallOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMissedCallOrderField2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐMissedCallOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.MissedCallOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MissedCallOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNMissedCallState2githubᚗcomᚋlinkageᚋlinkageᚋentᚋmissedcallᚐState(ctx context.Context, v any) (missedcall.State, error) {
+	var res missedcall.State
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMissedCallState2githubᚗcomᚋlinkageᚋlinkageᚋentᚋmissedcallᚐState(ctx context.Context, sel ast.SelectionSet, v missedcall.State) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNMissedCallWhereInput2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐMissedCallWhereInput(ctx context.Context, v any) (*ent.MissedCallWhereInput, error) {
+	res, err := ec.unmarshalInputMissedCallWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋlinkageᚋlinkageᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v []ent.Noder) graphql.Marshaler {
@@ -19117,6 +23275,57 @@ func (ec *executionContext) marshalNOrderDirection2entgoᚗioᚋcontribᚋentgql
 
 func (ec *executionContext) marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
 	return ec._PageInfo(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPauseReason2ᚕᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐPauseReasonᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.PauseReason) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPauseReason2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐPauseReason(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPauseReason2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐPauseReason(ctx context.Context, sel ast.SelectionSet, v *ent.PauseReason) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PauseReason!")
+		return graphql.Null
+	}
+	return ec._PauseReason(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPauseReasonConnection2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐPauseReasonConnection(ctx context.Context, sel ast.SelectionSet, v *ent.PauseReasonConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PauseReasonConnection!")
+		return graphql.Null
+	}
+	return ec._PauseReasonConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPauseReasonOrderField2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐPauseReasonOrderField(ctx context.Context, v any) (*ent.PauseReasonOrderField, error) {
+	var res = new(ent.PauseReasonOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPauseReasonOrderField2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐPauseReasonOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.PauseReasonOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PauseReasonOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNPauseReasonWhereInput2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐPauseReasonWhereInput(ctx context.Context, v any) (*ent.PauseReasonWhereInput, error) {
+	res, err := ec.unmarshalInputPauseReasonWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNQueue2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐQueue(ctx context.Context, sel ast.SelectionSet, v *ent.Queue) graphql.Marshaler {
@@ -19265,6 +23474,14 @@ func (ec *executionContext) marshalNServerOrderField2ᚖgithubᚗcomᚋlinkage�
 func (ec *executionContext) unmarshalNServerWhereInput2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐServerWhereInput(ctx context.Context, v any) (*ent.ServerWhereInput, error) {
 	res, err := ec.unmarshalInputServerWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTrunk2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐTrunk(ctx context.Context, sel ast.SelectionSet, v *ent.Trunk) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Trunk!")
+		return graphql.Null
+	}
+	return ec._Trunk(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNTrunkConnection2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐTrunkConnection(ctx context.Context, sel ast.SelectionSet, v *ent.TrunkConnection) graphql.Marshaler {
@@ -19675,6 +23892,170 @@ func (ec *executionContext) marshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCu
 	return v
 }
 
+func (ec *executionContext) marshalOMissedCall2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐMissedCall(ctx context.Context, sel ast.SelectionSet, v *ent.MissedCall) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MissedCall(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOMissedCallEdge2ᚕᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐMissedCallEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.MissedCallEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOMissedCallEdge2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐMissedCallEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOMissedCallEdge2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐMissedCallEdge(ctx context.Context, sel ast.SelectionSet, v *ent.MissedCallEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MissedCallEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOMissedCallHandledHow2ᚕgithubᚗcomᚋlinkageᚋlinkageᚋentᚋmissedcallᚐHandledHowᚄ(ctx context.Context, v any) ([]missedcall.HandledHow, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]missedcall.HandledHow, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNMissedCallHandledHow2githubᚗcomᚋlinkageᚋlinkageᚋentᚋmissedcallᚐHandledHow(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOMissedCallHandledHow2ᚕgithubᚗcomᚋlinkageᚋlinkageᚋentᚋmissedcallᚐHandledHowᚄ(ctx context.Context, sel ast.SelectionSet, v []missedcall.HandledHow) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMissedCallHandledHow2githubᚗcomᚋlinkageᚋlinkageᚋentᚋmissedcallᚐHandledHow(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOMissedCallHandledHow2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚋmissedcallᚐHandledHow(ctx context.Context, v any) (*missedcall.HandledHow, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(missedcall.HandledHow)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOMissedCallHandledHow2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚋmissedcallᚐHandledHow(ctx context.Context, sel ast.SelectionSet, v *missedcall.HandledHow) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOMissedCallOrder2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐMissedCallOrder(ctx context.Context, v any) (*ent.MissedCallOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputMissedCallOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOMissedCallState2ᚕgithubᚗcomᚋlinkageᚋlinkageᚋentᚋmissedcallᚐStateᚄ(ctx context.Context, v any) ([]missedcall.State, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]missedcall.State, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNMissedCallState2githubᚗcomᚋlinkageᚋlinkageᚋentᚋmissedcallᚐState(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOMissedCallState2ᚕgithubᚗcomᚋlinkageᚋlinkageᚋentᚋmissedcallᚐStateᚄ(ctx context.Context, sel ast.SelectionSet, v []missedcall.State) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMissedCallState2githubᚗcomᚋlinkageᚋlinkageᚋentᚋmissedcallᚐState(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOMissedCallState2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚋmissedcallᚐState(ctx context.Context, v any) (*missedcall.State, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(missedcall.State)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOMissedCallState2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚋmissedcallᚐState(ctx context.Context, sel ast.SelectionSet, v *missedcall.State) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOMissedCallWhereInput2ᚕᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐMissedCallWhereInputᚄ(ctx context.Context, v any) ([]*ent.MissedCallWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.MissedCallWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNMissedCallWhereInput2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐMissedCallWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOMissedCallWhereInput2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐMissedCallWhereInput(ctx context.Context, v any) (*ent.MissedCallWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputMissedCallWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalONode2githubᚗcomᚋlinkageᚋlinkageᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v ent.Noder) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -19862,6 +24243,85 @@ func (ec *executionContext) unmarshalOOperatorWhereInput2ᚖgithubᚗcomᚋlinka
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputOperatorWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPauseReason2ᚕᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐPauseReasonᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.PauseReason) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPauseReason2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐPauseReason(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOPauseReason2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐPauseReason(ctx context.Context, sel ast.SelectionSet, v *ent.PauseReason) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PauseReason(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOPauseReasonEdge2ᚕᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐPauseReasonEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.PauseReasonEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOPauseReasonEdge2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐPauseReasonEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOPauseReasonEdge2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐPauseReasonEdge(ctx context.Context, sel ast.SelectionSet, v *ent.PauseReasonEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PauseReasonEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOPauseReasonOrder2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐPauseReasonOrder(ctx context.Context, v any) (*ent.PauseReasonOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputPauseReasonOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOPauseReasonWhereInput2ᚕᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐPauseReasonWhereInputᚄ(ctx context.Context, v any) ([]*ent.PauseReasonWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.PauseReasonWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPauseReasonWhereInput2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐPauseReasonWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOPauseReasonWhereInput2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚐPauseReasonWhereInput(ctx context.Context, v any) (*ent.PauseReasonWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputPauseReasonWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 

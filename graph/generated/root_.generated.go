@@ -29,6 +29,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	AuditLog() AuditLogResolver
+	MissedCall() MissedCallResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 	Server() ServerResolver
@@ -223,10 +224,22 @@ type ComplexityRoot struct {
 		Type     func(childComplexity int) int
 	}
 
+	CallbackPayload struct {
+		ActionID   func(childComplexity int) int
+		MissedCall func(childComplexity int) int
+	}
+
 	CompactCalls struct {
 		Columns  func(childComplexity int) int
 		PageInfo func(childComplexity int) int
 		Rows     func(childComplexity int) int
+	}
+
+	ConnectionTestResult struct {
+		Error     func(childComplexity int) int
+		Greeting  func(childComplexity int) int
+		LatencyMs func(childComplexity int) int
+		Ok        func(childComplexity int) int
 	}
 
 	CreateAPITokenPayload struct {
@@ -237,6 +250,11 @@ type ComplexityRoot struct {
 	CreateUserPayload struct {
 		Password func(childComplexity int) int
 		User     func(childComplexity int) int
+	}
+
+	DiscoverySuggestions struct {
+		Operators func(childComplexity int) int
+		Queues    func(childComplexity int) int
 	}
 
 	Grant struct {
@@ -321,33 +339,112 @@ type ComplexityRoot struct {
 		Viewer    func(childComplexity int) int
 	}
 
+	MissedCall struct {
+		Attempts         func(childComplexity int) int
+		Call             func(childComplexity int) int
+		CallID           func(childComplexity int) int
+		CallbackAttempts func(childComplexity int) int
+		CallerName       func(childComplexity int) int
+		CallerNumber     func(childComplexity int) int
+		Comment          func(childComplexity int) int
+		HandledAt        func(childComplexity int) int
+		HandledBy        func(childComplexity int) int
+		HandledByID      func(childComplexity int) int
+		HandledCall      func(childComplexity int) int
+		HandledCallID    func(childComplexity int) int
+		HandledHow       func(childComplexity int) int
+		ID               func(childComplexity int) int
+		LastCallbackAt   func(childComplexity int) int
+		MissedAt         func(childComplexity int) int
+		PreviousCalls    func(childComplexity int, last *int) int
+		Queue            func(childComplexity int) int
+		QueueID          func(childComplexity int) int
+		Reason           func(childComplexity int) int
+		ServerID         func(childComplexity int) int
+		State            func(childComplexity int) int
+		WaitSeconds      func(childComplexity int) int
+	}
+
+	MissedCallConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	MissedCallCount struct {
+		Oldest    func(childComplexity int) int
+		Queue     func(childComplexity int) int
+		QueueID   func(childComplexity int) int
+		Unhandled func(childComplexity int) int
+	}
+
+	MissedCallCounts struct {
+		Queues func(childComplexity int) int
+		Total  func(childComplexity int) int
+	}
+
+	MissedCallEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Mutation struct {
-		CreateAPIToken     func(childComplexity int, userID int, name string, scope apitoken.Scope, expiresAt *time.Time) int
-		CreateServer       func(childComplexity int, input model.ServerInput) int
-		CreateUser         func(childComplexity int, input model.CreateUserInput) int
-		DeleteServer       func(childComplexity int, id int) int
-		Login              func(childComplexity int, login string, password string) int
-		Logout             func(childComplexity int) int
-		RevokeAPIToken     func(childComplexity int, id int) int
-		RevokeUserSessions func(childComplexity int, id int) int
-		SetUserGrant       func(childComplexity int, id int, grant model.GrantInput) int
-		SetUserPassword    func(childComplexity int, id int, password *string) int
-		SetUserRoles       func(childComplexity int, id int, roles []model.Role) int
-		UpdateServer       func(childComplexity int, id int, input model.ServerInput) int
-		UpdateUser         func(childComplexity int, id int, input model.UpdateUserInput) int
+		AcceptDiscovered      func(childComplexity int, serverID int, queues []string, operators []string) int
+		CallBack              func(childComplexity int, missedCallID int) int
+		CreateAPIToken        func(childComplexity int, userID int, name string, scope apitoken.Scope, expiresAt *time.Time) int
+		CreateOperator        func(childComplexity int, serverID int, input model.OperatorInput) int
+		CreateOperatorGroup   func(childComplexity int, input model.OperatorGroupInput) int
+		CreatePauseReason     func(childComplexity int, input model.PauseReasonInput) int
+		CreateQueue           func(childComplexity int, serverID int, number string, input *model.QueueInput) int
+		CreateServer          func(childComplexity int, input model.ServerInput) int
+		CreateTrunk           func(childComplexity int, serverID int, input model.TrunkInput) int
+		CreateUser            func(childComplexity int, input model.CreateUserInput) int
+		DeleteOperator        func(childComplexity int, id int) int
+		DeleteOperatorGroup   func(childComplexity int, id int) int
+		DeletePauseReason     func(childComplexity int, id int) int
+		DeleteQueue           func(childComplexity int, id int) int
+		DeleteServer          func(childComplexity int, id int) int
+		DeleteTrunk           func(childComplexity int, id int) int
+		JoinQueue             func(childComplexity int, input model.MembershipInput) int
+		LeaveQueue            func(childComplexity int, input model.MembershipInput) int
+		Login                 func(childComplexity int, login string, password string) int
+		Logout                func(childComplexity int) int
+		MarkMissedCallHandled func(childComplexity int, id int, comment *string) int
+		PauseOperator         func(childComplexity int, input model.PauseInput) int
+		RevokeAPIToken        func(childComplexity int, id int) int
+		RevokeUserSessions    func(childComplexity int, id int) int
+		SetUserGrant          func(childComplexity int, id int, grant model.GrantInput) int
+		SetUserPassword       func(childComplexity int, id int, password *string) int
+		SetUserRoles          func(childComplexity int, id int, roles []model.Role) int
+		UpdateOperator        func(childComplexity int, id int, input model.OperatorInput) int
+		UpdateOperatorGroup   func(childComplexity int, id int, input model.OperatorGroupInput) int
+		UpdatePauseReason     func(childComplexity int, id int, input model.PauseReasonInput) int
+		UpdateQueue           func(childComplexity int, id int, input model.QueueInput) int
+		UpdateServer          func(childComplexity int, id int, input model.ServerInput) int
+		UpdateTrunk           func(childComplexity int, id int, input model.TrunkInput) int
+		UpdateUser            func(childComplexity int, id int, input model.UpdateUserInput) int
 	}
 
 	Operator struct {
-		CreatedAt func(childComplexity int) int
-		Groups    func(childComplexity int) int
-		ID        func(childComplexity int) int
-		Interface func(childComplexity int) int
-		Name      func(childComplexity int) int
-		Number    func(childComplexity int) int
-		Server    func(childComplexity int) int
-		ServerID  func(childComplexity int) int
-		Tracked   func(childComplexity int) int
-		UpdatedAt func(childComplexity int) int
+		CreatedAt  func(childComplexity int) int
+		Discovered func(childComplexity int) int
+		Groups     func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Interface  func(childComplexity int) int
+		Name       func(childComplexity int) int
+		Number     func(childComplexity int) int
+		Server     func(childComplexity int) int
+		ServerID   func(childComplexity int) int
+		Tracked    func(childComplexity int) int
+		UpdatedAt  func(childComplexity int) int
+		User       func(childComplexity int) int
+		UserID     func(childComplexity int) int
+	}
+
+	OperatorActionResult struct {
+		Confirmed func(childComplexity int) int
+		Live      func(childComplexity int) int
+		Operator  func(childComplexity int) int
 	}
 
 	OperatorConnection struct {
@@ -416,6 +513,14 @@ type ComplexityRoot struct {
 		To         func(childComplexity int) int
 	}
 
+	OperatorSuggestion struct {
+		Interface func(childComplexity int) int
+		Name      func(childComplexity int) int
+		Number    func(childComplexity int) int
+		Operator  func(childComplexity int) int
+		Queues    func(childComplexity int) int
+	}
+
 	PageInfo struct {
 		EndCursor       func(childComplexity int) int
 		HasNextPage     func(childComplexity int) int
@@ -423,33 +528,63 @@ type ComplexityRoot struct {
 		StartCursor     func(childComplexity int) int
 	}
 
+	PauseReason struct {
+		CreatedAt func(childComplexity int) int
+		Enabled   func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Name      func(childComplexity int) int
+		Position  func(childComplexity int) int
+		Server    func(childComplexity int) int
+		ServerID  func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
+	}
+
+	PauseReasonConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	PauseReasonEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Query struct {
-		APITokens        func(childComplexity int, userID *int) int
-		ActiveCallsNow   func(childComplexity int, filter *live.CallFilter) int
-		AuditLog         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AuditLogOrder, where *ent.AuditLogWhereInput) int
-		BuildInfo        func(childComplexity int) int
-		Call             func(childComplexity int, id int) int
-		Calls            func(childComplexity int, input report.CallsInput, first *int, after *entgql.Cursor[int]) int
-		CallsCompact     func(childComplexity int, input report.CallsInput, first *int, after *entgql.Cursor[int]) int
-		Node             func(childComplexity int, id int) int
-		Nodes            func(childComplexity int, ids []int) int
-		OperatorBoardNow func(childComplexity int, filter *live.OperatorFilter) int
-		OperatorGroups   func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OperatorGroupOrder, where *ent.OperatorGroupWhereInput) int
-		OperatorReport   func(childComplexity int, input report.OperatorReportInput) int
-		Operators        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OperatorOrder, where *ent.OperatorWhereInput) int
-		QueueReport      func(childComplexity int, input report.QueueReportInput) int
-		QueueStatsNow    func(childComplexity int, queueIds []int) int
-		Queues           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.QueueOrder, where *ent.QueueWhereInput) int
-		Servers          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ServerOrder, where *ent.ServerWhereInput) int
-		SummaryReport    func(childComplexity int, input report.SummaryInput) int
-		Trunks           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.TrunkOrder, where *ent.TrunkWhereInput) int
-		UserAccess       func(childComplexity int, userID int) int
-		Users            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) int
-		Viewer           func(childComplexity int) int
+		APITokens            func(childComplexity int, userID *int) int
+		ActiveCallsNow       func(childComplexity int, filter *live.CallFilter) int
+		AuditLog             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AuditLogOrder, where *ent.AuditLogWhereInput) int
+		BuildInfo            func(childComplexity int) int
+		Call                 func(childComplexity int, id int) int
+		CallerHistory        func(childComplexity int, serverID int, number string, last *int) int
+		Calls                func(childComplexity int, input report.CallsInput, first *int, after *entgql.Cursor[int]) int
+		CallsCompact         func(childComplexity int, input report.CallsInput, first *int, after *entgql.Cursor[int]) int
+		MissedCallCountsNow  func(childComplexity int, queueIDs []int) int
+		MissedCalls          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.MissedCallOrder, where *ent.MissedCallWhereInput) int
+		MyWorkplaces         func(childComplexity int) int
+		Node                 func(childComplexity int, id int) int
+		Nodes                func(childComplexity int, ids []int) int
+		OperatorBoardNow     func(childComplexity int, filter *live.OperatorFilter) int
+		OperatorGroups       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OperatorGroupOrder, where *ent.OperatorGroupWhereInput) int
+		OperatorReport       func(childComplexity int, input report.OperatorReportInput) int
+		Operators            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OperatorOrder, where *ent.OperatorWhereInput) int
+		PauseReasons         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PauseReasonOrder, where *ent.PauseReasonWhereInput) int
+		QueueReport          func(childComplexity int, input report.QueueReportInput) int
+		QueueStatsNow        func(childComplexity int, queueIds []int) int
+		Queues               func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.QueueOrder, where *ent.QueueWhereInput) int
+		Servers              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ServerOrder, where *ent.ServerWhereInput) int
+		SummaryReport        func(childComplexity int, input report.SummaryInput) int
+		TestServerConnection func(childComplexity int, id *int, input *model.ServerInput) int
+		Trunks               func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.TrunkOrder, where *ent.TrunkWhereInput) int
+		UnhandledMissedCalls func(childComplexity int, queueIDs []int, first *int) int
+		UserAccess           func(childComplexity int, userID int) int
+		Users                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) int
+		Viewer               func(childComplexity int) int
 	}
 
 	Queue struct {
 		CreatedAt          func(childComplexity int) int
+		Discovered         func(childComplexity int) int
 		DisplayName        func(childComplexity int) int
 		ID                 func(childComplexity int) int
 		Number             func(childComplexity int) int
@@ -518,6 +653,12 @@ type ComplexityRoot struct {
 		WaitDistribution     func(childComplexity int) int
 	}
 
+	QueueSuggestion struct {
+		Members func(childComplexity int) int
+		Number  func(childComplexity int) int
+		Queue   func(childComplexity int) int
+	}
+
 	QueueVisit struct {
 		AnsweredBy   func(childComplexity int) int
 		AnsweredByID func(childComplexity int) int
@@ -543,8 +684,10 @@ type ComplexityRoot struct {
 		ID                 func(childComplexity int) int
 		Name               func(childComplexity int) int
 		Operators          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OperatorOrder, where *ent.OperatorWhereInput) int
+		PauseReasons       func(childComplexity int) int
 		Queues             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.QueueOrder, where *ent.QueueWhereInput) int
 		RecordingsLocation func(childComplexity int) int
+		Suggestions        func(childComplexity int) int
 		Timezone           func(childComplexity int) int
 		TrunkContexts      func(childComplexity int) int
 		TrunkPrefixes      func(childComplexity int) int
@@ -588,10 +731,11 @@ type ComplexityRoot struct {
 	}
 
 	Subscription struct {
-		ActiveCalls   func(childComplexity int, filter *live.CallFilter) int
-		CallEvents    func(childComplexity int, filter *live.CallFilter) int
-		OperatorBoard func(childComplexity int, filter *live.OperatorFilter) int
-		QueueStats    func(childComplexity int, queueIds []int) int
+		ActiveCalls      func(childComplexity int, filter *live.CallFilter) int
+		CallEvents       func(childComplexity int, filter *live.CallFilter) int
+		MissedCallCounts func(childComplexity int, queueIDs []int) int
+		OperatorBoard    func(childComplexity int, filter *live.OperatorFilter) int
+		QueueStats       func(childComplexity int, queueIds []int) int
 	}
 
 	SummaryReport struct {
@@ -652,6 +796,7 @@ type ComplexityRoot struct {
 		Language    func(childComplexity int) int
 		LastLoginAt func(childComplexity int) int
 		Login       func(childComplexity int) int
+		Operators   func(childComplexity int) int
 		UpdatedAt   func(childComplexity int) int
 	}
 
@@ -694,6 +839,23 @@ type ComplexityRoot struct {
 		FromSeconds func(childComplexity int) int
 		ToSeconds   func(childComplexity int) int
 		Unanswered  func(childComplexity int) int
+	}
+
+	Workplace struct {
+		Live                 func(childComplexity int) int
+		Operator             func(childComplexity int) int
+		PauseReasons         func(childComplexity int) int
+		Queues               func(childComplexity int) int
+		Server               func(childComplexity int) int
+		UnhandledMissedCalls func(childComplexity int) int
+	}
+
+	WorkplaceQueue struct {
+		Member func(childComplexity int) int
+		Paused func(childComplexity int) int
+		Queue  func(childComplexity int) int
+		Reason func(childComplexity int) int
+		Status func(childComplexity int) int
 	}
 }
 
@@ -1543,6 +1705,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CallTransfer.Type(childComplexity), true
 
+	case "CallbackPayload.actionID":
+		if e.ComplexityRoot.CallbackPayload.ActionID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallbackPayload.ActionID(childComplexity), true
+	case "CallbackPayload.missedCall":
+		if e.ComplexityRoot.CallbackPayload.MissedCall == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallbackPayload.MissedCall(childComplexity), true
+
 	case "CompactCalls.columns":
 		if e.ComplexityRoot.CompactCalls.Columns == nil {
 			break
@@ -1561,6 +1736,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CompactCalls.Rows(childComplexity), true
+
+	case "ConnectionTestResult.error":
+		if e.ComplexityRoot.ConnectionTestResult.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectionTestResult.Error(childComplexity), true
+	case "ConnectionTestResult.greeting":
+		if e.ComplexityRoot.ConnectionTestResult.Greeting == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectionTestResult.Greeting(childComplexity), true
+	case "ConnectionTestResult.latencyMs":
+		if e.ComplexityRoot.ConnectionTestResult.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectionTestResult.LatencyMs(childComplexity), true
+	case "ConnectionTestResult.ok":
+		if e.ComplexityRoot.ConnectionTestResult.Ok == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectionTestResult.Ok(childComplexity), true
 
 	case "CreateAPITokenPayload.secret":
 		if e.ComplexityRoot.CreateAPITokenPayload.Secret == nil {
@@ -1587,6 +1787,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreateUserPayload.User(childComplexity), true
+
+	case "DiscoverySuggestions.operators":
+		if e.ComplexityRoot.DiscoverySuggestions.Operators == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoverySuggestions.Operators(childComplexity), true
+	case "DiscoverySuggestions.queues":
+		if e.ComplexityRoot.DiscoverySuggestions.Queues == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DiscoverySuggestions.Queues(childComplexity), true
 
 	case "Grant.allGroupOperators":
 		if e.ComplexityRoot.Grant.AllGroupOperators == nil {
@@ -1944,6 +2157,242 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LoginPayload.Viewer(childComplexity), true
 
+	case "MissedCall.attempts":
+		if e.ComplexityRoot.MissedCall.Attempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MissedCall.Attempts(childComplexity), true
+	case "MissedCall.call":
+		if e.ComplexityRoot.MissedCall.Call == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MissedCall.Call(childComplexity), true
+	case "MissedCall.callID":
+		if e.ComplexityRoot.MissedCall.CallID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MissedCall.CallID(childComplexity), true
+	case "MissedCall.callbackAttempts":
+		if e.ComplexityRoot.MissedCall.CallbackAttempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MissedCall.CallbackAttempts(childComplexity), true
+	case "MissedCall.callerName":
+		if e.ComplexityRoot.MissedCall.CallerName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MissedCall.CallerName(childComplexity), true
+	case "MissedCall.callerNumber":
+		if e.ComplexityRoot.MissedCall.CallerNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MissedCall.CallerNumber(childComplexity), true
+	case "MissedCall.comment":
+		if e.ComplexityRoot.MissedCall.Comment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MissedCall.Comment(childComplexity), true
+	case "MissedCall.handledAt":
+		if e.ComplexityRoot.MissedCall.HandledAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MissedCall.HandledAt(childComplexity), true
+	case "MissedCall.handledBy":
+		if e.ComplexityRoot.MissedCall.HandledBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MissedCall.HandledBy(childComplexity), true
+	case "MissedCall.handledByID":
+		if e.ComplexityRoot.MissedCall.HandledByID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MissedCall.HandledByID(childComplexity), true
+	case "MissedCall.handledCall":
+		if e.ComplexityRoot.MissedCall.HandledCall == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MissedCall.HandledCall(childComplexity), true
+	case "MissedCall.handledCallID":
+		if e.ComplexityRoot.MissedCall.HandledCallID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MissedCall.HandledCallID(childComplexity), true
+	case "MissedCall.handledHow":
+		if e.ComplexityRoot.MissedCall.HandledHow == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MissedCall.HandledHow(childComplexity), true
+	case "MissedCall.id":
+		if e.ComplexityRoot.MissedCall.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MissedCall.ID(childComplexity), true
+	case "MissedCall.lastCallbackAt":
+		if e.ComplexityRoot.MissedCall.LastCallbackAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MissedCall.LastCallbackAt(childComplexity), true
+	case "MissedCall.missedAt":
+		if e.ComplexityRoot.MissedCall.MissedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MissedCall.MissedAt(childComplexity), true
+	case "MissedCall.previousCalls":
+		if e.ComplexityRoot.MissedCall.PreviousCalls == nil {
+			break
+		}
+
+		args, err := ec.field_MissedCall_previousCalls_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.MissedCall.PreviousCalls(childComplexity, args["last"].(*int)), true
+	case "MissedCall.queue":
+		if e.ComplexityRoot.MissedCall.Queue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MissedCall.Queue(childComplexity), true
+	case "MissedCall.queueID":
+		if e.ComplexityRoot.MissedCall.QueueID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MissedCall.QueueID(childComplexity), true
+	case "MissedCall.reason":
+		if e.ComplexityRoot.MissedCall.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MissedCall.Reason(childComplexity), true
+	case "MissedCall.serverID":
+		if e.ComplexityRoot.MissedCall.ServerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MissedCall.ServerID(childComplexity), true
+	case "MissedCall.state":
+		if e.ComplexityRoot.MissedCall.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MissedCall.State(childComplexity), true
+	case "MissedCall.waitSeconds":
+		if e.ComplexityRoot.MissedCall.WaitSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MissedCall.WaitSeconds(childComplexity), true
+
+	case "MissedCallConnection.edges":
+		if e.ComplexityRoot.MissedCallConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MissedCallConnection.Edges(childComplexity), true
+	case "MissedCallConnection.pageInfo":
+		if e.ComplexityRoot.MissedCallConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MissedCallConnection.PageInfo(childComplexity), true
+	case "MissedCallConnection.totalCount":
+		if e.ComplexityRoot.MissedCallConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MissedCallConnection.TotalCount(childComplexity), true
+
+	case "MissedCallCount.oldest":
+		if e.ComplexityRoot.MissedCallCount.Oldest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MissedCallCount.Oldest(childComplexity), true
+	case "MissedCallCount.queue":
+		if e.ComplexityRoot.MissedCallCount.Queue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MissedCallCount.Queue(childComplexity), true
+	case "MissedCallCount.queueID":
+		if e.ComplexityRoot.MissedCallCount.QueueID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MissedCallCount.QueueID(childComplexity), true
+	case "MissedCallCount.unhandled":
+		if e.ComplexityRoot.MissedCallCount.Unhandled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MissedCallCount.Unhandled(childComplexity), true
+
+	case "MissedCallCounts.queues":
+		if e.ComplexityRoot.MissedCallCounts.Queues == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MissedCallCounts.Queues(childComplexity), true
+	case "MissedCallCounts.total":
+		if e.ComplexityRoot.MissedCallCounts.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MissedCallCounts.Total(childComplexity), true
+
+	case "MissedCallEdge.cursor":
+		if e.ComplexityRoot.MissedCallEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MissedCallEdge.Cursor(childComplexity), true
+	case "MissedCallEdge.node":
+		if e.ComplexityRoot.MissedCallEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MissedCallEdge.Node(childComplexity), true
+
+	case "Mutation.acceptDiscovered":
+		if e.ComplexityRoot.Mutation.AcceptDiscovered == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_acceptDiscovered_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AcceptDiscovered(childComplexity, args["serverID"].(int), args["queues"].([]string), args["operators"].([]string)), true
+	case "Mutation.callBack":
+		if e.ComplexityRoot.Mutation.CallBack == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_callBack_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CallBack(childComplexity, args["missedCallID"].(int)), true
 	case "Mutation.createAPIToken":
 		if e.ComplexityRoot.Mutation.CreateAPIToken == nil {
 			break
@@ -1955,6 +2404,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateAPIToken(childComplexity, args["userID"].(int), args["name"].(string), args["scope"].(apitoken.Scope), args["expiresAt"].(*time.Time)), true
+	case "Mutation.createOperator":
+		if e.ComplexityRoot.Mutation.CreateOperator == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createOperator_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateOperator(childComplexity, args["serverID"].(int), args["input"].(model.OperatorInput)), true
+	case "Mutation.createOperatorGroup":
+		if e.ComplexityRoot.Mutation.CreateOperatorGroup == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createOperatorGroup_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateOperatorGroup(childComplexity, args["input"].(model.OperatorGroupInput)), true
+	case "Mutation.createPauseReason":
+		if e.ComplexityRoot.Mutation.CreatePauseReason == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createPauseReason_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreatePauseReason(childComplexity, args["input"].(model.PauseReasonInput)), true
+	case "Mutation.createQueue":
+		if e.ComplexityRoot.Mutation.CreateQueue == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createQueue_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateQueue(childComplexity, args["serverID"].(int), args["number"].(string), args["input"].(*model.QueueInput)), true
 	case "Mutation.createServer":
 		if e.ComplexityRoot.Mutation.CreateServer == nil {
 			break
@@ -1966,6 +2459,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateServer(childComplexity, args["input"].(model.ServerInput)), true
+	case "Mutation.createTrunk":
+		if e.ComplexityRoot.Mutation.CreateTrunk == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createTrunk_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateTrunk(childComplexity, args["serverID"].(int), args["input"].(model.TrunkInput)), true
 	case "Mutation.createUser":
 		if e.ComplexityRoot.Mutation.CreateUser == nil {
 			break
@@ -1977,6 +2481,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateUser(childComplexity, args["input"].(model.CreateUserInput)), true
+	case "Mutation.deleteOperator":
+		if e.ComplexityRoot.Mutation.DeleteOperator == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteOperator_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteOperator(childComplexity, args["id"].(int)), true
+	case "Mutation.deleteOperatorGroup":
+		if e.ComplexityRoot.Mutation.DeleteOperatorGroup == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteOperatorGroup_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteOperatorGroup(childComplexity, args["id"].(int)), true
+	case "Mutation.deletePauseReason":
+		if e.ComplexityRoot.Mutation.DeletePauseReason == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deletePauseReason_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeletePauseReason(childComplexity, args["id"].(int)), true
+	case "Mutation.deleteQueue":
+		if e.ComplexityRoot.Mutation.DeleteQueue == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteQueue_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteQueue(childComplexity, args["id"].(int)), true
 	case "Mutation.deleteServer":
 		if e.ComplexityRoot.Mutation.DeleteServer == nil {
 			break
@@ -1988,6 +2536,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteServer(childComplexity, args["id"].(int)), true
+	case "Mutation.deleteTrunk":
+		if e.ComplexityRoot.Mutation.DeleteTrunk == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteTrunk_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteTrunk(childComplexity, args["id"].(int)), true
+	case "Mutation.joinQueue":
+		if e.ComplexityRoot.Mutation.JoinQueue == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_joinQueue_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.JoinQueue(childComplexity, args["input"].(model.MembershipInput)), true
+	case "Mutation.leaveQueue":
+		if e.ComplexityRoot.Mutation.LeaveQueue == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_leaveQueue_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.LeaveQueue(childComplexity, args["input"].(model.MembershipInput)), true
 	case "Mutation.login":
 		if e.ComplexityRoot.Mutation.Login == nil {
 			break
@@ -2005,6 +2586,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Logout(childComplexity), true
+	case "Mutation.markMissedCallHandled":
+		if e.ComplexityRoot.Mutation.MarkMissedCallHandled == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_markMissedCallHandled_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MarkMissedCallHandled(childComplexity, args["id"].(int), args["comment"].(*string)), true
+	case "Mutation.pauseOperator":
+		if e.ComplexityRoot.Mutation.PauseOperator == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_pauseOperator_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PauseOperator(childComplexity, args["input"].(model.PauseInput)), true
 	case "Mutation.revokeAPIToken":
 		if e.ComplexityRoot.Mutation.RevokeAPIToken == nil {
 			break
@@ -2060,6 +2663,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetUserRoles(childComplexity, args["id"].(int), args["roles"].([]model.Role)), true
+	case "Mutation.updateOperator":
+		if e.ComplexityRoot.Mutation.UpdateOperator == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateOperator_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateOperator(childComplexity, args["id"].(int), args["input"].(model.OperatorInput)), true
+	case "Mutation.updateOperatorGroup":
+		if e.ComplexityRoot.Mutation.UpdateOperatorGroup == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateOperatorGroup_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateOperatorGroup(childComplexity, args["id"].(int), args["input"].(model.OperatorGroupInput)), true
+	case "Mutation.updatePauseReason":
+		if e.ComplexityRoot.Mutation.UpdatePauseReason == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updatePauseReason_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdatePauseReason(childComplexity, args["id"].(int), args["input"].(model.PauseReasonInput)), true
+	case "Mutation.updateQueue":
+		if e.ComplexityRoot.Mutation.UpdateQueue == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateQueue_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateQueue(childComplexity, args["id"].(int), args["input"].(model.QueueInput)), true
 	case "Mutation.updateServer":
 		if e.ComplexityRoot.Mutation.UpdateServer == nil {
 			break
@@ -2071,6 +2718,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateServer(childComplexity, args["id"].(int), args["input"].(model.ServerInput)), true
+	case "Mutation.updateTrunk":
+		if e.ComplexityRoot.Mutation.UpdateTrunk == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateTrunk_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateTrunk(childComplexity, args["id"].(int), args["input"].(model.TrunkInput)), true
 	case "Mutation.updateUser":
 		if e.ComplexityRoot.Mutation.UpdateUser == nil {
 			break
@@ -2089,6 +2747,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Operator.CreatedAt(childComplexity), true
+	case "Operator.discovered":
+		if e.ComplexityRoot.Operator.Discovered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Operator.Discovered(childComplexity), true
 	case "Operator.groups":
 		if e.ComplexityRoot.Operator.Groups == nil {
 			break
@@ -2143,6 +2807,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Operator.UpdatedAt(childComplexity), true
+	case "Operator.user":
+		if e.ComplexityRoot.Operator.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Operator.User(childComplexity), true
+	case "Operator.userID":
+		if e.ComplexityRoot.Operator.UserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Operator.UserID(childComplexity), true
+
+	case "OperatorActionResult.confirmed":
+		if e.ComplexityRoot.OperatorActionResult.Confirmed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperatorActionResult.Confirmed(childComplexity), true
+	case "OperatorActionResult.live":
+		if e.ComplexityRoot.OperatorActionResult.Live == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperatorActionResult.Live(childComplexity), true
+	case "OperatorActionResult.operator":
+		if e.ComplexityRoot.OperatorActionResult.Operator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperatorActionResult.Operator(childComplexity), true
 
 	case "OperatorConnection.edges":
 		if e.ComplexityRoot.OperatorConnection.Edges == nil {
@@ -2404,6 +3099,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.OperatorStatusChange.To(childComplexity), true
 
+	case "OperatorSuggestion.interface":
+		if e.ComplexityRoot.OperatorSuggestion.Interface == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperatorSuggestion.Interface(childComplexity), true
+	case "OperatorSuggestion.name":
+		if e.ComplexityRoot.OperatorSuggestion.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperatorSuggestion.Name(childComplexity), true
+	case "OperatorSuggestion.number":
+		if e.ComplexityRoot.OperatorSuggestion.Number == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperatorSuggestion.Number(childComplexity), true
+	case "OperatorSuggestion.operator":
+		if e.ComplexityRoot.OperatorSuggestion.Operator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperatorSuggestion.Operator(childComplexity), true
+	case "OperatorSuggestion.queues":
+		if e.ComplexityRoot.OperatorSuggestion.Queues == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperatorSuggestion.Queues(childComplexity), true
+
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
 			break
@@ -2428,6 +3154,87 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
+
+	case "PauseReason.createdAt":
+		if e.ComplexityRoot.PauseReason.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PauseReason.CreatedAt(childComplexity), true
+	case "PauseReason.enabled":
+		if e.ComplexityRoot.PauseReason.Enabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PauseReason.Enabled(childComplexity), true
+	case "PauseReason.id":
+		if e.ComplexityRoot.PauseReason.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PauseReason.ID(childComplexity), true
+	case "PauseReason.name":
+		if e.ComplexityRoot.PauseReason.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PauseReason.Name(childComplexity), true
+	case "PauseReason.position":
+		if e.ComplexityRoot.PauseReason.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PauseReason.Position(childComplexity), true
+	case "PauseReason.server":
+		if e.ComplexityRoot.PauseReason.Server == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PauseReason.Server(childComplexity), true
+	case "PauseReason.serverID":
+		if e.ComplexityRoot.PauseReason.ServerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PauseReason.ServerID(childComplexity), true
+	case "PauseReason.updatedAt":
+		if e.ComplexityRoot.PauseReason.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PauseReason.UpdatedAt(childComplexity), true
+
+	case "PauseReasonConnection.edges":
+		if e.ComplexityRoot.PauseReasonConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PauseReasonConnection.Edges(childComplexity), true
+	case "PauseReasonConnection.pageInfo":
+		if e.ComplexityRoot.PauseReasonConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PauseReasonConnection.PageInfo(childComplexity), true
+	case "PauseReasonConnection.totalCount":
+		if e.ComplexityRoot.PauseReasonConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PauseReasonConnection.TotalCount(childComplexity), true
+
+	case "PauseReasonEdge.cursor":
+		if e.ComplexityRoot.PauseReasonEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PauseReasonEdge.Cursor(childComplexity), true
+	case "PauseReasonEdge.node":
+		if e.ComplexityRoot.PauseReasonEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PauseReasonEdge.Node(childComplexity), true
 
 	case "Query.apiTokens":
 		if e.ComplexityRoot.Query.APITokens == nil {
@@ -2479,6 +3286,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Call(childComplexity, args["id"].(int)), true
+	case "Query.callerHistory":
+		if e.ComplexityRoot.Query.CallerHistory == nil {
+			break
+		}
+
+		args, err := ec.field_Query_callerHistory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CallerHistory(childComplexity, args["serverID"].(int), args["number"].(string), args["last"].(*int)), true
 	case "Query.calls":
 		if e.ComplexityRoot.Query.Calls == nil {
 			break
@@ -2502,6 +3320,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.CallsCompact(childComplexity, args["input"].(report.CallsInput), args["first"].(*int), args["after"].(*entgql.Cursor[int])), true
 
+	case "Query.missedCallCountsNow":
+		if e.ComplexityRoot.Query.MissedCallCountsNow == nil {
+			break
+		}
+
+		args, err := ec.field_Query_missedCallCountsNow_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MissedCallCountsNow(childComplexity, args["queueIDs"].([]int)), true
+	case "Query.missedCalls":
+		if e.ComplexityRoot.Query.MissedCalls == nil {
+			break
+		}
+
+		args, err := ec.field_Query_missedCalls_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MissedCalls(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.MissedCallOrder), args["where"].(*ent.MissedCallWhereInput)), true
+	case "Query.myWorkplaces":
+		if e.ComplexityRoot.Query.MyWorkplaces == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.MyWorkplaces(childComplexity), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -2568,6 +3414,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Operators(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.OperatorOrder), args["where"].(*ent.OperatorWhereInput)), true
+	case "Query.pauseReasons":
+		if e.ComplexityRoot.Query.PauseReasons == nil {
+			break
+		}
+
+		args, err := ec.field_Query_pauseReasons_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PauseReasons(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.PauseReasonOrder), args["where"].(*ent.PauseReasonWhereInput)), true
 	case "Query.queueReport":
 		if e.ComplexityRoot.Query.QueueReport == nil {
 			break
@@ -2623,6 +3480,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.SummaryReport(childComplexity, args["input"].(report.SummaryInput)), true
+	case "Query.testServerConnection":
+		if e.ComplexityRoot.Query.TestServerConnection == nil {
+			break
+		}
+
+		args, err := ec.field_Query_testServerConnection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.TestServerConnection(childComplexity, args["id"].(*int), args["input"].(*model.ServerInput)), true
 	case "Query.trunks":
 		if e.ComplexityRoot.Query.Trunks == nil {
 			break
@@ -2634,6 +3502,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Trunks(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.TrunkOrder), args["where"].(*ent.TrunkWhereInput)), true
+	case "Query.unhandledMissedCalls":
+		if e.ComplexityRoot.Query.UnhandledMissedCalls == nil {
+			break
+		}
+
+		args, err := ec.field_Query_unhandledMissedCalls_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.UnhandledMissedCalls(childComplexity, args["queueIDs"].([]int), args["first"].(*int)), true
 	case "Query.userAccess":
 		if e.ComplexityRoot.Query.UserAccess == nil {
 			break
@@ -2669,6 +3548,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Queue.CreatedAt(childComplexity), true
+	case "Queue.discovered":
+		if e.ComplexityRoot.Queue.Discovered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Queue.Discovered(childComplexity), true
 	case "Queue.displayName":
 		if e.ComplexityRoot.Queue.DisplayName == nil {
 			break
@@ -2964,6 +3849,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.QueueRow.WaitDistribution(childComplexity), true
 
+	case "QueueSuggestion.members":
+		if e.ComplexityRoot.QueueSuggestion.Members == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueSuggestion.Members(childComplexity), true
+	case "QueueSuggestion.number":
+		if e.ComplexityRoot.QueueSuggestion.Number == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueSuggestion.Number(childComplexity), true
+	case "QueueSuggestion.queue":
+		if e.ComplexityRoot.QueueSuggestion.Queue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueSuggestion.Queue(childComplexity), true
+
 	case "QueueVisit.answeredBy":
 		if e.ComplexityRoot.QueueVisit.AnsweredBy == nil {
 			break
@@ -3096,6 +4000,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Server.Operators(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.OperatorOrder), args["where"].(*ent.OperatorWhereInput)), true
+	case "Server.pauseReasons":
+		if e.ComplexityRoot.Server.PauseReasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Server.PauseReasons(childComplexity), true
 	case "Server.queues":
 		if e.ComplexityRoot.Server.Queues == nil {
 			break
@@ -3113,6 +4023,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Server.RecordingsLocation(childComplexity), true
+	case "Server.suggestions":
+		if e.ComplexityRoot.Server.Suggestions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Server.Suggestions(childComplexity), true
 	case "Server.timezone":
 		if e.ComplexityRoot.Server.Timezone == nil {
 			break
@@ -3296,6 +4212,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.CallEvents(childComplexity, args["filter"].(*live.CallFilter)), true
+	case "Subscription.missedCallCounts":
+		if e.ComplexityRoot.Subscription.MissedCallCounts == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_missedCallCounts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.MissedCallCounts(childComplexity, args["queueIDs"].([]int)), true
 	case "Subscription.operatorBoard":
 		if e.ComplexityRoot.Subscription.OperatorBoard == nil {
 			break
@@ -3576,6 +4503,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Login(childComplexity), true
+	case "User.operators":
+		if e.ComplexityRoot.User.Operators == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Operators(childComplexity), true
 	case "User.updatedAt":
 		if e.ComplexityRoot.User.UpdatedAt == nil {
 			break
@@ -3727,6 +4660,74 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.WaitBucket.Unanswered(childComplexity), true
 
+	case "Workplace.live":
+		if e.ComplexityRoot.Workplace.Live == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Workplace.Live(childComplexity), true
+	case "Workplace.operator":
+		if e.ComplexityRoot.Workplace.Operator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Workplace.Operator(childComplexity), true
+	case "Workplace.pauseReasons":
+		if e.ComplexityRoot.Workplace.PauseReasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Workplace.PauseReasons(childComplexity), true
+	case "Workplace.queues":
+		if e.ComplexityRoot.Workplace.Queues == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Workplace.Queues(childComplexity), true
+	case "Workplace.server":
+		if e.ComplexityRoot.Workplace.Server == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Workplace.Server(childComplexity), true
+	case "Workplace.unhandledMissedCalls":
+		if e.ComplexityRoot.Workplace.UnhandledMissedCalls == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Workplace.UnhandledMissedCalls(childComplexity), true
+
+	case "WorkplaceQueue.member":
+		if e.ComplexityRoot.WorkplaceQueue.Member == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkplaceQueue.Member(childComplexity), true
+	case "WorkplaceQueue.paused":
+		if e.ComplexityRoot.WorkplaceQueue.Paused == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkplaceQueue.Paused(childComplexity), true
+	case "WorkplaceQueue.queue":
+		if e.ComplexityRoot.WorkplaceQueue.Queue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkplaceQueue.Queue(childComplexity), true
+	case "WorkplaceQueue.reason":
+		if e.ComplexityRoot.WorkplaceQueue.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkplaceQueue.Reason(childComplexity), true
+	case "WorkplaceQueue.status":
+		if e.ComplexityRoot.WorkplaceQueue.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkplaceQueue.Status(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -3746,15 +4747,25 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("GrantInput", ec.unmarshalInputGrantInput),
 			graphql.NewInputUnmarshaler("LiveCallFilter", ec.unmarshalInputLiveCallFilter),
 			graphql.NewInputUnmarshaler("LiveOperatorFilter", ec.unmarshalInputLiveOperatorFilter),
+			graphql.NewInputUnmarshaler("MembershipInput", ec.unmarshalInputMembershipInput),
+			graphql.NewInputUnmarshaler("MissedCallOrder", ec.unmarshalInputMissedCallOrder),
+			graphql.NewInputUnmarshaler("MissedCallWhereInput", ec.unmarshalInputMissedCallWhereInput),
+			graphql.NewInputUnmarshaler("OperatorGroupInput", ec.unmarshalInputOperatorGroupInput),
 			graphql.NewInputUnmarshaler("OperatorGroupOrder", ec.unmarshalInputOperatorGroupOrder),
 			graphql.NewInputUnmarshaler("OperatorGroupWhereInput", ec.unmarshalInputOperatorGroupWhereInput),
+			graphql.NewInputUnmarshaler("OperatorInput", ec.unmarshalInputOperatorInput),
 			graphql.NewInputUnmarshaler("OperatorOrder", ec.unmarshalInputOperatorOrder),
 			graphql.NewInputUnmarshaler("OperatorReportInput", ec.unmarshalInputOperatorReportInput),
 			graphql.NewInputUnmarshaler("OperatorStatusChangeWhereInput", ec.unmarshalInputOperatorStatusChangeWhereInput),
 			graphql.NewInputUnmarshaler("OperatorWhereInput", ec.unmarshalInputOperatorWhereInput),
+			graphql.NewInputUnmarshaler("PauseInput", ec.unmarshalInputPauseInput),
+			graphql.NewInputUnmarshaler("PauseReasonInput", ec.unmarshalInputPauseReasonInput),
+			graphql.NewInputUnmarshaler("PauseReasonOrder", ec.unmarshalInputPauseReasonOrder),
+			graphql.NewInputUnmarshaler("PauseReasonWhereInput", ec.unmarshalInputPauseReasonWhereInput),
 			graphql.NewInputUnmarshaler("PeriodInput", ec.unmarshalInputPeriodInput),
 			graphql.NewInputUnmarshaler("QueueAttemptWhereInput", ec.unmarshalInputQueueAttemptWhereInput),
 			graphql.NewInputUnmarshaler("QueueGrantInput", ec.unmarshalInputQueueGrantInput),
+			graphql.NewInputUnmarshaler("QueueInput", ec.unmarshalInputQueueInput),
 			graphql.NewInputUnmarshaler("QueueOrder", ec.unmarshalInputQueueOrder),
 			graphql.NewInputUnmarshaler("QueueReportInput", ec.unmarshalInputQueueReportInput),
 			graphql.NewInputUnmarshaler("QueueVisitWhereInput", ec.unmarshalInputQueueVisitWhereInput),
@@ -3764,6 +4775,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ServerOrder", ec.unmarshalInputServerOrder),
 			graphql.NewInputUnmarshaler("ServerWhereInput", ec.unmarshalInputServerWhereInput),
 			graphql.NewInputUnmarshaler("SummaryInput", ec.unmarshalInputSummaryInput),
+			graphql.NewInputUnmarshaler("TrunkInput", ec.unmarshalInputTrunkInput),
 			graphql.NewInputUnmarshaler("TrunkOrder", ec.unmarshalInputTrunkOrder),
 			graphql.NewInputUnmarshaler("TrunkWhereInput", ec.unmarshalInputTrunkWhereInput),
 			graphql.NewInputUnmarshaler("UpdateUserInput", ec.unmarshalInputUpdateUserInput),
@@ -3908,6 +4920,8 @@ input ServerInput {
   "Dialplan contexts of inbound trunk calls, e.g. from-trunk."
   trunkContexts: [String!]
   recordingsLocation: String
+  "Channel variables captured as call custom fields."
+  customVariables: [String!]
 }
 
 extend type Mutation {
@@ -4540,6 +5554,232 @@ type Subscription {
   callEvents(filter: LiveCallFilter): CallEvent!
 }
 # ------------------------- end of live monitoring --------------------------
+`, BuiltIn: false},
+	{Name: "../../workplace.graphqls", Input: `# ---- Operator workplace (internal/workplace). An operator works as one Operator
+# row per server (Operator.user). Actions go to Asterisk as AMI actions on the
+# operator's server; they return once Asterisk's own event confirmed the change,
+# and an action Asterisk refuses is an error with code ACTION_REFUSED.
+
+"A queue the operator may serve, and what Asterisk says their membership is now."
+type WorkplaceQueue {
+  queue: Queue!
+  "A member of the queue now (QueueMember seen)."
+  member: Boolean!
+  paused: Boolean!
+  "The pause reason Asterisk reported for this queue."
+  reason: String
+  status: LiveStatus
+}
+
+"Everything an operator's screen needs on one server."
+type Workplace {
+  operator: Operator!
+  server: Server!
+  "Status now, time in status (since) and today's counts; null before the server was seen."
+  live: LiveOperator
+  "The queues of the viewer's scope on this server, with membership now."
+  queues: [WorkplaceQueue!]!
+  "Reasons the operator may pause with (this server's and the global ones, enabled, in order)."
+  pauseReasons: [PauseReason!]!
+  "Unhandled missed calls in the operator's queues."
+  unhandledMissedCalls: Int!
+}
+
+"The result of an operator action once Asterisk answered."
+type OperatorActionResult {
+  operator: Operator!
+  "The operator's live state after the confirming event."
+  live: LiveOperator
+  "Asterisk's confirming event arrived (false: accepted, not yet seen on the event stream within the wait)."
+  confirmed: Boolean!
+}
+
+input PauseInput {
+  "Another operator (needs queues.membership on their queues); default: the viewer's own on serverID."
+  operatorID: ID
+  "The server of the viewer's own operator when they work on several; default: the only one."
+  serverID: ID
+  paused: Boolean!
+  "A configured pause reason's name (free text is refused when reasons are configured)."
+  reason: String
+  "One queue; default: every queue the operator is a member of."
+  queueID: ID
+}
+
+input MembershipInput {
+  "Another operator (needs queues.membership); default: the viewer's own on the queue's server."
+  operatorID: ID
+  queueID: ID!
+  penalty: Int
+  "Join paused."
+  paused: Boolean
+}
+
+extend type MissedCall {
+  "Unhandled missed calls from the same number on the same server, this one included."
+  attempts: Int!
+  "The customer's previous calls (newest first)."
+  previousCalls(last: Int = 5): [Call!]!
+}
+
+"Unhandled missed calls of one queue."
+type MissedCallCount {
+  queue: Queue
+  queueID: ID!
+  unhandled: Int!
+  "The oldest unhandled one."
+  oldest: Time
+}
+
+"Unhandled missed calls of the viewer's queues."
+type MissedCallCounts {
+  total: Int!
+  queues: [MissedCallCount!]!
+}
+
+type CallbackPayload {
+  missedCall: MissedCall!
+  "The ActionID of the Originate; the callback call is linked when it is stored."
+  actionID: String!
+}
+
+extend type Query {
+  "The viewer's workplaces: one per server where the user works as an operator."
+  myWorkplaces: [Workplace!]!
+  "The last calls of a number on a server (newest first): what a CRM screen-pop shows."
+  callerHistory(serverID: ID!, number: String!, last: Int = 10): [Call!]!
+  "Unhandled missed calls of the viewer's queues (or of these), oldest first."
+  unhandledMissedCalls(queueIDs: [ID!], first: Int = 100): [MissedCall!]!
+  missedCallCountsNow(queueIDs: [ID!]): MissedCallCounts!
+}
+
+extend type Mutation {
+  "Pauses or resumes an operator (QueuePause with the reason)."
+  pauseOperator(input: PauseInput!): OperatorActionResult!
+  "Adds an operator's device to a queue (QueueAdd)."
+  joinQueue(input: MembershipInput!): OperatorActionResult!
+  "Removes an operator's device from a queue (QueueRemove)."
+  leaveQueue(input: MembershipInput!): OperatorActionResult!
+  "Calls the customer back from the viewer's device (Originate); the missed call is handled when the callback is answered."
+  callBack(missedCallID: ID!): CallbackPayload!
+  "Marks a missed call (and the other unhandled ones from the same number) handled."
+  markMissedCallHandled(id: ID!, comment: String): MissedCall!
+}
+
+extend type Subscription {
+  "Unhandled missed calls per queue of the viewer's scope: the snapshot, then every change."
+  missedCallCounts(queueIDs: [ID!]): MissedCallCounts!
+}
+`, BuiltIn: false},
+	{Name: "../../admin.graphqls", Input: `# ---- Administration (internal/admin). Admins only (config.write, users.manage);
+# every mutation is audited. Queues, operators and trunks the collector discovers on
+# AMI are created with discovered: true — suggestions an admin accepts or edits.
+
+input QueueInput {
+  displayName: String
+  "IANA zone; empty: the server's."
+  timezone: String
+  workingHours: WorkingHoursInput
+  slThresholdSeconds: Int
+}
+
+input OperatorInput {
+  "Extension."
+  number: String
+  "Device interface as queues see it, e.g. PJSIP/1001."
+  interface: String
+  name: String
+  tracked: Boolean
+  "The user who works as this operator; clearUser removes the link."
+  userID: ID
+  clearUser: Boolean
+  groupIDs: [ID!]
+}
+
+input OperatorGroupInput {
+  name: String
+  virtual: Boolean
+  operatorIDs: [ID!]
+}
+
+input TrunkInput {
+  number: String
+  name: String
+}
+
+input PauseReasonInput {
+  "Empty: every server."
+  serverID: ID
+  name: String
+  position: Int
+  enabled: Boolean
+}
+
+"What a connection test found."
+type ConnectionTestResult {
+  ok: Boolean!
+  "The manager greeting, e.g. Asterisk Call Manager/7.0.3."
+  greeting: String
+  "Why it failed: unreachable, refused login, timeout."
+  error: String
+  latencyMs: Int
+}
+
+"A queue seen on the server over AMI."
+type QueueSuggestion {
+  number: String!
+  "Set when Linkage knows the queue (discovered: true until accepted)."
+  queue: Queue
+  members: Int!
+}
+
+"A queue member seen on the server over AMI."
+type OperatorSuggestion {
+  interface: String!
+  name: String
+  "Probable extension, from the interface."
+  number: String
+  queues: [String!]!
+  operator: Operator
+}
+
+"Queues and members seen on a server that are new or not yet accepted."
+type DiscoverySuggestions {
+  queues: [QueueSuggestion!]!
+  operators: [OperatorSuggestion!]!
+}
+
+extend type Server {
+  "What AMI shows that Linkage does not know or nobody accepted yet (admins)."
+  suggestions: DiscoverySuggestions!
+}
+
+extend type Query {
+  "Tests AMI settings without saving them: connects, logs in, reads the greeting. With id, omitted fields come from that server."
+  testServerConnection(id: ID, input: ServerInput): ConnectionTestResult!
+}
+
+extend type Mutation {
+  createQueue(serverID: ID!, number: String!, input: QueueInput): Queue!
+  updateQueue(id: ID!, input: QueueInput!): Queue!
+  "Removes a queue no call visited."
+  deleteQueue(id: ID!): Boolean!
+  createOperator(serverID: ID!, input: OperatorInput!): Operator!
+  updateOperator(id: ID!, input: OperatorInput!): Operator!
+  "Removes an operator no call mentions (mark them untracked to keep history)."
+  deleteOperator(id: ID!): Boolean!
+  createOperatorGroup(input: OperatorGroupInput!): OperatorGroup!
+  updateOperatorGroup(id: ID!, input: OperatorGroupInput!): OperatorGroup!
+  deleteOperatorGroup(id: ID!): Boolean!
+  createTrunk(serverID: ID!, input: TrunkInput!): Trunk!
+  updateTrunk(id: ID!, input: TrunkInput!): Trunk!
+  deleteTrunk(id: ID!): Boolean!
+  createPauseReason(input: PauseReasonInput!): PauseReason!
+  updatePauseReason(id: ID!, input: PauseReasonInput!): PauseReason!
+  deletePauseReason(id: ID!): Boolean!
+  "Accepts discovered queues and operators (by number / interface) as they are: creates the missing ones and clears discovered."
+  acceptDiscovered(serverID: ID!, queues: [String!], operators: [String!]): DiscoverySuggestions!
+}
 `, BuiltIn: false},
 	{Name: "../ent.graphqls", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
 directive @goModel(model: String, models: [String!], forceGenerate: Boolean) on OBJECT | INPUT_OBJECT | SCALAR | ENUM | INTERFACE | UNION
@@ -5581,6 +6821,342 @@ Define a Relay Cursor type:
 https://relay.dev/graphql/connections.htm#sec-Cursor
 """
 scalar Cursor
+type MissedCall implements Node {
+  id: ID!
+  callID: ID!
+  serverID: Int!
+  """
+  the last queue the caller waited in
+  """
+  queueID: ID
+  """
+  the customer's number, as the call brought it
+  """
+  callerNumber: String!
+  callerName: String
+  missedAt: Time!
+  """
+  the call's missed reason: abandoned, noanswer, timeout ...
+  """
+  reason: String
+  waitSeconds: Int!
+  state: MissedCallState!
+  handledHow: MissedCallHandledHow
+  handledAt: Time
+  """
+  the user who marked it or called back
+  """
+  handledByID: ID
+  comment: String
+  """
+  the answered call that handled it (callback or the customer's next call)
+  """
+  handledCallID: ID
+  """
+  callbacks originated for it
+  """
+  callbackAttempts: Int!
+  lastCallbackAt: Time
+  call: Call!
+  queue: Queue
+  handledBy: User
+  handledCall: Call
+}
+"""
+A connection to a list of items.
+"""
+type MissedCallConnection {
+  """
+  A list of edges.
+  """
+  edges: [MissedCallEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type MissedCallEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: MissedCall
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+MissedCallHandledHow is enum for the field handled_how
+"""
+enum MissedCallHandledHow @goModel(model: "github.com/linkage/linkage/ent/missedcall.HandledHow") {
+  manual
+  callback
+  called_again
+}
+"""
+Ordering options for MissedCall connections
+"""
+input MissedCallOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order MissedCalls.
+  """
+  field: MissedCallOrderField!
+}
+"""
+Properties by which MissedCall connections can be ordered.
+"""
+enum MissedCallOrderField {
+  MISSED_AT
+  HANDLED_AT
+}
+"""
+MissedCallState is enum for the field state
+"""
+enum MissedCallState @goModel(model: "github.com/linkage/linkage/ent/missedcall.State") {
+  unhandled
+  handled
+}
+"""
+MissedCallWhereInput is used for filtering MissedCall objects.
+Input was generated by ent.
+"""
+input MissedCallWhereInput {
+  not: MissedCallWhereInput
+  and: [MissedCallWhereInput!]
+  or: [MissedCallWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  call_id field predicates
+  """
+  callID: ID
+  callIDNEQ: ID
+  callIDIn: [ID!]
+  callIDNotIn: [ID!]
+  """
+  server_id field predicates
+  """
+  serverID: Int
+  serverIDNEQ: Int
+  serverIDIn: [Int!]
+  serverIDNotIn: [Int!]
+  serverIDGT: Int
+  serverIDGTE: Int
+  serverIDLT: Int
+  serverIDLTE: Int
+  """
+  queue_id field predicates
+  """
+  queueID: ID
+  queueIDNEQ: ID
+  queueIDIn: [ID!]
+  queueIDNotIn: [ID!]
+  queueIDIsNil: Boolean
+  queueIDNotNil: Boolean
+  """
+  caller_number field predicates
+  """
+  callerNumber: String
+  callerNumberNEQ: String
+  callerNumberIn: [String!]
+  callerNumberNotIn: [String!]
+  callerNumberGT: String
+  callerNumberGTE: String
+  callerNumberLT: String
+  callerNumberLTE: String
+  callerNumberContains: String
+  callerNumberHasPrefix: String
+  callerNumberHasSuffix: String
+  callerNumberEqualFold: String
+  callerNumberContainsFold: String
+  """
+  caller_name field predicates
+  """
+  callerName: String
+  callerNameNEQ: String
+  callerNameIn: [String!]
+  callerNameNotIn: [String!]
+  callerNameGT: String
+  callerNameGTE: String
+  callerNameLT: String
+  callerNameLTE: String
+  callerNameContains: String
+  callerNameHasPrefix: String
+  callerNameHasSuffix: String
+  callerNameIsNil: Boolean
+  callerNameNotNil: Boolean
+  callerNameEqualFold: String
+  callerNameContainsFold: String
+  """
+  missed_at field predicates
+  """
+  missedAt: Time
+  missedAtNEQ: Time
+  missedAtIn: [Time!]
+  missedAtNotIn: [Time!]
+  missedAtGT: Time
+  missedAtGTE: Time
+  missedAtLT: Time
+  missedAtLTE: Time
+  """
+  reason field predicates
+  """
+  reason: String
+  reasonNEQ: String
+  reasonIn: [String!]
+  reasonNotIn: [String!]
+  reasonGT: String
+  reasonGTE: String
+  reasonLT: String
+  reasonLTE: String
+  reasonContains: String
+  reasonHasPrefix: String
+  reasonHasSuffix: String
+  reasonIsNil: Boolean
+  reasonNotNil: Boolean
+  reasonEqualFold: String
+  reasonContainsFold: String
+  """
+  wait_seconds field predicates
+  """
+  waitSeconds: Int
+  waitSecondsNEQ: Int
+  waitSecondsIn: [Int!]
+  waitSecondsNotIn: [Int!]
+  waitSecondsGT: Int
+  waitSecondsGTE: Int
+  waitSecondsLT: Int
+  waitSecondsLTE: Int
+  """
+  state field predicates
+  """
+  state: MissedCallState
+  stateNEQ: MissedCallState
+  stateIn: [MissedCallState!]
+  stateNotIn: [MissedCallState!]
+  """
+  handled_how field predicates
+  """
+  handledHow: MissedCallHandledHow
+  handledHowNEQ: MissedCallHandledHow
+  handledHowIn: [MissedCallHandledHow!]
+  handledHowNotIn: [MissedCallHandledHow!]
+  handledHowIsNil: Boolean
+  handledHowNotNil: Boolean
+  """
+  handled_at field predicates
+  """
+  handledAt: Time
+  handledAtNEQ: Time
+  handledAtIn: [Time!]
+  handledAtNotIn: [Time!]
+  handledAtGT: Time
+  handledAtGTE: Time
+  handledAtLT: Time
+  handledAtLTE: Time
+  handledAtIsNil: Boolean
+  handledAtNotNil: Boolean
+  """
+  handled_by_id field predicates
+  """
+  handledByID: ID
+  handledByIDNEQ: ID
+  handledByIDIn: [ID!]
+  handledByIDNotIn: [ID!]
+  handledByIDIsNil: Boolean
+  handledByIDNotNil: Boolean
+  """
+  comment field predicates
+  """
+  comment: String
+  commentNEQ: String
+  commentIn: [String!]
+  commentNotIn: [String!]
+  commentGT: String
+  commentGTE: String
+  commentLT: String
+  commentLTE: String
+  commentContains: String
+  commentHasPrefix: String
+  commentHasSuffix: String
+  commentIsNil: Boolean
+  commentNotNil: Boolean
+  commentEqualFold: String
+  commentContainsFold: String
+  """
+  handled_call_id field predicates
+  """
+  handledCallID: ID
+  handledCallIDNEQ: ID
+  handledCallIDIn: [ID!]
+  handledCallIDNotIn: [ID!]
+  handledCallIDIsNil: Boolean
+  handledCallIDNotNil: Boolean
+  """
+  callback_attempts field predicates
+  """
+  callbackAttempts: Int
+  callbackAttemptsNEQ: Int
+  callbackAttemptsIn: [Int!]
+  callbackAttemptsNotIn: [Int!]
+  callbackAttemptsGT: Int
+  callbackAttemptsGTE: Int
+  callbackAttemptsLT: Int
+  callbackAttemptsLTE: Int
+  """
+  last_callback_at field predicates
+  """
+  lastCallbackAt: Time
+  lastCallbackAtNEQ: Time
+  lastCallbackAtIn: [Time!]
+  lastCallbackAtNotIn: [Time!]
+  lastCallbackAtGT: Time
+  lastCallbackAtGTE: Time
+  lastCallbackAtLT: Time
+  lastCallbackAtLTE: Time
+  lastCallbackAtIsNil: Boolean
+  lastCallbackAtNotNil: Boolean
+  """
+  call edge predicates
+  """
+  hasCall: Boolean
+  hasCallWith: [CallWhereInput!]
+  """
+  queue edge predicates
+  """
+  hasQueue: Boolean
+  hasQueueWith: [QueueWhereInput!]
+  """
+  handled_by edge predicates
+  """
+  hasHandledBy: Boolean
+  hasHandledByWith: [UserWhereInput!]
+  """
+  handled_call edge predicates
+  """
+  hasHandledCall: Boolean
+  hasHandledCallWith: [CallWhereInput!]
+}
 """
 An object with an ID.
 Follows the [Relay Global Object Identification Specification](https://relay.dev/graphql/objectidentification.htm)
@@ -5609,8 +7185,17 @@ type Operator implements Node {
   untracked operators are left out of statistics
   """
   tracked: Boolean!
+  """
+  created from AMI by the collector and not yet accepted by an admin
+  """
+  discovered: Boolean!
+  """
+  the Linkage user who works as this operator (the workplace's own device)
+  """
+  userID: ID
   server: Server!
   groups: [OperatorGroup!]
+  user: User
 }
 """
 A connection to a list of items.
@@ -6019,6 +7604,20 @@ input OperatorWhereInput {
   tracked: Boolean
   trackedNEQ: Boolean
   """
+  discovered field predicates
+  """
+  discovered: Boolean
+  discoveredNEQ: Boolean
+  """
+  user_id field predicates
+  """
+  userID: ID
+  userIDNEQ: ID
+  userIDIn: [ID!]
+  userIDNotIn: [ID!]
+  userIDIsNil: Boolean
+  userIDNotNil: Boolean
+  """
   server edge predicates
   """
   hasServer: Boolean
@@ -6028,6 +7627,11 @@ input OperatorWhereInput {
   """
   hasGroups: Boolean
   hasGroupsWith: [OperatorGroupWhereInput!]
+  """
+  user edge predicates
+  """
+  hasUser: Boolean
+  hasUserWith: [UserWhereInput!]
 }
 """
 Possible directions in which to order a list of items when provided an ` + "`" + `orderBy` + "`" + ` argument.
@@ -6063,6 +7667,164 @@ type PageInfo {
   When paginating forwards, the cursor to continue.
   """
   endCursor: Cursor
+}
+type PauseReason implements Node {
+  id: ID!
+  createdAt: Time!
+  updatedAt: Time!
+  """
+  empty: every server
+  """
+  serverID: ID
+  """
+  sent to Asterisk as the pause reason
+  """
+  name: String!
+  """
+  order on the operator's screen
+  """
+  position: Int!
+  enabled: Boolean!
+  server: Server
+}
+"""
+A connection to a list of items.
+"""
+type PauseReasonConnection {
+  """
+  A list of edges.
+  """
+  edges: [PauseReasonEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type PauseReasonEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: PauseReason
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for PauseReason connections
+"""
+input PauseReasonOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order PauseReasons.
+  """
+  field: PauseReasonOrderField!
+}
+"""
+Properties by which PauseReason connections can be ordered.
+"""
+enum PauseReasonOrderField {
+  CREATED_AT
+  NAME
+  POSITION
+}
+"""
+PauseReasonWhereInput is used for filtering PauseReason objects.
+Input was generated by ent.
+"""
+input PauseReasonWhereInput {
+  not: PauseReasonWhereInput
+  and: [PauseReasonWhereInput!]
+  or: [PauseReasonWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  createdAtNEQ: Time
+  createdAtIn: [Time!]
+  createdAtNotIn: [Time!]
+  createdAtGT: Time
+  createdAtGTE: Time
+  createdAtLT: Time
+  createdAtLTE: Time
+  """
+  updated_at field predicates
+  """
+  updatedAt: Time
+  updatedAtNEQ: Time
+  updatedAtIn: [Time!]
+  updatedAtNotIn: [Time!]
+  updatedAtGT: Time
+  updatedAtGTE: Time
+  updatedAtLT: Time
+  updatedAtLTE: Time
+  """
+  server_id field predicates
+  """
+  serverID: ID
+  serverIDNEQ: ID
+  serverIDIn: [ID!]
+  serverIDNotIn: [ID!]
+  serverIDIsNil: Boolean
+  serverIDNotNil: Boolean
+  """
+  name field predicates
+  """
+  name: String
+  nameNEQ: String
+  nameIn: [String!]
+  nameNotIn: [String!]
+  nameGT: String
+  nameGTE: String
+  nameLT: String
+  nameLTE: String
+  nameContains: String
+  nameHasPrefix: String
+  nameHasSuffix: String
+  nameEqualFold: String
+  nameContainsFold: String
+  """
+  position field predicates
+  """
+  position: Int
+  positionNEQ: Int
+  positionIn: [Int!]
+  positionNotIn: [Int!]
+  positionGT: Int
+  positionGTE: Int
+  positionLT: Int
+  positionLTE: Int
+  """
+  enabled field predicates
+  """
+  enabled: Boolean
+  enabledNEQ: Boolean
+  """
+  server edge predicates
+  """
+  hasServer: Boolean
+  hasServerWith: [ServerWhereInput!]
 }
 type Query {
   """
@@ -6114,6 +7876,37 @@ type Query {
     """
     where: AuditLogWhereInput
   ): AuditLogConnection!
+  missedCalls(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for MissedCalls returned from the connection.
+    """
+    orderBy: MissedCallOrder
+
+    """
+    Filtering options for MissedCalls returned from the connection.
+    """
+    where: MissedCallWhereInput
+  ): MissedCallConnection!
   operators(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -6176,6 +7969,37 @@ type Query {
     """
     where: OperatorGroupWhereInput
   ): OperatorGroupConnection!
+  pauseReasons(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for PauseReasons returned from the connection.
+    """
+    orderBy: PauseReasonOrder
+
+    """
+    Filtering options for PauseReasons returned from the connection.
+    """
+    where: PauseReasonWhereInput
+  ): PauseReasonConnection!
   queues(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -6319,6 +8143,10 @@ type Queue implements Node {
   answered within this many seconds counts for the service level
   """
   slThresholdSeconds: Int!
+  """
+  created from AMI by the collector and not yet accepted by an admin
+  """
+  discovered: Boolean!
   server: Server!
 }
 type QueueAttempt implements Node {
@@ -6766,6 +8594,11 @@ input QueueWhereInput {
   slThresholdSecondsLT: Int
   slThresholdSecondsLTE: Int
   """
+  discovered field predicates
+  """
+  discovered: Boolean
+  discoveredNEQ: Boolean
+  """
   server edge predicates
   """
   hasServer: Boolean
@@ -6895,6 +8728,7 @@ type Server implements Node {
     """
     where: TrunkWhereInput
   ): TrunkConnection!
+  pauseReasons: [PauseReason!]
 }
 """
 A connection to a list of items.
@@ -7089,6 +8923,11 @@ input ServerWhereInput {
   """
   hasTrunks: Boolean
   hasTrunksWith: [TrunkWhereInput!]
+  """
+  pause_reasons edge predicates
+  """
+  hasPauseReasons: Boolean
+  hasPauseReasonsWith: [PauseReasonWhereInput!]
 }
 type Trunk implements Node {
   id: ID!
@@ -7250,6 +9089,7 @@ type User implements Node {
   language: UserLanguage!
   enabled: Boolean!
   lastLoginAt: Time
+  operators: [Operator!]
 }
 """
 A connection to a list of items.
@@ -7408,6 +9248,11 @@ input UserWhereInput {
   lastLoginAtLTE: Time
   lastLoginAtIsNil: Boolean
   lastLoginAtNotNil: Boolean
+  """
+  operators edge predicates
+  """
+  hasOperators: Boolean
+  hasOperatorsWith: [OperatorWhereInput!]
 }
 `, BuiltIn: false},
 }
@@ -7773,6 +9618,16 @@ func (ec *executionContext) childFields_CallTransfer(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type CallTransfer", field.Name)
 }
 
+func (ec *executionContext) childFields_CallbackPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "missedCall":
+		return ec.fieldContext_CallbackPayload_missedCall(ctx, field)
+	case "actionID":
+		return ec.fieldContext_CallbackPayload_actionID(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CallbackPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_CompactCalls(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "columns":
@@ -7783,6 +9638,20 @@ func (ec *executionContext) childFields_CompactCalls(ctx context.Context, field 
 		return ec.fieldContext_CompactCalls_pageInfo(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CompactCalls", field.Name)
+}
+
+func (ec *executionContext) childFields_ConnectionTestResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ok":
+		return ec.fieldContext_ConnectionTestResult_ok(ctx, field)
+	case "greeting":
+		return ec.fieldContext_ConnectionTestResult_greeting(ctx, field)
+	case "error":
+		return ec.fieldContext_ConnectionTestResult_error(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_ConnectionTestResult_latencyMs(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConnectionTestResult", field.Name)
 }
 
 func (ec *executionContext) childFields_CreateAPITokenPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7803,6 +9672,16 @@ func (ec *executionContext) childFields_CreateUserPayload(ctx context.Context, f
 		return ec.fieldContext_CreateUserPayload_password(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreateUserPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_DiscoverySuggestions(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "queues":
+		return ec.fieldContext_DiscoverySuggestions_queues(ctx, field)
+	case "operators":
+		return ec.fieldContext_DiscoverySuggestions_operators(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DiscoverySuggestions", field.Name)
 }
 
 func (ec *executionContext) childFields_Grant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7969,6 +9848,104 @@ func (ec *executionContext) childFields_LoginPayload(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type LoginPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_MissedCall(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_MissedCall_id(ctx, field)
+	case "callID":
+		return ec.fieldContext_MissedCall_callID(ctx, field)
+	case "serverID":
+		return ec.fieldContext_MissedCall_serverID(ctx, field)
+	case "queueID":
+		return ec.fieldContext_MissedCall_queueID(ctx, field)
+	case "callerNumber":
+		return ec.fieldContext_MissedCall_callerNumber(ctx, field)
+	case "callerName":
+		return ec.fieldContext_MissedCall_callerName(ctx, field)
+	case "missedAt":
+		return ec.fieldContext_MissedCall_missedAt(ctx, field)
+	case "reason":
+		return ec.fieldContext_MissedCall_reason(ctx, field)
+	case "waitSeconds":
+		return ec.fieldContext_MissedCall_waitSeconds(ctx, field)
+	case "state":
+		return ec.fieldContext_MissedCall_state(ctx, field)
+	case "handledHow":
+		return ec.fieldContext_MissedCall_handledHow(ctx, field)
+	case "handledAt":
+		return ec.fieldContext_MissedCall_handledAt(ctx, field)
+	case "handledByID":
+		return ec.fieldContext_MissedCall_handledByID(ctx, field)
+	case "comment":
+		return ec.fieldContext_MissedCall_comment(ctx, field)
+	case "handledCallID":
+		return ec.fieldContext_MissedCall_handledCallID(ctx, field)
+	case "callbackAttempts":
+		return ec.fieldContext_MissedCall_callbackAttempts(ctx, field)
+	case "lastCallbackAt":
+		return ec.fieldContext_MissedCall_lastCallbackAt(ctx, field)
+	case "call":
+		return ec.fieldContext_MissedCall_call(ctx, field)
+	case "queue":
+		return ec.fieldContext_MissedCall_queue(ctx, field)
+	case "handledBy":
+		return ec.fieldContext_MissedCall_handledBy(ctx, field)
+	case "handledCall":
+		return ec.fieldContext_MissedCall_handledCall(ctx, field)
+	case "attempts":
+		return ec.fieldContext_MissedCall_attempts(ctx, field)
+	case "previousCalls":
+		return ec.fieldContext_MissedCall_previousCalls(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MissedCall", field.Name)
+}
+
+func (ec *executionContext) childFields_MissedCallConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_MissedCallConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_MissedCallConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_MissedCallConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MissedCallConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_MissedCallCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "queue":
+		return ec.fieldContext_MissedCallCount_queue(ctx, field)
+	case "queueID":
+		return ec.fieldContext_MissedCallCount_queueID(ctx, field)
+	case "unhandled":
+		return ec.fieldContext_MissedCallCount_unhandled(ctx, field)
+	case "oldest":
+		return ec.fieldContext_MissedCallCount_oldest(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MissedCallCount", field.Name)
+}
+
+func (ec *executionContext) childFields_MissedCallCounts(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "total":
+		return ec.fieldContext_MissedCallCounts_total(ctx, field)
+	case "queues":
+		return ec.fieldContext_MissedCallCounts_queues(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MissedCallCounts", field.Name)
+}
+
+func (ec *executionContext) childFields_MissedCallEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_MissedCallEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_MissedCallEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MissedCallEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_Operator(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -7987,12 +9964,30 @@ func (ec *executionContext) childFields_Operator(ctx context.Context, field grap
 		return ec.fieldContext_Operator_name(ctx, field)
 	case "tracked":
 		return ec.fieldContext_Operator_tracked(ctx, field)
+	case "discovered":
+		return ec.fieldContext_Operator_discovered(ctx, field)
+	case "userID":
+		return ec.fieldContext_Operator_userID(ctx, field)
 	case "server":
 		return ec.fieldContext_Operator_server(ctx, field)
 	case "groups":
 		return ec.fieldContext_Operator_groups(ctx, field)
+	case "user":
+		return ec.fieldContext_Operator_user(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Operator", field.Name)
+}
+
+func (ec *executionContext) childFields_OperatorActionResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "operator":
+		return ec.fieldContext_OperatorActionResult_operator(ctx, field)
+	case "live":
+		return ec.fieldContext_OperatorActionResult_live(ctx, field)
+	case "confirmed":
+		return ec.fieldContext_OperatorActionResult_confirmed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OperatorActionResult", field.Name)
 }
 
 func (ec *executionContext) childFields_OperatorConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8105,6 +10100,22 @@ func (ec *executionContext) childFields_OperatorRow(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type OperatorRow", field.Name)
 }
 
+func (ec *executionContext) childFields_OperatorSuggestion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "interface":
+		return ec.fieldContext_OperatorSuggestion_interface(ctx, field)
+	case "name":
+		return ec.fieldContext_OperatorSuggestion_name(ctx, field)
+	case "number":
+		return ec.fieldContext_OperatorSuggestion_number(ctx, field)
+	case "queues":
+		return ec.fieldContext_OperatorSuggestion_queues(ctx, field)
+	case "operator":
+		return ec.fieldContext_OperatorSuggestion_operator(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OperatorSuggestion", field.Name)
+}
+
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hasNextPage":
@@ -8117,6 +10128,50 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_PauseReason(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PauseReason_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_PauseReason_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_PauseReason_updatedAt(ctx, field)
+	case "serverID":
+		return ec.fieldContext_PauseReason_serverID(ctx, field)
+	case "name":
+		return ec.fieldContext_PauseReason_name(ctx, field)
+	case "position":
+		return ec.fieldContext_PauseReason_position(ctx, field)
+	case "enabled":
+		return ec.fieldContext_PauseReason_enabled(ctx, field)
+	case "server":
+		return ec.fieldContext_PauseReason_server(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PauseReason", field.Name)
+}
+
+func (ec *executionContext) childFields_PauseReasonConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_PauseReasonConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_PauseReasonConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_PauseReasonConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PauseReasonConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_PauseReasonEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_PauseReasonEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_PauseReasonEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PauseReasonEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_Queue(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8137,6 +10192,8 @@ func (ec *executionContext) childFields_Queue(ctx context.Context, field graphql
 		return ec.fieldContext_Queue_timezone(ctx, field)
 	case "slThresholdSeconds":
 		return ec.fieldContext_Queue_slThresholdSeconds(ctx, field)
+	case "discovered":
+		return ec.fieldContext_Queue_discovered(ctx, field)
 	case "server":
 		return ec.fieldContext_Queue_server(ctx, field)
 	}
@@ -8259,6 +10316,18 @@ func (ec *executionContext) childFields_QueueRow(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type QueueRow", field.Name)
 }
 
+func (ec *executionContext) childFields_QueueSuggestion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "number":
+		return ec.fieldContext_QueueSuggestion_number(ctx, field)
+	case "queue":
+		return ec.fieldContext_QueueSuggestion_queue(ctx, field)
+	case "members":
+		return ec.fieldContext_QueueSuggestion_members(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type QueueSuggestion", field.Name)
+}
+
 func (ec *executionContext) childFields_QueueVisit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -8321,8 +10390,12 @@ func (ec *executionContext) childFields_Server(ctx context.Context, field graphq
 		return ec.fieldContext_Server_operators(ctx, field)
 	case "trunks":
 		return ec.fieldContext_Server_trunks(ctx, field)
+	case "pauseReasons":
+		return ec.fieldContext_Server_pauseReasons(ctx, field)
 	case "health":
 		return ec.fieldContext_Server_health(ctx, field)
+	case "suggestions":
+		return ec.fieldContext_Server_suggestions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Server", field.Name)
 }
@@ -8515,6 +10588,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_enabled(ctx, field)
 	case "lastLoginAt":
 		return ec.fieldContext_User_lastLoginAt(ctx, field)
+	case "operators":
+		return ec.fieldContext_User_operators(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }
@@ -8599,6 +10674,40 @@ func (ec *executionContext) childFields_WaitBucket(ctx context.Context, field gr
 		return ec.fieldContext_WaitBucket_unanswered(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type WaitBucket", field.Name)
+}
+
+func (ec *executionContext) childFields_Workplace(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "operator":
+		return ec.fieldContext_Workplace_operator(ctx, field)
+	case "server":
+		return ec.fieldContext_Workplace_server(ctx, field)
+	case "live":
+		return ec.fieldContext_Workplace_live(ctx, field)
+	case "queues":
+		return ec.fieldContext_Workplace_queues(ctx, field)
+	case "pauseReasons":
+		return ec.fieldContext_Workplace_pauseReasons(ctx, field)
+	case "unhandledMissedCalls":
+		return ec.fieldContext_Workplace_unhandledMissedCalls(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Workplace", field.Name)
+}
+
+func (ec *executionContext) childFields_WorkplaceQueue(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "queue":
+		return ec.fieldContext_WorkplaceQueue_queue(ctx, field)
+	case "member":
+		return ec.fieldContext_WorkplaceQueue_member(ctx, field)
+	case "paused":
+		return ec.fieldContext_WorkplaceQueue_paused(ctx, field)
+	case "reason":
+		return ec.fieldContext_WorkplaceQueue_reason(ctx, field)
+	case "status":
+		return ec.fieldContext_WorkplaceQueue_status(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WorkplaceQueue", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -9,14 +9,32 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/linkage/linkage/ami/live"
 	"github.com/linkage/linkage/ent"
 	"github.com/linkage/linkage/ent/user"
+	"github.com/linkage/linkage/internal/report"
 )
 
 // Build information of the running binary.
 type BuildInfo struct {
 	Version   string `json:"version"`
 	GoVersion string `json:"goVersion"`
+}
+
+type CallbackPayload struct {
+	MissedCall *ent.MissedCall `json:"missedCall"`
+	// The ActionID of the Originate; the callback call is linked when it is stored.
+	ActionID string `json:"actionID"`
+}
+
+// What a connection test found.
+type ConnectionTestResult struct {
+	Ok bool `json:"ok"`
+	// The manager greeting, e.g. Asterisk Call Manager/7.0.3.
+	Greeting *string `json:"greeting,omitempty"`
+	// Why it failed: unreachable, refused login, timeout.
+	Error     *string `json:"error,omitempty"`
+	LatencyMs *int    `json:"latencyMs,omitempty"`
 }
 
 type CreateAPITokenPayload struct {
@@ -39,6 +57,12 @@ type CreateUserPayload struct {
 	User *ent.User `json:"user"`
 	// The generated password, shown once; null when one was given.
 	Password *string `json:"password,omitempty"`
+}
+
+// Queues and members seen on a server that are new or not yet accepted.
+type DiscoverySuggestions struct {
+	Queues    []*QueueSuggestion    `json:"queues"`
+	Operators []*OperatorSuggestion `json:"operators"`
 }
 
 // A user's scope as assigned.
@@ -71,6 +95,88 @@ type LoginPayload struct {
 	CsrfToken string `json:"csrfToken"`
 }
 
+type MembershipInput struct {
+	// Another operator (needs queues.membership); default: the viewer's own on the queue's server.
+	OperatorID *int `json:"operatorID,omitempty"`
+	QueueID    int  `json:"queueID"`
+	Penalty    *int `json:"penalty,omitempty"`
+	// Join paused.
+	Paused *bool `json:"paused,omitempty"`
+}
+
+// Unhandled missed calls of one queue.
+type MissedCallCount struct {
+	Queue     *ent.Queue `json:"queue,omitempty"`
+	QueueID   int        `json:"queueID"`
+	Unhandled int        `json:"unhandled"`
+	// The oldest unhandled one.
+	Oldest *time.Time `json:"oldest,omitempty"`
+}
+
+// Unhandled missed calls of the viewer's queues.
+type MissedCallCounts struct {
+	Total  int                `json:"total"`
+	Queues []*MissedCallCount `json:"queues"`
+}
+
+// The result of an operator action once Asterisk answered.
+type OperatorActionResult struct {
+	Operator *ent.Operator `json:"operator"`
+	// The operator's live state after the confirming event.
+	Live *live.OperatorState `json:"live,omitempty"`
+	// Asterisk's confirming event arrived (false: accepted, not yet seen on the event stream within the wait).
+	Confirmed bool `json:"confirmed"`
+}
+
+type OperatorGroupInput struct {
+	Name        *string `json:"name,omitempty"`
+	Virtual     *bool   `json:"virtual,omitempty"`
+	OperatorIDs []int   `json:"operatorIDs,omitempty"`
+}
+
+type OperatorInput struct {
+	// Extension.
+	Number *string `json:"number,omitempty"`
+	// Device interface as queues see it, e.g. PJSIP/1001.
+	Interface *string `json:"interface,omitempty"`
+	Name      *string `json:"name,omitempty"`
+	Tracked   *bool   `json:"tracked,omitempty"`
+	// The user who works as this operator; clearUser removes the link.
+	UserID    *int  `json:"userID,omitempty"`
+	ClearUser *bool `json:"clearUser,omitempty"`
+	GroupIDs  []int `json:"groupIDs,omitempty"`
+}
+
+// A queue member seen on the server over AMI.
+type OperatorSuggestion struct {
+	Interface string  `json:"interface"`
+	Name      *string `json:"name,omitempty"`
+	// Probable extension, from the interface.
+	Number   *string       `json:"number,omitempty"`
+	Queues   []string      `json:"queues"`
+	Operator *ent.Operator `json:"operator,omitempty"`
+}
+
+type PauseInput struct {
+	// Another operator (needs queues.membership on their queues); default: the viewer's own on serverID.
+	OperatorID *int `json:"operatorID,omitempty"`
+	// The server of the viewer's own operator when they work on several; default: the only one.
+	ServerID *int `json:"serverID,omitempty"`
+	Paused   bool `json:"paused"`
+	// A configured pause reason's name (free text is refused when reasons are configured).
+	Reason *string `json:"reason,omitempty"`
+	// One queue; default: every queue the operator is a member of.
+	QueueID *int `json:"queueID,omitempty"`
+}
+
+type PauseReasonInput struct {
+	// Empty: every server.
+	ServerID *int    `json:"serverID,omitempty"`
+	Name     *string `json:"name,omitempty"`
+	Position *int    `json:"position,omitempty"`
+	Enabled  *bool   `json:"enabled,omitempty"`
+}
+
 // One queue of a grant.
 type QueueGrant struct {
 	Queue   *ent.Queue `json:"queue,omitempty"`
@@ -82,6 +188,22 @@ type QueueGrant struct {
 type QueueGrantInput struct {
 	QueueID int  `json:"queueID"`
 	Listen  bool `json:"listen"`
+}
+
+type QueueInput struct {
+	DisplayName *string `json:"displayName,omitempty"`
+	// IANA zone; empty: the server's.
+	Timezone           *string                   `json:"timezone,omitempty"`
+	WorkingHours       *report.WorkingHoursInput `json:"workingHours,omitempty"`
+	SlThresholdSeconds *int                      `json:"slThresholdSeconds,omitempty"`
+}
+
+// A queue seen on the server over AMI.
+type QueueSuggestion struct {
+	Number string `json:"number"`
+	// Set when Linkage knows the queue (discovered: true until accepted).
+	Queue   *ent.Queue `json:"queue,omitempty"`
+	Members int        `json:"members"`
 }
 
 // AMI connection state of a server, as the collector of the answering process sees it.
@@ -118,6 +240,8 @@ type ServerInput struct {
 	// Dialplan contexts of inbound trunk calls, e.g. from-trunk.
 	TrunkContexts      []string `json:"trunkContexts,omitempty"`
 	RecordingsLocation *string  `json:"recordingsLocation,omitempty"`
+	// Channel variables captured as call custom fields.
+	CustomVariables []string `json:"customVariables,omitempty"`
 }
 
 type SetPasswordPayload struct {
@@ -127,6 +251,11 @@ type SetPasswordPayload struct {
 }
 
 type Subscription struct {
+}
+
+type TrunkInput struct {
+	Number *string `json:"number,omitempty"`
+	Name   *string `json:"name,omitempty"`
 }
 
 type UpdateUserInput struct {
@@ -162,6 +291,31 @@ type ViewerScope struct {
 	ListenQueueIDs []int `json:"listenQueueIDs"`
 	GroupIDs       []int `json:"groupIDs"`
 	OperatorIDs    []int `json:"operatorIDs"`
+}
+
+// Everything an operator's screen needs on one server.
+type Workplace struct {
+	Operator *ent.Operator `json:"operator"`
+	Server   *ent.Server   `json:"server"`
+	// Status now, time in status (since) and today's counts; null before the server was seen.
+	Live *live.OperatorState `json:"live,omitempty"`
+	// The queues of the viewer's scope on this server, with membership now.
+	Queues []*WorkplaceQueue `json:"queues"`
+	// Reasons the operator may pause with (this server's and the global ones, enabled, in order).
+	PauseReasons []*ent.PauseReason `json:"pauseReasons"`
+	// Unhandled missed calls in the operator's queues.
+	UnhandledMissedCalls int `json:"unhandledMissedCalls"`
+}
+
+// A queue the operator may serve, and what Asterisk says their membership is now.
+type WorkplaceQueue struct {
+	Queue *ent.Queue `json:"queue"`
+	// A member of the queue now (QueueMember seen).
+	Member bool `json:"member"`
+	Paused bool `json:"paused"`
+	// The pause reason Asterisk reported for this queue.
+	Reason *string      `json:"reason,omitempty"`
+	Status *live.Status `json:"status,omitempty"`
 }
 
 // A role from the field. What each may do is the built-in policy (auth/policy.csv).
