@@ -5,6 +5,7 @@ package graph
 import (
 	"github.com/linkage/linkage/auth"
 	"github.com/linkage/linkage/ent"
+	"github.com/linkage/linkage/internal/admin"
 	"github.com/linkage/linkage/internal/report"
 )
 
@@ -19,4 +20,6 @@ type Resolver struct {
 	Live *Live
 	// Ingest is this process's collector (server health); nil when none runs here.
 	Ingest Ingest
+	// Admin is configuration administration (queues, operators, discovery ...).
+	Admin *admin.Service
 }

@@ -50,6 +50,10 @@ type App struct {
 	bridge *live.PGBridge
 	// Collector ingests the configured Asterisk servers (nil until Start).
 	Collector *collector.Collector
+	// liveDir and liveState are the live state's directory and state, refreshed at
+	// once after administrative changes (configChanged).
+	liveDir   *liveDirectory
+	liveState *live.State
 	// Metrics is the process's Prometheus registry (/metrics).
 	Metrics *prometheus.Registry
 
