@@ -79,7 +79,7 @@ func (s *Service) TestServerConnection(ctx context.Context, id *int, in ConnTest
 		if timeout <= 0 {
 			timeout = 5 * time.Second
 		}
-		r := TestConnection(ctx, addr, user, secret, timeout)
+		r := ProbeAMI(ctx, addr, user, secret, timeout)
 		res = &r
 		d["address"], d["ok"], d["latencyMs"] = addr, r.OK, r.Latency.Milliseconds()
 		if r.Error != "" {
@@ -93,11 +93,11 @@ func (s *Service) TestServerConnection(ctx context.Context, id *int, in ConnTest
 	return res, nil
 }
 
-// TestConnection connects to an Asterisk manager interface, reads the greeting, logs
+// ProbeAMI connects to an Asterisk manager interface, reads the greeting, logs
 // in and off, all within timeout. It speaks the protocol itself rather than through
 // ami.Conn, which retries with backoff and so cannot tell a refused login from a
 // slow server.
-func TestConnection(ctx context.Context, addr, user, secret string, timeout time.Duration) ConnTestResult {
+func ProbeAMI(ctx context.Context, addr, user, secret string, timeout time.Duration) ConnTestResult {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	start := time.Now()

@@ -259,7 +259,9 @@ func TestAdminOperatorsGroupsTrunksReasons(t *testing.T) {
 	// Trunks.
 	tcreate := `mutation($s: ID!, $in: TrunkInput!) { createTrunk(serverID: $s, input: $in) { id number name } }`
 	adm.fails(t, "GRAPHQL_VALIDATION_FAILED", tcreate, map[string]any{"s": sid, "in": map[string]any{"name": "no number"}}, "number: is required")
-	var tr struct{ CreateTrunk struct{ ID, Number, Name string } }
+	var tr struct {
+		CreateTrunk struct{ ID, Number, Name string }
+	}
 	adm.ok(t, tcreate, map[string]any{"s": sid, "in": map[string]any{"number": "5551000", "name": "Main line"}}, &tr)
 	adm.fails(t, "GRAPHQL_VALIDATION_FAILED", tcreate, map[string]any{"s": sid, "in": map[string]any{"number": "5551000"}}, "exists")
 	tid := tr.CreateTrunk.ID
