@@ -189,7 +189,7 @@ func TestMutationAccessTruthTable(t *testing.T) {
 			vars: v(map[string]any{"q": d.q500}), allowed: workplace, stub: true},
 		"leaveQueue": {query: `mutation($q: ID!) { leaveQueue(input: {queueID: $q}) { confirmed } }`,
 			vars: v(map[string]any{"q": d.q500}), allowed: workplace, stub: true},
-		"callBack": {query: `mutation { callBack(missedCallID: 999999) { missedCall { id } } }`, vars: none, allowed: workplace, stub: true},
+		"callBack":              {query: `mutation { callBack(missedCallID: 999999) { missedCall { id } } }`, vars: none, allowed: workplace, stub: true},
 		"markMissedCallHandled": {query: `mutation { markMissedCallHandled(id: 999999, comment: "done") { id } }`, vars: none, allowed: workplace, stub: true},
 	}
 
