@@ -31,10 +31,10 @@ import (
 
 // Error codes (GraphQL extensions.code) of workplace errors.
 const (
-	CodeNoOperator    = "NO_OPERATOR"    // the viewer works as no operator (on that server)
-	CodeServerOffline = "SERVER_OFFLINE" // no AMI connection to the operator's server here
-	CodeActionRefused = "ACTION_REFUSED" // Asterisk refused the action; Message is Asterisk's
-	CodeBadInput      = "BAD_INPUT"
+	CodeNoOperator    = "NO_OPERATOR"               // the viewer works as no operator (on that server)
+	CodeServerOffline = "SERVER_OFFLINE"            // no AMI connection to the operator's server here
+	CodeActionRefused = "ACTION_REFUSED"            // Asterisk refused the action; Message is Asterisk's
+	CodeBadInput      = "GRAPHQL_VALIDATION_FAILED" // the API's code for bad input (graph.CodeBadInput)
 	CodeUnavailable   = "UNAVAILABLE"
 )
 
