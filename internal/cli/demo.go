@@ -191,7 +191,7 @@ var demoPauseReasons = []string{"Lunch", "Break", "Training", "After-call work"}
 func seedDemoWorkplace(ctx context.Context, a *app.App, serverID, supportQueue, userID int) error {
 	c := a.Client
 	opID, err := c.Operator.Create().SetServerID(serverID).SetNumber(demoOperatorExten).SetName(demoOperatorName).
-		SetInterface("PJSIP/" + demoOperatorExten).SetUserID(userID).
+		SetInterface("PJSIP/"+demoOperatorExten).SetUserID(userID).
 		OnConflictColumns(operator.FieldServerID, operator.FieldNumber).UpdateUserID().ID(ctx)
 	if err != nil {
 		return fmt.Errorf("demo: operator %s: %w", demoOperatorExten, err)
