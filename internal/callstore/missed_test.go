@@ -67,7 +67,10 @@ func TestMissedCalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	cb.Custom = map[string]string{assemble.VarCallback: itoa(cID), assemble.VarCallbackBy: itoa(uid)}
-	write(t, db, s, sid, again, other, out, cb)
+	// A garbled variable (set by someone's dialplan) must not fail the batch.
+	garbled := sampleCall("2.5", t0.Add(time.Hour))
+	garbled.Custom = map[string]string{assemble.VarCallback: "12; DROP", assemble.VarCallbackBy: "x"}
+	write(t, db, s, sid, again, other, out, cb, garbled)
 	for q, want := range map[string]int{
 		`SELECT count(*) FROM missed_calls m JOIN calls c ON c.id = m.handled_call_id
 			WHERE m.caller_number = '0611000001' AND m.state = 'handled' AND m.handled_how = 'called_again' AND c.linkedid = '2.1'`: 1,
