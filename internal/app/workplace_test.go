@@ -474,6 +474,15 @@ func TestWorkplaceMissedCalls(t *testing.T) {
 			support2Call = m.CallID
 		}
 	}
+	// The customer's previous calls: the admin sees 444's support2 call, op2 not.
+	for _, m := range admins.UnhandledMissedCalls {
+		if m.ID == m444.ID && (len(m.PreviousCalls) != 1 || m.PreviousCalls[0].ID != support2Call) {
+			t.Fatalf("admin's previous calls of 444 = %+v, want the support2 call %s", m.PreviousCalls, support2Call)
+		}
+	}
+	if len(m444.PreviousCalls) != 0 {
+		t.Fatalf("op2's previous calls of 444 = %+v: outside the scope", m444.PreviousCalls)
+	}
 	var counts struct{ MissedCallCountsNow wpCounts }
 	must(t, op2, `{ missedCallCountsNow { `+countsFields+` } }`, nil, &counts)
 	if counts.MissedCallCountsNow.Total < 2 || len(counts.MissedCallCountsNow.Queues) != 1 {
