@@ -23,6 +23,7 @@ import (
 	"github.com/linkage/linkage/graph/generated"
 	"github.com/linkage/linkage/internal/admin"
 	"github.com/linkage/linkage/internal/report"
+	"github.com/linkage/linkage/internal/workplace"
 )
 
 // ServerOptions tunes the GraphQL endpoint.
@@ -136,6 +137,11 @@ func presentError(ctx context.Context, err error, log *slog.Logger) *gqlerror.Er
 		errors.As(err, &ie)
 		e.Message = ie.Msg
 		setCode(e, CodeBadInput)
+	case errors.As(err, new(*workplace.Error)):
+		var we *workplace.Error
+		errors.As(err, &we)
+		e.Message = we.Message
+		setCode(e, we.Code)
 	case errors.As(err, new(*admin.InputError)):
 		var ie *admin.InputError
 		errors.As(err, &ie)
