@@ -195,7 +195,7 @@ func act(t *testing.T, c *client, m string, in map[string]any) actionResult {
 	return actionResult{}
 }
 
-func id(n int) string { return strconv.Itoa(n) }
+func idStr(n int) string { return strconv.Itoa(n) }
 
 // TestWorkplaceActions drives an operator's own tools against the simulator: pause
 // with a reason (confirmed by Asterisk's QueueMemberPause on the live state, shown on
@@ -238,7 +238,7 @@ func TestWorkplaceActions(t *testing.T) {
 
 	// Pause with a reason, in every queue.
 	r := act(t, op1, pauseM, map[string]any{"paused": true, "reason": "Lunch"})
-	if !r.Confirmed || r.Operator.ID != id(l.op["1001"]) || r.Live == nil || r.Live.Status != "PAUSED" || r.Live.Reason != "Lunch" {
+	if !r.Confirmed || r.Operator.ID != idStr(l.op["1001"]) || r.Live == nil || r.Live.Status != "PAUSED" || r.Live.Reason != "Lunch" {
 		t.Fatalf("pause = %+v", r)
 	}
 	w = workplaces(t, op1)[0]
@@ -517,7 +517,7 @@ func TestWorkplaceMissedCalls(t *testing.T) {
 	var mh struct{ MarkMissedCallHandled wpMissed }
 	must(t, op2, `mutation($id: ID!) { markMissedCallHandled(id: $id, comment: "Wrote an e-mail") { `+missedFields+` } }`, map[string]any{"id": m444.ID}, &mh)
 	if h := mh.MarkMissedCallHandled; h.State != "handled" || h.HandledHow == nil || *h.HandledHow != "manual" || h.Comment == nil || *h.Comment != "Wrote an e-mail" ||
-		h.HandledByID == nil || *h.HandledByID != id(op2ID) {
+		h.HandledByID == nil || *h.HandledByID != idStr(op2ID) {
 		t.Fatalf("markMissedCallHandled = %+v", h)
 	}
 	must(t, admin, `{ unhandledMissedCalls { `+missedFields+` } }`, nil, &admins)
