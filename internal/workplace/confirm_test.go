@@ -24,7 +24,10 @@ func TestConfirm(t *testing.T) {
 	defer hub.Close()
 	s := New(Options{Hub: hub, ConfirmWait: 300 * time.Millisecond})
 	op := &ent.Operator{ID: 7, ServerID: 1, Interface: "PJSIP/1001"}
-	paused := func(q *live.QueueStats) bool { m := memberIn(q, op); return m != nil && m.Paused && m.Reason == "Lunch" }
+	paused := func(q *live.QueueStats) bool {
+		m := memberIn(q, op)
+		return m != nil && m.Paused && m.Reason == "Lunch"
+	}
 	agent := func(p bool, reason string) live.Member {
 		return live.Member{Interface: "Local/1001@agents/n", StateInterface: "PJSIP/1001", Paused: p, Reason: reason}
 	}

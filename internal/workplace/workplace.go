@@ -191,6 +191,11 @@ func (s *Service) actFor(ctx context.Context, operatorID *int, serverID int, que
 		}
 		return target{op: op}, nil
 	}
+	// The permission comes before the operator lookup: a viewer who may not act as
+	// an operator is told so, not that no operator is linked.
+	if err := auth.Can(ctx, viewer.SelfStatus, "*"); err != nil {
+		return target{}, err
+	}
 	op, err := s.ownOperator(ctx, serverID)
 	if err != nil {
 		return target{}, err
