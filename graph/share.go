@@ -39,6 +39,9 @@ type shareSlotKey struct{}
 
 // shareSlot is filled in by a live resolver during Exec.
 type shareSlot struct {
+	// share: the viewer's scope key is known (scope), so the messages may be shared;
+	// otherwise every message is rendered by its subscriber (and still counted).
+	share bool
 	scope string
 	// recv waits for the subscriber's next message: its key, push (hands the value
 	// to gqlgen's channel, for rendering it here) and false at the end.
@@ -159,6 +162,9 @@ func (s *sharer) InterceptOperation(ctx context.Context, next graphql.OperationH
 	if slot.recv == nil { // not a shared live subscription, or it failed
 		return h
 	}
+	if !slot.share {
+		return s.unshared(slot, h)
+	}
 	op, err := operationKey(oc)
 	if err != nil { // cannot name the group: no sharing, still correct
 		return s.unshared(slot, h)
@@ -218,14 +224,14 @@ func (s *sharer) unshared(slot *shareSlot, h graphql.ResponseHandler) graphql.Re
 	}
 }
 
-// watchShared is live.Watch for a subscription resolver: when the operation can be
-// shared (a sharer in front, and a scope key for the viewer) it attaches the keyed
-// source to the operation's slot and returns the channel the sharer feeds;
-// otherwise it is a plain Watch of the unkeyed values.
+// watchShared is live.Watch for a subscription resolver: with a sharer in front it
+// attaches the keyed source to the operation's slot and returns the channel the
+// sharer feeds (sharing when share, i.e. when the viewer's scope key is known);
+// without one (another server assembly) it is a plain Watch of the values.
 func watchShared[T any](ctx context.Context, h *live.Hub, scopeKey string, share bool, topic live.Topic,
 	filter func(*live.Change) bool, conv func(chs []live.Change, snapshot bool) []live.Keyed[T]) <-chan T {
 	slot := shareSlotFrom(ctx)
-	if slot == nil || !share {
+	if slot == nil {
 		return live.Watch(ctx, h, topic, filter, func(chs []live.Change, snapshot bool) []T {
 			ks := conv(chs, snapshot)
 			out := make([]T, len(ks))
@@ -239,7 +245,7 @@ func watchShared[T any](ctx context.Context, h *live.Hub, scopeKey string, share
 	// One slot is enough: the sharer pushes only right before it asks gqlgen for
 	// the response, which takes the value at once.
 	feed := make(chan T, 1)
-	slot.scope = scopeKey
+	slot.share, slot.scope = share, scopeKey
 	slot.recv = func(rctx context.Context) (string, func(), bool) {
 		select {
 		case m, ok := <-src:

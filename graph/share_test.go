@@ -37,7 +37,7 @@ func subscribeFake(t *testing.T, s *sharer, query string, vars map[string]any, s
 			t.Fatal("no share slot in a subscription's context")
 		}
 		feed := make(chan string, 1)
-		slot.scope = scope
+		slot.share, slot.scope = true, scope
 		slot.recv = func(rctx context.Context) (string, func(), bool) {
 			select {
 			case k, ok := <-keys:
