@@ -31,9 +31,13 @@ import (
 // context, attach their keyed source to it and hand gqlgen a channel that the
 // interceptor feeds only when this subscriber has to render the message itself.
 
-// shareCacheSize bounds the rendered messages a group keeps. A subscriber that falls
-// further behind than this renders its own (correct, just not shared).
-const shareCacheSize = 256
+// shareCacheSize and shareCacheBytes bound the rendered messages a group keeps (a
+// board snapshot can be large). A subscriber that falls further behind than this
+// renders its own message (correct, just not shared).
+const (
+	shareCacheSize  = 256
+	shareCacheBytes = 4 << 20
+)
 
 type shareSlotKey struct{}
 
@@ -85,7 +89,8 @@ type shareGroup struct {
 	mu      sync.Mutex
 	entries map[string]*shareEntry
 	ring    [shareCacheSize]string // keys in insertion order, for eviction
-	next    int
+	next    int                    // the oldest slot of ring, the next to reuse
+	bytes   int                    // data held by entries
 }
 
 // shareEntry is one message: done closes when the subscriber that claimed it has
@@ -104,13 +109,34 @@ func (g *shareGroup) claim(key string) (*shareEntry, bool) {
 		return e, false
 	}
 	e := &shareEntry{done: make(chan struct{})}
-	if old := g.ring[g.next]; old != "" {
-		delete(g.entries, old)
-	}
+	g.evictLocked(g.next)
 	g.ring[g.next] = key
 	g.next = (g.next + 1) % shareCacheSize
 	g.entries[key] = e
 	return e, true
+}
+
+func (g *shareGroup) evictLocked(slot int) {
+	if old := g.ring[slot]; old != "" {
+		g.bytes -= len(g.entries[old].data)
+		delete(g.entries, old)
+		g.ring[slot] = ""
+	}
+}
+
+// store publishes e's rendered data and evicts the oldest messages beyond the byte
+// budget (never e itself: it is the newest).
+func (g *shareGroup) store(key string, e *shareEntry, data json.RawMessage) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	e.data = data
+	if g.entries[key] != e { // evicted while it was rendered: waiters still get it
+		return
+	}
+	g.bytes += len(data)
+	for i := 0; g.bytes > shareCacheBytes && i < shareCacheSize-1; i++ {
+		g.evictLocked((g.next + i) % shareCacheSize)
+	}
 }
 
 func (s *sharer) join(key string) *shareGroup {
@@ -205,7 +231,7 @@ func (s *sharer) InterceptOperation(ctx context.Context, next graphql.OperationH
 		if resp != nil && len(resp.Errors) == 0 && len(resp.Extensions) == 0 && resp.Data != nil {
 			// A copy: the generated Exec reuses its buffer for the subscription's
 			// next message.
-			e.data = bytes.Clone(resp.Data)
+			g.store(k, e, bytes.Clone(resp.Data))
 		}
 		return resp
 	}

@@ -171,3 +171,34 @@ func TestLiveScopeKey(t *testing.T) {
 		distinct[k] = sc
 	}
 }
+
+// A group keeps at most shareCacheSize messages and about shareCacheBytes of them.
+func TestShareGroupBounds(t *testing.T) {
+	g := &shareGroup{entries: map[string]*shareEntry{}}
+	big := make([]byte, shareCacheBytes/3)
+	for i := range 10 {
+		k := fmt.Sprint("big", i)
+		e, mine := g.claim(k)
+		if !mine {
+			t.Fatalf("%s claimed twice", k)
+		}
+		g.store(k, e, big)
+		if g.bytes > shareCacheBytes {
+			t.Fatalf("after %d large messages the group holds %d bytes", i+1, g.bytes)
+		}
+	}
+	if _, ok := g.entries["big9"]; !ok || len(g.entries) != 3 {
+		t.Errorf("%d entries kept, want the newest 3", len(g.entries))
+	}
+	for i := range 3 * shareCacheSize {
+		k := fmt.Sprint("small", i)
+		e, _ := g.claim(k)
+		g.store(k, e, []byte("{}"))
+	}
+	if len(g.entries) != shareCacheSize || g.bytes != 2*shareCacheSize {
+		t.Errorf("%d entries, %d bytes; want %d and %d", len(g.entries), g.bytes, shareCacheSize, 2*shareCacheSize)
+	}
+	if _, mine := g.claim(fmt.Sprint("small", 3*shareCacheSize-1)); mine {
+		t.Error("the newest message was evicted")
+	}
+}

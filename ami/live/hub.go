@@ -80,10 +80,12 @@ type HubOptions struct {
 	// MaxBacklog bounds the call events waiting for the fan-out goroutine (default
 	// 65536); beyond it they are dropped and counted.
 	MaxBacklog int
-	// BoardInterval is the least time between two updates of one board
-	// subscription (queues, operators, calls; default 100 ms; negative: none).
-	// Changes in between coalesce, so a busy queue costs each subscriber at most
-	// 1/BoardInterval messages a second. Call events are never held back.
+	// BoardInterval is the tick of board subscriptions (queues, operators, calls;
+	// default 100 ms; negative: none): one sends at most once per tick, ticks are
+	// multiples of BoardInterval on the wall clock (the same for every subscriber,
+	// so they share rendered payloads), and changes in between coalesce. A busy
+	// queue costs each subscriber at most 1/BoardInterval messages a second. Call
+	// events are never held back.
 	BoardInterval time.Duration
 }
 
