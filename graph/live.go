@@ -25,12 +25,18 @@ type Live struct {
 	Unshared bool
 }
 
-// LiveScopeKey is the ScopeKey of LiveScope: the sorted, de-duplicated queue and
-// operator ids the viewer may see, or "all".
+// LiveScopeKey is the ScopeKey of LiveScope: "all" for the system, otherwise the
+// sorted, de-duplicated queue and operator ids the viewer may see (or "all" for an
+// unrestricted scope) and the permissions the viewer holds. The live types have no
+// viewer-dependent fields today; with the permissions in the key, one added later
+// (say, caller numbers only for some roles) still cannot be shared across roles.
 func LiveScopeKey(ctx context.Context) (string, bool) {
-	s := auth.ScopeFromContext(ctx)
-	if s.All {
+	if viewer.IsSystem(ctx) {
 		return "all", true
+	}
+	v, ok := viewer.FromContext(ctx)
+	if !ok {
+		return "", false // r.live refuses such a context anyway
 	}
 	ids := func(b []byte, v []int) []byte {
 		v = slices.Compact(slices.Sorted(slices.Values(v)))
@@ -42,8 +48,27 @@ func LiveScopeKey(ctx context.Context) (string, bool) {
 		}
 		return b
 	}
-	b := ids([]byte("q:"), s.QueueIDs)
-	b = ids(append(b, " o:"...), s.OperatorIDs)
+	var b []byte
+	if v.Scope.All {
+		b = append(b, "all"...)
+	} else {
+		b = ids(append(b, "q:"...), v.Scope.QueueIDs)
+		b = ids(append(b, " o:"...), v.Scope.OperatorIDs)
+	}
+	b = append(b, " p:"...)
+	var perms []string
+	for p, allowed := range v.Permissions {
+		if allowed {
+			perms = append(perms, p)
+		}
+	}
+	slices.Sort(perms)
+	for i, p := range perms {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, p...)
+	}
 	return string(b), true
 }
 

@@ -152,53 +152,36 @@ func TestSharerErrorsAndRelease(t *testing.T) {
 }
 
 func TestLiveScopeKey(t *testing.T) {
-	key := func(sc viewer.Scope) string {
-		k, ok := LiveScopeKey(viewer.NewContext(context.Background(), &viewer.Viewer{Scope: sc}))
+	key := func(v viewer.Viewer) string {
+		k, ok := LiveScopeKey(viewer.NewContext(context.Background(), &v))
 		if !ok {
 			t.Fatal("no key")
 		}
 		return k
 	}
-	if a, b := key(viewer.Scope{QueueIDs: []int{3, 1, 1}}), key(viewer.Scope{QueueIDs: []int{1, 3}}); a != b {
-		t.Errorf("same scope, different keys: %q %q", a, b)
+	read := map[string]bool{viewer.MonitorRead: true}
+	if a, b := key(viewer.Viewer{Scope: viewer.Scope{QueueIDs: []int{3, 1, 1}}, Permissions: read}),
+		key(viewer.Viewer{Login: "other", Scope: viewer.Scope{QueueIDs: []int{1, 3}}, Permissions: map[string]bool{viewer.MonitorRead: true, "x": false}}); a != b {
+		t.Errorf("same scope and permissions, different keys: %q %q", a, b)
 	}
-	distinct := map[string]viewer.Scope{}
-	for _, sc := range []viewer.Scope{{All: true}, {}, {QueueIDs: []int{1}}, {QueueIDs: []int{1, 2}}, {OperatorIDs: []int{1}}, {QueueIDs: []int{1}, OperatorIDs: []int{1}}, {QueueIDs: []int{12}}} {
-		k := key(sc)
+	distinct := map[string]viewer.Viewer{}
+	for _, v := range []viewer.Viewer{
+		{Scope: viewer.Scope{All: true}, Permissions: read},
+		{Scope: viewer.Scope{All: true}, Permissions: map[string]bool{viewer.MonitorRead: true, viewer.RecordingsListen: true}},
+		{Permissions: read},
+		{Scope: viewer.Scope{QueueIDs: []int{1}}, Permissions: read},
+		{Scope: viewer.Scope{QueueIDs: []int{1, 2}}, Permissions: read},
+		{Scope: viewer.Scope{OperatorIDs: []int{1}}, Permissions: read},
+		{Scope: viewer.Scope{QueueIDs: []int{1}, OperatorIDs: []int{1}}, Permissions: read},
+		{Scope: viewer.Scope{QueueIDs: []int{12}}, Permissions: read},
+	} {
+		k := key(v)
 		if prev, dup := distinct[k]; dup {
-			t.Errorf("scopes %+v and %+v share the key %q", prev, sc, k)
+			t.Errorf("viewers %+v and %+v share the key %q", prev, v, k)
 		}
-		distinct[k] = sc
+		distinct[k] = v
 	}
-}
-
-// A group keeps at most shareCacheSize messages and about shareCacheBytes of them.
-func TestShareGroupBounds(t *testing.T) {
-	g := &shareGroup{entries: map[string]*shareEntry{}}
-	big := make([]byte, shareCacheBytes/3)
-	for i := range 10 {
-		k := fmt.Sprint("big", i)
-		e, mine := g.claim(k)
-		if !mine {
-			t.Fatalf("%s claimed twice", k)
-		}
-		g.store(k, e, big)
-		if g.bytes > shareCacheBytes {
-			t.Fatalf("after %d large messages the group holds %d bytes", i+1, g.bytes)
-		}
-	}
-	if _, ok := g.entries["big9"]; !ok || len(g.entries) != 3 {
-		t.Errorf("%d entries kept, want the newest 3", len(g.entries))
-	}
-	for i := range 3 * shareCacheSize {
-		k := fmt.Sprint("small", i)
-		e, _ := g.claim(k)
-		g.store(k, e, []byte("{}"))
-	}
-	if len(g.entries) != shareCacheSize || g.bytes != 2*shareCacheSize {
-		t.Errorf("%d entries, %d bytes; want %d and %d", len(g.entries), g.bytes, shareCacheSize, 2*shareCacheSize)
-	}
-	if _, mine := g.claim(fmt.Sprint("small", 3*shareCacheSize-1)); mine {
-		t.Error("the newest message was evicted")
+	if _, ok := LiveScopeKey(context.Background()); ok {
+		t.Error("a key for a context without a viewer")
 	}
 }
