@@ -140,3 +140,67 @@ func TestSharedSubscriptionsByScope(t *testing.T) {
 		}
 	}
 }
+
+// A subscriber that stops reading (its socket fills and the server's writes to it
+// block) never holds up the others of its sharing group: a message is claimed only
+// while it is rendered, never while it is written.
+func TestSharedGroupStalledSubscriber(t *testing.T) {
+	livetest.CheckLeaks(t)
+	ctx := guard(t, 60*time.Second)
+	hub := live.NewHub(live.HubOptions{MaxEvents: 1 << 20})
+	defer hub.Close()
+	reg := prometheus.NewRegistry()
+	h := graph.NewHandler(&graph.Resolver{Live: &graph.Live{Hub: hub}}, graph.ServerOptions{Registerer: reg})
+	srv := httptest.NewServer(asSystem(h))
+	defer srv.Close()
+	dial := func() <-chan json.RawMessage {
+		// Its own context: the stalled client's reader is blocked handing a message
+		// over and lets go only when the context ends (before Close).
+		cctx, cancel := context.WithCancel(ctx)
+		cl, err := livetest.Dial(cctx, srv.URL, map[string]any{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cl.Close() })
+		t.Cleanup(cancel)
+		ch, err := cl.Subscribe(cctx, `subscription { callEvents { linkedid callerName } }`, nil, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ch
+	}
+	_ = dial() // stalled: nobody reads it
+	reader := dial()
+	time.Sleep(200 * time.Millisecond) // both subscriptions register
+	// Large events fill the stalled connection's socket buffers quickly.
+	name := strings.Repeat("x", 4000)
+	const n = 5000 // ≈ 20 MB for the stalled connection, more than loopback buffers hold
+	start := time.Now()
+	// Slowly enough that the reader keeps up: the two take turns rendering, so when
+	// the stalled one's writes block it has just rendered a message the reader
+	// still needs (ahead of it by less than a group's cache).
+	go func() {
+		for i := range n {
+			hub.Publish(live.Change{Topic: live.TopicEvent, Event: &live.CallEvent{Kind: live.EventRinging, Linkedid: fmt.Sprint("L", i), CallerName: name}})
+			if i%10 == 9 {
+				time.Sleep(time.Millisecond)
+			}
+		}
+	}()
+	last := fmt.Sprintf(`"L%d"`, n-1)
+	for got := 0; ; got++ {
+		select {
+		case raw := <-reader:
+			if strings.Contains(string(raw), last) {
+				shared, own := sharedCounts(t, reg)
+				t.Logf("%d messages to the reader in %v; %v rendered, %v shared", got+1, time.Since(start).Round(time.Millisecond), own, shared)
+				if shared == 0 {
+					t.Error("the two subscribers never shared a message")
+				}
+				return
+			}
+		case <-ctx.Done():
+			t.Fatalf("the reading subscriber got %d of %d events: held up by the stalled one", got, n)
+		}
+	}
+}
