@@ -245,7 +245,8 @@ func (r *subscriptionResolver) QueueStats(ctx context.Context, queueIds []int) (
 	if err != nil {
 		return nil, err
 	}
-	return live.Watch(ctx, h, live.TopicQueue, live.QueueFilter(sc, queueIds), live.ToQueues), nil
+	key, share := r.Live.shareKey(ctx)
+	return watchShared(ctx, h, key, share, live.TopicQueue, live.QueueFilter(sc, queueIds), live.KeyBatch(live.ToQueues)), nil
 }
 
 // OperatorBoard is the resolver for the operatorBoard field.
@@ -254,7 +255,8 @@ func (r *subscriptionResolver) OperatorBoard(ctx context.Context, filter *live.O
 	if err != nil {
 		return nil, err
 	}
-	return live.Watch(ctx, h, live.TopicOperator, live.OperatorBoardFilter(sc, filter), live.ToOperators), nil
+	key, share := r.Live.shareKey(ctx)
+	return watchShared(ctx, h, key, share, live.TopicOperator, live.OperatorBoardFilter(sc, filter), live.KeyBatch(live.ToOperators)), nil
 }
 
 // ActiveCalls is the resolver for the activeCalls field.
@@ -263,7 +265,8 @@ func (r *subscriptionResolver) ActiveCalls(ctx context.Context, filter *live.Cal
 	if err != nil {
 		return nil, err
 	}
-	return live.Watch(ctx, h, live.TopicCall, live.CallsFilter(sc, filter), live.ToCalls), nil
+	key, share := r.Live.shareKey(ctx)
+	return watchShared(ctx, h, key, share, live.TopicCall, live.CallsFilter(sc, filter), live.KeyBatch(live.ToCalls)), nil
 }
 
 // CallEvents is the resolver for the callEvents field.
@@ -272,7 +275,8 @@ func (r *subscriptionResolver) CallEvents(ctx context.Context, filter *live.Call
 	if err != nil {
 		return nil, err
 	}
-	return live.Watch(ctx, h, live.TopicEvent, live.CallsFilter(sc, filter), live.ToEvents), nil
+	key, share := r.Live.shareKey(ctx)
+	return watchShared(ctx, h, key, share, live.TopicEvent, live.CallsFilter(sc, filter), live.ToEventsKeyed), nil
 }
 
 // Mutation returns generated.MutationResolver implementation.

@@ -15,6 +15,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/coder/websocket"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -38,6 +39,8 @@ type ServerOptions struct {
 	// payload; access control fills it in. Nil accepts every connection.
 	WebsocketInit transport.WebsocketInitFunc
 	Logger        *slog.Logger
+	// Registerer receives the subscription-sharing counters; nil registers nothing.
+	Registerer prometheus.Registerer
 }
 
 // Error codes clients can rely on (extensions.code).
@@ -83,6 +86,8 @@ func NewHandler(r *Resolver, o ServerOptions) http.Handler {
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	srv.Use(extension.FixedComplexityLimit(o.ComplexityLimit))
+	// Live subscriptions of one operation and scope render each message once.
+	srv.Use(newSharer(o.Registerer))
 	srv.SetErrorPresenter(func(ctx context.Context, err error) *gqlerror.Error {
 		return presentError(ctx, err, log)
 	})

@@ -48,6 +48,10 @@ type Change struct {
 	// Remote marks changes that came from another process (PGBridge), so they are
 	// not sent back.
 	Remote bool `json:"-"`
+	// Seq is the hub's version stamp: the fan-out goroutine numbers every change it
+	// records, in order, so two subscribers holding the same Seq hold the same value.
+	// Shared rendering (Keyed) keys on it; a Seq set by the publisher is overwritten.
+	Seq uint64 `json:"-"`
 }
 
 // Server is the server the change belongs to.
@@ -76,10 +80,12 @@ type HubOptions struct {
 	// MaxBacklog bounds the call events waiting for the fan-out goroutine (default
 	// 65536); beyond it they are dropped and counted.
 	MaxBacklog int
-	// BoardInterval is the least time between two updates of one board
-	// subscription (queues, operators, calls; default 100 ms; negative: none).
-	// Changes in between coalesce, so a busy queue costs each subscriber at most
-	// 1/BoardInterval messages a second. Call events are never held back.
+	// BoardInterval is the tick of board subscriptions (queues, operators, calls;
+	// default 100 ms; negative: none): one sends at most once per tick, ticks are
+	// multiples of BoardInterval on the wall clock (the same for every subscriber,
+	// so they share rendered payloads), and changes in between coalesce. A busy
+	// queue costs each subscriber at most 1/BoardInterval messages a second. Call
+	// events are never held back.
 	BoardInterval time.Duration
 }
 
@@ -103,6 +109,7 @@ type Hub struct {
 
 	// Fan-out side, owned by the fan-out goroutine: the store and the subscribers.
 	mu     sync.Mutex
+	seq    uint64                        // last Change.Seq given out
 	items  [TopicEvent]map[string]Change // by topic-1; events are not kept
 	subs   [TopicEvent + 1]map[*Subscription]struct{}
 	closed bool
@@ -259,6 +266,8 @@ func (h *Hub) applyLocked(ch *Change) {
 	if ch.Topic < TopicQueue || ch.Topic > TopicEvent {
 		return
 	}
+	h.seq++
+	ch.Seq = h.seq
 	if ch.Topic != TopicEvent {
 		if ch.Removed {
 			delete(h.items[ch.Topic-1], ch.Key)
@@ -283,7 +292,8 @@ func (h *Hub) resetLocked(ch *Change) {
 			}
 			delete(h.items[t-1], k)
 			if t == TopicCall {
-				rm := Change{Topic: TopicCall, Key: k, Removed: true, Call: it.Call, Remote: ch.Remote}
+				h.seq++
+				rm := Change{Topic: TopicCall, Key: k, Removed: true, Call: it.Call, Remote: ch.Remote, Seq: h.seq}
 				for s := range h.subs[TopicCall] {
 					s.offer(h, &rm)
 				}
@@ -480,7 +490,7 @@ func Watch[T any](ctx context.Context, h *Hub, topic Topic, filter func(*Change)
 		}
 		var hold *time.Timer
 		if topic != TopicEvent && h.opts.BoardInterval > 0 {
-			hold = time.NewTimer(h.opts.BoardInterval)
+			hold = time.NewTimer(untilNextTick(time.Now(), h.opts.BoardInterval))
 			defer hold.Stop()
 		}
 		for {
@@ -495,7 +505,7 @@ func Watch[T any](ctx context.Context, h *Hub, topic Topic, filter func(*Change)
 				return
 			}
 			if hold != nil { // let the next changes coalesce
-				hold.Reset(h.opts.BoardInterval)
+				hold.Reset(untilNextTick(time.Now(), h.opts.BoardInterval))
 				select {
 				case <-hold.C:
 				case <-ctx.Done():
@@ -507,4 +517,13 @@ func Watch[T any](ctx context.Context, h *Hub, topic Topic, filter func(*Change)
 		}
 	}()
 	return out
+}
+
+// untilNextTick is the time from now to the next multiple of iv on the wall clock.
+// Board subscriptions wait for these shared ticks rather than for iv after their
+// own last send, so subscribers of one board take their pending changes at the same
+// moments, hold the same versions (Change.Seq) and can share one rendered payload
+// (graph's subscription sharing). A subscription still sends at most once per tick.
+func untilNextTick(now time.Time, iv time.Duration) time.Duration {
+	return iv - time.Duration(now.UnixNano()%int64(iv))
 }

@@ -235,3 +235,62 @@ func fmtList(s []string) string {
 	}
 	return out + "]"
 }
+
+func TestUntilNextTick(t *testing.T) {
+	iv := 100 * time.Millisecond
+	base := time.Unix(1700000000, 0) // a multiple of iv
+	for _, c := range []struct{ at, want time.Duration }{{0, iv}, {time.Millisecond, 99 * time.Millisecond}, {99 * time.Millisecond, time.Millisecond}, {250 * time.Millisecond, 50 * time.Millisecond}} {
+		if got := untilNextTick(base.Add(c.at), iv); got != c.want {
+			t.Errorf("untilNextTick(+%v) = %v, want %v", c.at, got, c.want)
+		}
+	}
+}
+
+// Board subscriptions send at most once per tick, and two subscribers of one board
+// end on the same versions (the same KeyBatch key), which is what lets graph share
+// one rendered message between them.
+func TestBoardTicksAndKeys(t *testing.T) {
+	livetest.CheckLeaks(t)
+	ctx := guard(t, 10*time.Second)
+	iv := 50 * time.Millisecond
+	h := NewHub(HubOptions{BoardInterval: iv})
+	defer h.Close()
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	a := Watch(wctx, h, TopicQueue, nil, KeyBatch(ToQueues))
+	b := Watch(wctx, h, TopicQueue, nil, KeyBatch(ToQueues))
+	if ka, kb := recv(t, ctx, a).Key, recv(t, ctx, b).Key; ka != kb || ka != "s" {
+		t.Fatalf("snapshot keys %q %q", ka, kb)
+	}
+	type tally struct {
+		n    int
+		last Keyed[*QueuesUpdate]
+	}
+	read := func(ch <-chan Keyed[*QueuesUpdate], out chan<- tally) {
+		var tl tally
+		for m := range ch { // closes when wctx ends
+			tl.n, tl.last = tl.n+1, m
+		}
+		out <- tl
+	}
+	ta, tb := make(chan tally, 1), make(chan tally, 1)
+	go read(a, ta)
+	go read(b, tb)
+	start := time.Now()
+	for i := range 100 {
+		h.Publish(qChange(1, "support", i))
+		time.Sleep(5 * time.Millisecond)
+	}
+	h.Sync()
+	time.Sleep(3 * iv) // the last tick passes for both
+	el := time.Since(start)
+	stop()
+	ra, rb := <-ta, <-tb
+	na, nb, la, lb := ra.n, rb.n, ra.last, rb.last
+	if maxN := int(el/iv) + 1; na > maxN || nb > maxN || na < 2 || nb < 2 {
+		t.Errorf("%d and %d board messages in %v, want 2..%d (one per %v tick)", na, nb, el, maxN, iv)
+	}
+	if la.Key != lb.Key || la.Value.Queues[0].Received() != 99 || lb.Value.Queues[0].Received() != 99 {
+		t.Errorf("last messages differ: %q (received %d) vs %q (received %d)", la.Key, la.Value.Queues[0].Received(), lb.Key, lb.Value.Queues[0].Received())
+	}
+}

@@ -1,21 +1,31 @@
 package live_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http/httptest"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/linkage/linkage/ami"
 	"github.com/linkage/linkage/ami/assemble"
 	"github.com/linkage/linkage/ami/live"
+	"github.com/linkage/linkage/graph"
 	"github.com/linkage/linkage/internal/livetest"
 )
 
@@ -90,6 +100,10 @@ func BenchmarkApply(b *testing.B) {
 // Apply to receipt of each call event, and the Apply throughput with the clients
 // reading and with them stalled. N is 100 by default; LINKAGE_LIVE_LOAD=1 runs the
 // 1,000-subscriber figures of BENCHMARKS-live.md.
+//
+// LINKAGE_LIVE_CLIENTS=process runs the clients in a child process
+// (internal/livetest/cmd/loadclient), so the process CPU and the profile are the
+// server's alone; LINKAGE_LIVE_SHARE=0 turns subscription sharing off.
 func TestLoadSubscribers(t *testing.T) {
 	n, dur, bgRate, callRate := 100, 2*time.Second, 500, 20
 	if os.Getenv("LINKAGE_LIVE_LOAD") != "" {
@@ -101,6 +115,8 @@ func TestLoadSubscribers(t *testing.T) {
 	if v, err := strconv.Atoi(os.Getenv("LINKAGE_LIVE_CALLS")); err == nil && v > 0 && v <= 100 {
 		callRate = v // calls rung per second (each also ends: two events per call)
 	}
+	outOfProcess := os.Getenv("LINKAGE_LIVE_CLIENTS") == "process"
+	unshared := os.Getenv("LINKAGE_LIVE_SHARE") == "0"
 	if testing.Short() {
 		t.Skip("load test")
 	}
@@ -112,67 +128,34 @@ func TestLoadSubscribers(t *testing.T) {
 	for i := range members {
 		st.Apply(1, memberEvent(i, false), nil)
 	}
-	srv := serveGraphQL(t, hub, nil)
+	reg := prometheus.NewRegistry()
+	h := graph.NewHandler(&graph.Resolver{Live: &graph.Live{Hub: hub, Unshared: unshared}}, graph.ServerOptions{Registerer: reg})
+	srv := httptest.NewServer(asSystem(h))
+	defer srv.Close()
 
 	var sent sync.Map // linkedid -> time.Time of Apply
 	var latMu sync.Mutex
 	var ls []time.Duration
-	var received, queueMsgs, allMsgs atomic.Int64
-	var clients []*livetest.WSClient
-	var cwg sync.WaitGroup
-	stalled := make(chan struct{})
-	cctx, stopClients := context.WithCancel(ctx)
-	for i := range n {
-		cl, err := livetest.Dial(cctx, srv.URL, map[string]any{}, nil)
-		if err != nil {
-			t.Fatalf("client %d: %v", i, err)
+	var received atomic.Int64
+	ringingAt := func(lid string, at time.Time) {
+		if t0, ok := sent.Load(lid); ok {
+			received.Add(1)
+			latMu.Lock()
+			ls = append(ls, at.Sub(t0.(time.Time)))
+			latMu.Unlock()
 		}
-		clients = append(clients, cl)
-		board := boards && i%2 == 1
-		q := callEventsQuery
-		if board {
-			q = `subscription { queueStats { snapshot queues { name received members { interface status since } } } }`
-		}
-		ch, err := cl.Subscribe(cctx, q, nil, 16)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cwg.Add(1)
-		go func() {
-			defer cwg.Done()
-			for {
-				select {
-				case raw, ok := <-ch:
-					if !ok {
-						return
-					}
-					now := time.Now()
-					allMsgs.Add(1)
-					if board {
-						queueMsgs.Add(1)
-						continue
-					}
-					// cheap extraction: the clients share the server's CPU here
-					if kind, lid := field(raw, "kind"), field(raw, "linkedid"); kind == "RINGING" {
-						if at, ok := sent.Load(lid); ok {
-							received.Add(1)
-							latMu.Lock()
-							ls = append(ls, now.Sub(at.(time.Time)))
-							latMu.Unlock()
-						}
-					}
-				case <-stalled: // the clients stop reading: the server must not care
-					<-cctx.Done()
-					return
-				case <-cctx.Done():
-					return
-				}
-			}
-		}()
+	}
+	const boardQuery = `subscription { queueStats { snapshot queues { name received members { interface status since } } } }`
+	var clients loadClients
+	if outOfProcess {
+		clients = startProcessClients(t, ctx, srv.URL, n, boards, boardQuery, ringingAt)
+	} else {
+		clients = startInProcessClients(t, ctx, srv.URL, n, boards, boardQuery, ringingAt)
 	}
 	time.Sleep(500 * time.Millisecond) // let every subscription register
 
-	cpu0 := cpuTime()
+	cpu0, ccpu0 := cpuTime(), clients.cpu()
+	shared0, own0 := sharedCounts(t, reg)
 	// Flow: background member changes at bgRate/s and a ringing call at callRate/s.
 	stop := make(chan struct{})
 	var iwg sync.WaitGroup
@@ -214,7 +197,7 @@ func TestLoadSubscribers(t *testing.T) {
 	for deadline := time.Now().Add(10 * time.Second); received.Load() < want && time.Now().Before(deadline); {
 		time.Sleep(20 * time.Millisecond) // let the last bursts arrive (slow under -race)
 	}
-	cpu := cpuTime() - cpu0
+	cpu, ccpu := cpuTime()-cpu0, clients.cpu()-ccpu0
 	latMu.Lock()
 	sorted := slices.Clone(ls)
 	latMu.Unlock()
@@ -225,12 +208,25 @@ func TestLoadSubscribers(t *testing.T) {
 		}
 		return sorted[min(len(sorted)-1, int(float64(len(sorted))*p))]
 	}
-	t.Logf("%d subscribers (%d callEvents, %d queueStats), %v, %d member changes/s, %d calls/s: %d calls rung, %d/%d RINGING deliveries, %d queue messages",
-		n, evSubs, n-evSubs, dur, bgRate, callRate, seq.Load(), received.Load(), want, queueMsgs.Load())
+	mode := "in-process clients"
+	if outOfProcess {
+		mode = "out-of-process clients"
+	}
+	t.Logf("%d subscribers (%d callEvents, %d queueStats), %s, sharing %v, %v, %d member changes/s, %d calls/s: %d calls rung, %d/%d RINGING deliveries",
+		n, evSubs, n-evSubs, mode, !unshared, dur, bgRate, callRate, seq.Load(), received.Load(), want)
 	t.Logf("Apply -> client latency: p50 %v  p99 %v  max %v", pct(0.50), pct(0.99), pct(1))
-	msgs := allMsgs.Load() // RINGING, ENDED and board updates
-	t.Logf("process CPU (server and clients) %v for %d messages: %.0f µs per message; %.2f cores over the run",
-		cpu.Round(time.Millisecond), msgs, float64(cpu.Microseconds())/float64(max(msgs, 1)), cpu.Seconds()/(dur.Seconds()+1))
+	sharedMsgs, ownMsgs := sharedCounts(t, reg)
+	sharedMsgs, ownMsgs = sharedMsgs-shared0, ownMsgs-own0
+	msgs := sharedMsgs + ownMsgs // live messages the server sent over the run (RINGING, ENDED, boards)
+	t.Logf("server sent %.0f messages over the run: %.0f rendered, %.0f shared", msgs, ownMsgs, sharedMsgs)
+	if outOfProcess {
+		t.Logf("CPU over the run: server process %v (%.2f cores, %.0f µs per message sent), client process %v (%.2f cores)",
+			cpu.Round(time.Millisecond), cpu.Seconds()/(dur.Seconds()+1), float64(cpu.Microseconds())/max(msgs, 1),
+			ccpu.Round(time.Millisecond), ccpu.Seconds()/(dur.Seconds()+1))
+	} else {
+		t.Logf("CPU over the run: process (server and clients) %v (%.2f cores, %.0f µs per message sent)",
+			cpu.Round(time.Millisecond), cpu.Seconds()/(dur.Seconds()+1), float64(cpu.Microseconds())/max(msgs, 1))
+	}
 	if len(sorted) == 0 || received.Load() < want*95/100 {
 		t.Errorf("only %d of %d call events arrived", received.Load(), want)
 	}
@@ -250,18 +246,177 @@ func TestLoadSubscribers(t *testing.T) {
 		return float64(k) / time.Since(start).Seconds()
 	}
 	reading := rate()
-	close(stalled)
+	clients.stall()
 	time.Sleep(200 * time.Millisecond)
 	stalledRate := rate()
-	stopClients()
-	for _, cl := range clients {
+	all, boardMsgs := clients.stop()
+	hub.Close()
+	t.Logf("clients received %d messages (%d board updates); Apply throughput: %.0f/s with %d clients reading, %.0f/s with them stalled",
+		all, boardMsgs, reading, n, stalledRate)
+	fmt.Fprintf(os.Stderr, "LOAD clients=%s share=%v boards=%v n=%d calls=%d p50=%v p99=%v max=%v applies_reading=%.0f applies_stalled=%.0f delivered=%d/%d\n",
+		map[bool]string{false: "in", true: "process"}[outOfProcess], !unshared, boards, n, callRate, pct(0.5), pct(0.99), pct(1), reading, stalledRate, received.Load(), want)
+}
+
+// loadClients are TestLoadSubscribers' subscribers, in this process or another.
+type loadClients interface {
+	cpu() time.Duration        // CPU the clients used so far (0 in process: it is in cpuTime)
+	stall()                    // every client stops reading
+	stop() (all, boards int64) // close them; messages received, board updates among them
+}
+
+// inProcessClients share the server's process (and its CPU and GC).
+type inProcessClients struct {
+	clients        []*livetest.WSClient
+	wg             sync.WaitGroup
+	stalled        chan struct{}
+	cancel         context.CancelFunc
+	all, boardMsgs atomic.Int64
+}
+
+func startInProcessClients(t *testing.T, ctx context.Context, url string, n int, boards bool, boardQuery string, ringingAt func(string, time.Time)) *inProcessClients {
+	c := &inProcessClients{stalled: make(chan struct{})}
+	cctx, cancel := context.WithCancel(ctx)
+	c.cancel = cancel
+	for i := range n {
+		cl, err := livetest.Dial(cctx, url, map[string]any{}, nil)
+		if err != nil {
+			t.Fatalf("client %d: %v", i, err)
+		}
+		c.clients = append(c.clients, cl)
+		board := boards && i%2 == 1
+		q := callEventsQuery
+		if board {
+			q = boardQuery
+		}
+		ch, err := cl.Subscribe(cctx, q, nil, 16)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			for {
+				select {
+				case raw, ok := <-ch:
+					if !ok {
+						return
+					}
+					now := time.Now()
+					c.all.Add(1)
+					if board {
+						c.boardMsgs.Add(1)
+						continue
+					}
+					// cheap extraction: the clients share the server's CPU here
+					if field(raw, "kind") == "RINGING" {
+						ringingAt(field(raw, "linkedid"), now)
+					}
+				case <-c.stalled: // the clients stop reading: the server must not care
+					<-cctx.Done()
+					return
+				case <-cctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	return c
+}
+
+func (c *inProcessClients) cpu() time.Duration { return 0 }
+func (c *inProcessClients) stall()             { close(c.stalled) }
+func (c *inProcessClients) stop() (int64, int64) {
+	c.cancel()
+	for _, cl := range c.clients {
 		_ = cl.Close()
 	}
-	cwg.Wait()
-	hub.Close()
-	t.Logf("Apply throughput: %.0f/s with %d clients reading, %.0f/s with them stalled", reading, n, stalledRate)
-	fmt.Fprintf(os.Stderr, "LOAD boards=%v n=%d p50=%v p99=%v max=%v applies_reading=%.0f applies_stalled=%.0f delivered=%d/%d\n",
-		boards, n, pct(0.5), pct(0.99), pct(1), reading, stalledRate, received.Load(), want)
+	c.wg.Wait()
+	return c.all.Load(), c.boardMsgs.Load()
+}
+
+// processClients run internal/livetest/cmd/loadclient in a child process.
+type processClients struct {
+	cmd     *exec.Cmd
+	stdin   io.WriteCloser
+	cpus    chan time.Duration
+	total   chan [2]int64
+	readerD chan struct{}
+}
+
+func startProcessClients(t *testing.T, ctx context.Context, url string, n int, boards bool, boardQuery string, ringingAt func(string, time.Time)) *processClients {
+	bin := filepath.Join(t.TempDir(), "loadclient")
+	build := exec.CommandContext(ctx, filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, "github.com/linkage/linkage/internal/livetest/cmd/loadclient")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build loadclient: %v\n%s", err, out)
+	}
+	every := 0
+	if boards {
+		every = 2
+	}
+	c := &processClients{cpus: make(chan time.Duration, 1), total: make(chan [2]int64, 1), readerD: make(chan struct{})}
+	c.cmd = exec.CommandContext(ctx, bin, "-url", url, "-n", strconv.Itoa(n), "-query", callEventsQuery, "-board", boardQuery, "-every", strconv.Itoa(every))
+	c.cmd.Stderr = os.Stderr
+	stdout, err := c.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.stdin, err = c.cmd.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.cmd.Start(); err != nil {
+		t.Fatalf("start loadclient: %v", err)
+	}
+	ready := make(chan struct{})
+	// The reader goroutine ends when the child closes its stdout (it exits).
+	go func() {
+		defer close(c.readerD)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			f := strings.Fields(sc.Text())
+			switch {
+			case len(f) == 3 && f[0] == "R":
+				ns, _ := strconv.ParseInt(f[2], 10, 64)
+				ringingAt(f[1], time.Unix(0, ns))
+			case len(f) == 1 && f[0] == "READY":
+				close(ready)
+			case len(f) == 2 && f[0] == "CPU":
+				ns, _ := strconv.ParseInt(f[1], 10, 64)
+				c.cpus <- time.Duration(ns)
+			case len(f) == 3 && f[0] == "TOTAL":
+				a, _ := strconv.ParseInt(f[1], 10, 64)
+				b, _ := strconv.ParseInt(f[2], 10, 64)
+				c.total <- [2]int64{a, b}
+			}
+		}
+	}()
+	select {
+	case <-ready:
+	case <-c.readerD:
+		t.Fatal("loadclient exited before it was ready")
+	case <-ctx.Done():
+		t.Fatal("loadclient not ready in time")
+	}
+	t.Cleanup(func() { // if the test failed before stop
+		_ = c.stdin.Close()
+		<-c.readerD
+		_ = c.cmd.Wait()
+	})
+	return c
+}
+
+func (c *processClients) cpu() time.Duration {
+	if _, err := io.WriteString(c.stdin, "CPU\n"); err != nil {
+		return 0
+	}
+	return <-c.cpus
+}
+func (c *processClients) stall() { _, _ = io.WriteString(c.stdin, "STALL\n") }
+func (c *processClients) stop() (int64, int64) {
+	_ = c.stdin.Close()
+	tot := <-c.total
+	<-c.readerD
+	_ = c.cmd.Wait()
+	return tot[0], tot[1]
 }
 
 func cpuTime() time.Duration {
@@ -283,4 +438,53 @@ func field(raw []byte, name string) string {
 		return ""
 	}
 	return string(rest[:j])
+}
+
+// The out-of-process clients of TestLoadSubscribers report what they receive: every
+// RINGING of the callEvents clients with its receipt time, and the totals.
+func TestLoadClientProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs a child process")
+	}
+	ctx := guard(t, 2*time.Minute)
+	hub := live.NewHub(live.HubOptions{BoardInterval: -1})
+	defer hub.Close()
+	h := graph.NewHandler(&graph.Resolver{Live: &graph.Live{Hub: hub}}, graph.ServerOptions{})
+	srv := httptest.NewServer(asSystem(h))
+	defer srv.Close()
+	var mu sync.Mutex
+	got := map[string]int{}
+	before := time.Now()
+	cl := startProcessClients(t, ctx, srv.URL, 4, true, `subscription { queueStats { snapshot } }`, func(lid string, at time.Time) {
+		mu.Lock()
+		defer mu.Unlock()
+		if at.Before(before) || at.After(time.Now()) {
+			t.Errorf("receipt time %v outside the test", at)
+		}
+		got[lid]++
+	})
+	time.Sleep(200 * time.Millisecond) // the subscriptions register
+	hub.Publish(live.Change{Topic: live.TopicEvent, Event: &live.CallEvent{Kind: live.EventRinging, Linkedid: "L1"}},
+		live.Change{Topic: live.TopicEvent, Event: &live.CallEvent{Kind: live.EventEnded, Linkedid: "L1"}})
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		mu.Lock()
+		n := got["L1"]
+		mu.Unlock()
+		if n == 2 {
+			break
+		}
+	}
+	if c := cl.cpu(); c <= 0 {
+		t.Errorf("client CPU %v", c)
+	}
+	cl.stall()
+	all, boards := cl.stop()
+	mu.Lock()
+	defer mu.Unlock()
+	if got["L1"] != 2 || len(got) != 1 {
+		t.Errorf("RINGING receipts %v, want L1 twice (two callEvents clients)", got)
+	}
+	if all != 6 || boards != 2 { // 2 × (RINGING, ENDED) + 2 board snapshots
+		t.Errorf("clients received %d messages (%d board), want 6 (2)", all, boards)
+	}
 }

@@ -3,6 +3,7 @@ package live
 import (
 	"context"
 	"slices"
+	"strconv"
 )
 
 // ScopeFunc returns what the viewer in ctx may see: allowQueue and allowOperator
@@ -215,4 +216,59 @@ func Items[T any](chs []Change, get func(*Change) *T) []*T {
 		}
 	}
 	return out
+}
+
+// Keyed is one message of a keyed Watch (ToEventsKeyed, KeyBatch): the value and a
+// key naming exactly the hub versions it was converted from. Two messages with the
+// same key were converted from the same changes by the same conversion, so they
+// are equal; graph renders such a message once per (operation, scope) and sends the
+// same bytes to every subscriber of that group.
+type Keyed[T any] struct {
+	Key   string
+	Value T
+}
+
+// ToEventsKeyed is ToEvents with each event keyed by its version: one event is the
+// same message whichever batch it came in.
+func ToEventsKeyed(chs []Change, _ bool) []Keyed[*CallEvent] {
+	out := make([]Keyed[*CallEvent], 0, len(chs))
+	for _, c := range chs {
+		if c.Event != nil {
+			out = append(out, Keyed[*CallEvent]{Key: "e" + strconv.FormatUint(c.Seq, 36), Value: c.Event})
+		}
+	}
+	return out
+}
+
+// KeyBatch wraps a board conversion (ToQueues, ToOperators, ToCalls: at most one
+// message per batch) so its message is keyed by the batch: the snapshot flag and
+// the versions of the changes in order. The subscriber's filter has already chosen
+// the changes, so subscribers with different filters or scopes that see different
+// items get different keys.
+func KeyBatch[T any](conv func(chs []Change, snapshot bool) []T) func(chs []Change, snapshot bool) []Keyed[T] {
+	return func(chs []Change, snapshot bool) []Keyed[T] {
+		vs := conv(chs, snapshot)
+		if len(vs) == 0 {
+			return nil
+		}
+		b := make([]byte, 0, 2+len(chs)*6)
+		if snapshot {
+			b = append(b, 's')
+		} else {
+			b = append(b, 'u')
+		}
+		for i := range chs {
+			b = append(b, '.')
+			b = strconv.AppendUint(b, chs[i].Seq, 36)
+		}
+		key := string(b)
+		out := make([]Keyed[T], len(vs))
+		for i, v := range vs {
+			out[i] = Keyed[T]{Key: key, Value: v}
+			if len(vs) > 1 {
+				out[i].Key = key + "#" + strconv.Itoa(i)
+			}
+		}
+		return out
+	}
 }

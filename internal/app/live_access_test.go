@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/linkage/linkage/ami/live"
 	"github.com/linkage/linkage/auth"
 	"github.com/linkage/linkage/ent/server"
+	"github.com/linkage/linkage/internal/livetest"
 )
 
 // TestLiveScopeLeaks extends the leak test to live monitoring: a supervisor granted
@@ -81,8 +83,95 @@ func TestLiveScopeLeaks(t *testing.T) {
 			t.Errorf("live data of queue 502 leaked (%q): %s", leak, body)
 		}
 	}
+	liveSubscriptionsByScope(t, a, d, sup)
 	op := signIn(t, a, "oplive", []string{auth.RoleOperator}, auth.Grant{})
 	if _, r := op.gql(t, `{ activeCallsNow { linkedid } }`, nil); len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != "FORBIDDEN" {
 		t.Fatalf("operator read the live call list: %s %+v", r.Data, r.Errors)
 	}
+}
+
+// liveSubscriptionsByScope: over WebSocket with API tokens, two supervisors of queue
+// 500 and an admin subscribe to the same queue board. The supervisors get the same
+// bytes (one rendering, shared: graph/share.go keyed by graph.LiveScopeKey) without
+// queue 502; the admin, same operation but another scope, gets its own payload with
+// 502.
+func liveSubscriptionsByScope(t *testing.T, a *App, d *leakData, sup *client) {
+	t.Helper()
+	admin := adminClient(t, a)
+	sup2 := signIn(t, a, "sup500live2", []string{auth.RoleSupervisor}, auth.Grant{
+		Queues: []auth.QueueGrant{{QueueID: d.q500}}, GroupIDs: []int{d.g1}, AllGroupOperators: true,
+	})
+	token := func(c *client) string {
+		_, r := c.gql(t, `{ viewer { user { id } } }`, nil)
+		var me struct {
+			Viewer struct{ User struct{ ID string } }
+		}
+		_ = json.Unmarshal(r.Data, &me)
+		_, r = admin.gql(t, `mutation($u: ID!) { createAPIToken(userID: $u, name: "board", scope: read) { secret } }`, map[string]any{"u": me.Viewer.User.ID})
+		var tok struct{ CreateAPIToken struct{ Secret string } }
+		_ = json.Unmarshal(r.Data, &tok)
+		if tok.CreateAPIToken.Secret == "" {
+			t.Fatalf("createAPIToken: %s %+v", r.Data, r.Errors)
+		}
+		return tok.CreateAPIToken.Secret
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	shared0 := sharedMessages(t, a)
+	const board = `subscription { queueStats { snapshot queues { queueId name waiting { number } members { interface name } } } }`
+	snapshot := func(c *client) string {
+		ws, err := livetest.Dial(ctx, "http://"+a.Addr()+"/graphql", map[string]any{"authorization": "Bearer " + token(c)}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = ws.Close() })
+		ch, err := ws.Subscribe(ctx, board, nil, 16)
+		if err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case raw := <-ch:
+			return string(raw)
+		case <-ctx.Done():
+			t.Fatal("no queue board snapshot")
+		}
+		return ""
+	}
+	s1, s2, sa := snapshot(sup), snapshot(sup2), snapshot(admin)
+	if s1 != s2 || !strings.Contains(s1, "0611111111") {
+		t.Errorf("the supervisors of 500 got different boards: %s / %s", s1, s2)
+	}
+	for _, leak := range []string{"0622222222", `"name":"502"`, "Boris"} {
+		if strings.Contains(s1, leak) {
+			t.Errorf("queue 502 leaked into a subscription of a supervisor of 500 (%q): %s", leak, s1)
+		}
+	}
+	if sa == s1 || !strings.Contains(sa, "0622222222") {
+		t.Errorf("the admin's board is not its own: %s", sa)
+	}
+	if n := sharedMessages(t, a) - shared0; n != 1 {
+		t.Errorf("%v shared messages, want 1 (the second supervisor's snapshot)", n)
+	}
+}
+
+// sharedMessages reads linkage_graphql_subscription_messages_total{render="shared"}.
+func sharedMessages(t *testing.T, a *App) float64 {
+	t.Helper()
+	mfs, err := a.Metrics.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "linkage_graphql_subscription_messages_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "render" && l.GetValue() == "shared" {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
 }

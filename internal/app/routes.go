@@ -27,10 +27,11 @@ func (a *App) routes() http.Handler {
 
 	reports := report.New(a.DB, a.Client)
 	gql := a.Auth.Middleware(graph.NewHandler(&graph.Resolver{Client: a.Client, Auth: a.Auth, Version: Version, Reports: reports,
-		Live: &graph.Live{Hub: a.Hub, Scope: graph.LiveScope}, Ingest: a.Collector,
+		Live: &graph.Live{Hub: a.Hub, Scope: graph.LiveScope, ScopeKey: graph.LiveScopeKey}, Ingest: a.Collector,
 		Workplace: a.Workplace,
 		Admin:     &admin.Service{Client: a.Client, Hub: a.Hub, Changed: a.configChanged, Logger: a.log.With("component", "admin")}}, graph.ServerOptions{
 		OriginPatterns: a.opts.AllowedOrigins,
+		Registerer:     reg,
 		WebsocketInit:  a.Auth.WebsocketInit,
 		Logger:         a.log.With("component", "graphql"),
 	}))
