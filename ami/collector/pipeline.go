@@ -426,7 +426,20 @@ func (w *worker) finish(graceful bool) {
 // writer commits batches in order. A failed batch is retried until it commits or
 // writing ends: the worker waits meanwhile and the connection's queue absorbs it.
 func (p *pipeline) writer(ctx context.Context, batches <-chan *batch) error {
+	var enc blockEncoder
 	for b := range batches {
+		// Rendered and compressed here, not in the worker: the writer's goroutine
+		// is the one that would otherwise wait for PostgreSQL.
+		var blk *block
+		if len(b.events) > 0 {
+			v, err := enc.encode(b.events, journalCodec)
+			if err != nil {
+				for range batches {
+				}
+				return err
+			}
+			blk = &v
+		}
 		backoff := 100 * time.Millisecond
 		for {
 			if ctx.Err() != nil {
@@ -434,7 +447,7 @@ func (p *pipeline) writer(ctx context.Context, batches <-chan *batch) error {
 				}
 				return nil
 			}
-			err := p.write(ctx, b)
+			err := p.write(ctx, b, blk)
 			if err == nil {
 				break
 			}
@@ -454,7 +467,7 @@ func (p *pipeline) writer(ctx context.Context, batches <-chan *batch) error {
 	return nil
 }
 
-func (p *pipeline) write(ctx context.Context, b *batch) error {
+func (p *pipeline) write(ctx context.Context, b *batch, blk *block) error {
 	start := time.Now()
 	db := p.c.o.DB
 	tx, err := db.BeginTx(ctx, nil)
@@ -462,8 +475,10 @@ func (p *pipeline) write(ctx context.Context, b *batch) error {
 		return fmt.Errorf("collector: begin: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
-	if err := appendJournal(ctx, tx, p.id, b.events); err != nil {
-		return err
+	if blk != nil {
+		if err := insertBlock(ctx, tx, p.id, blk); err != nil {
+			return err
+		}
 	}
 	tj := time.Now()
 	ids, err := p.c.store.WriteIDs(ctx, tx, p.id, b.calls)
