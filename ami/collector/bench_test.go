@@ -61,17 +61,46 @@ type ingestResult struct {
 	slowDrops                uint64
 	reconnects               int
 	took                     time.Duration
+	cpuSelf, cpuPG           float64 // CPU seconds over took: this process, PostgreSQL
 }
 
-// ingest runs the simulator (as fast as the collector reads) over [start, start+d)
-// and a collector into a fresh database, and returns when every event the simulator
-// produced is journaled and the calls are written.
-func ingest(b *testing.B, cfg pbx.Config, start time.Time, d time.Duration) ingestResult {
-	e := newEnv(b)
+// source is what feeds a benchmark's collector over TCP.
+type source interface {
+	Addr() string
+	open()                   // start producing
+	exhausted() bool         // everything was produced and written to the socket
+	produced() int64         // events produced so far
+	slowDisconnects() uint64 // sessions dropped for reading too slowly
+}
+
+// simSource is the simulator in this process, as fast as the collector reads: the
+// model generates and the server renders while the collector runs, on the same cores.
+type simSource struct {
+	m *scripted
+	s interface {
+		Addr() string
+	}
+	slow func() uint64
+}
+
+func newSimSource(b *testing.B, cfg pbx.Config, start time.Time, d time.Duration) *simSource {
 	m := newScripted(start, cfg, 0, nil)
 	m.end = start.Add(d)
 	s := startSim(b, 0, start, m)
-	srv := e.addServer(b, "bench", s.Addr())
+	return &simSource{m: m, s: s, slow: func() uint64 { return s.Stats().SlowDisconnects }}
+}
+
+func (s *simSource) Addr() string            { return s.s.Addr() }
+func (s *simSource) open()                   { s.m.open() }
+func (s *simSource) exhausted() bool         { _, more := s.m.Next(); return !more }
+func (s *simSource) produced() int64         { return s.m.emitted.Load() }
+func (s *simSource) slowDisconnects() uint64 { return s.slow() }
+
+// ingest runs a source and a collector into a fresh database, and returns when every
+// event the source produced is journaled and the calls are written.
+func ingest(b *testing.B, src source) ingestResult {
+	e := newEnv(b)
+	srv := e.addServer(b, "bench", src.Addr())
 	o := e.options(b)
 	o.FlushInterval = 200 * time.Millisecond
 	// A deep connection queue: the simulator (as fast as possible) is throttled only
@@ -92,14 +121,17 @@ func ingest(b *testing.B, cfg pbx.Config, start time.Time, d time.Duration) inge
 	// in it (a handful, and the resync lists).
 	const journaledQ = `SELECT coalesce(sum(events), 0) FROM ami_journal_blocks`
 	base := count(b, e.db, journaledQ)
+	meter := newCPUMeter(b, e.db)
+	self0, pg0 := meter.read()
+	var selfAt, pgAt float64
 	t0 := time.Now()
-	m.open()
+	src.open()
 	var journaled, last int
 	stable := 0
 	lastGrowth := time.Now()
 	for {
 		time.Sleep(250 * time.Millisecond)
-		_, more := m.Next()
+		done := src.exhausted()
 		h, _ := c.Health(srv.ID)
 		journaled = count(b, e.db, journaledQ) - base
 		if journaled == last {
@@ -107,21 +139,22 @@ func ingest(b *testing.B, cfg pbx.Config, start time.Time, d time.Duration) inge
 		} else {
 			stable = 0
 			lastGrowth = time.Now()
+			selfAt, pgAt = meter.read()
 		}
 		last = journaled
 		if time.Since(t0).Truncate(time.Second)%(10*time.Second) == 0 && stable == 0 {
-			b.Logf("%s: %d emitted, %d journaled, queued %d, overflows %d", time.Since(t0).Round(time.Second), m.emitted.Load(), journaled, h.Queued, h.Overflows)
+			b.Logf("%s: %d produced, %d journaled, queued %d, overflows %d", time.Since(t0).Round(time.Second), src.produced(), journaled, h.Queued, h.Overflows)
 		}
-		// Done: the model is past the end, nothing waits in the connection, and the
+		// Done: the source is past the end, nothing waits in the connection, and the
 		// journal stopped growing (events the session's mask filters never arrive).
-		if !more && h.Queued == 0 && stable >= 4 {
+		if done && h.Queued == 0 && stable >= 4 {
 			break
 		}
 	}
 	took := lastGrowth.Sub(t0) // to the last poll that saw the journal grow (±250 ms)
 	h, _ := c.Health(srv.ID)
-	return ingestResult{events: int(m.emitted.Load()), journaled: journaled, took: took, overflows: h.Overflows,
-		slowDrops: s.Stats().SlowDisconnects, reconnects: h.Reconnects,
+	return ingestResult{events: int(src.produced()), journaled: journaled, took: took, overflows: h.Overflows,
+		slowDrops: src.slowDisconnects(), reconnects: h.Reconnects, cpuSelf: selfAt - self0, cpuPG: pgAt - pg0,
 		calls: count(b, e.db, `SELECT count(*) FROM calls`)}
 }
 
@@ -134,6 +167,13 @@ func report(b *testing.B, r ingestResult) {
 	b.ReportMetric(float64(r.calls), "calls")
 	b.ReportMetric(float64(r.overflows), "overflows")
 	b.ReportMetric(r.took.Seconds(), "s")
+	if cpu := r.cpuSelf + r.cpuPG; cpu > 0 {
+		// Independent of the neighbours: what two dedicated cores would sustain is
+		// at most 2 x this (less whatever the source itself costs).
+		b.ReportMetric(float64(r.journaled)/cpu, "events/cpu-s")
+		b.Logf("CPU over the run: linkage process %.1f s, PostgreSQL %.1f s; %.0f events per CPU-second, %.2f cores busy",
+			r.cpuSelf, r.cpuPG, float64(r.journaled)/cpu, cpu/r.took.Seconds())
+	}
 	b.Logf("%d events (%d journaled), %d calls in %s: %.0f events/s, %.0f calls/s, %d overflows, %d slow-reader disconnects, %d reconnects",
 		r.events, r.journaled, r.calls, r.took.Round(time.Millisecond), float64(r.journaled)/r.took.Seconds(), float64(r.calls)/r.took.Seconds(),
 		r.overflows, r.slowDrops, r.reconnects)
@@ -146,24 +186,41 @@ func envInt(name string, def int) int {
 	return def
 }
 
-// BenchmarkEndToEnd: simulator -> TCP -> collector (journal + assembly) ->
-// PostgreSQL, one simulated hour of a flat 240,000-calls-a-day load (10,000 calls),
-// everything in one process. Run with -benchtime 1x.
+// BenchmarkEndToEnd: AMI over TCP -> collector (journal + assembly) -> PostgreSQL,
+// one simulated hour of a flat 240,000-calls-a-day load (10,000 calls). Run with
+// -benchtime 1x. The source is the simulator's traffic pre-rendered before the clock
+// starts and written as fast as the collector reads (streamSource), so the figure is
+// the collector's; LINKAGE_BENCH_SOURCE=sim runs the simulator in this process while
+// it is measured, as before issue #4.
 func BenchmarkEndToEnd(b *testing.B) {
 	calls := envInt("LINKAGE_BENCH_CALLS_PER_HOUR", 10000)
 	for i := 0; i < b.N; i++ {
 		start := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
-		report(b, ingest(b, bigCenter(600, float64(calls*24), true), start, time.Hour))
+		var src source
+		if os.Getenv("LINKAGE_BENCH_SOURCE") == "sim" {
+			src = newSimSource(b, bigCenter(600, float64(calls*24), true), start, time.Hour)
+		} else {
+			src = newStreamSource(b, bigCenter(600, float64(calls*24), true), start, time.Hour)
+		}
+		report(b, ingest(b, src))
 	}
 }
 
 // BenchmarkDay: a simulated day of LINKAGE_BENCH_CALLS_PER_DAY (150,000) inbound calls
-// on the daily curve, plus outbound and internal calls. Run with -benchtime 1x.
+// on the daily curve, plus outbound and internal calls. Run with -benchtime 1x; the
+// sources are those of BenchmarkEndToEnd (the pre-rendered day is spooled to a
+// temporary file, ~7 GB).
 func BenchmarkDay(b *testing.B) {
 	calls := envInt("LINKAGE_BENCH_CALLS_PER_DAY", 150000)
 	for i := 0; i < b.N; i++ {
 		start := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
-		report(b, ingest(b, bigCenter(600, float64(calls), false), start, 24*time.Hour))
+		var src source
+		if os.Getenv("LINKAGE_BENCH_SOURCE") == "sim" {
+			src = newSimSource(b, bigCenter(600, float64(calls), false), start, 24*time.Hour)
+		} else {
+			src = newStreamSource(b, bigCenter(600, float64(calls), false), start, 24*time.Hour)
+		}
+		report(b, ingest(b, src))
 	}
 }
 

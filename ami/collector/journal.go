@@ -16,11 +16,16 @@ import (
 	"github.com/linkage/linkage/ami/assemble"
 )
 
-// insertBlock stores one journal block inside tx. One row per batch instead of one
-// per event is what lifts the journal from ~95k rows/s through COPY to the write
-// rate of a few hundred KB of bytea (see BENCHMARKS-collector.md).
-func insertBlock(ctx context.Context, tx *sql.Tx, serverID int, b *block) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO ami_journal_blocks
+// execer is a *sql.DB (a block in its own transaction) or a *sql.Tx.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// insertBlock stores one journal block. One row per batch instead of one per event
+// is what lifts the journal from ~95k rows/s through COPY to the write rate of a few
+// hundred KB of bytea (see BENCHMARKS-collector.md).
+func insertBlock(ctx context.Context, db execer, serverID int, b *block) error {
+	_, err := db.ExecContext(ctx, `INSERT INTO ami_journal_blocks
 		(server_id, first_seq, last_seq, events, received_from, received_to, event_from, event_to, codec, data)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		serverID, int64(b.first), int64(b.last), b.events, b.recvFrom.UTC(), b.recvTo.UTC(), b.eventFrom.UTC(), b.eventTo.UTC(), b.codec, b.data)
