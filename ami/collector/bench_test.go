@@ -101,6 +101,13 @@ func (s *simSource) slowDisconnects() uint64 { return s.slow() }
 func ingest(b *testing.B, src source) ingestResult {
 	e := newEnv(b)
 	srv := e.addServer(b, "bench", src.Addr())
+	// LINKAGE_BENCH_NO_ROLLUP=1 measures without the report rollup triggers on calls
+	// (their share of PostgreSQL's CPU; not a configuration Linkage runs in).
+	if os.Getenv("LINKAGE_BENCH_NO_ROLLUP") != "" {
+		if _, err := e.db.Exec(`ALTER TABLE calls DISABLE TRIGGER USER`); err != nil {
+			b.Fatal(err)
+		}
+	}
 	o := e.options(b)
 	o.FlushInterval = 200 * time.Millisecond
 	// A deep connection queue: the simulator (as fast as possible) is throttled only
@@ -254,7 +261,7 @@ func BenchmarkJournal(b *testing.B) {
 		b.Fatalf("only %d events", len(evs))
 	}
 	seq := uint64(0)
-	for _, codec := range []string{codecRaw, codecGzip, codecZstd} {
+	for _, codec := range []string{codecRaw, codecGzip, codecZstd, codecS2} {
 		b.Run(codec, func(b *testing.B) {
 			var enc blockEncoder
 			chunk := make([]ami.Event, batch)
@@ -294,7 +301,7 @@ func BenchmarkJournal(b *testing.B) {
 func BenchmarkJournalRead(b *testing.B) {
 	evs := dayEvents(bigCenter(100, 100000, true), time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC), 10*time.Minute)
 	const batch = 5000
-	for _, codec := range []string{codecRaw, codecGzip, codecZstd} {
+	for _, codec := range []string{codecRaw, codecGzip, codecZstd, codecS2} {
 		b.Run(codec, func(b *testing.B) {
 			var enc blockEncoder
 			blk, err := enc.encode(evs[:batch], codec)

@@ -47,7 +47,7 @@ func sameEvent(t *testing.T, got, want *ami.Event) {
 
 func TestBlockRoundTrip(t *testing.T) {
 	want := oddEvents()
-	for _, codec := range []string{codecRaw, codecGzip, codecZstd} {
+	for _, codec := range []string{codecRaw, codecGzip, codecZstd, codecS2} {
 		var enc blockEncoder
 		b, err := enc.encode(want, codec)
 		if err != nil {
@@ -83,8 +83,10 @@ func TestBlockCorrupt(t *testing.T) {
 			t.Errorf("block cut at %d/%d: err %v, want a corrupt-block error", cut, len(b.data), err)
 		}
 	}
-	if _, err := decompress(codecZstd, []byte("not zstd")); err == nil {
-		t.Error("garbage zstd data decompressed")
+	for _, c := range []string{codecZstd, codecS2, codecGzip, "lz4"} {
+		if _, err := decompress(c, []byte("not compressed data")); err == nil {
+			t.Errorf("garbage %s data decompressed", c)
+		}
 	}
 }
 
@@ -126,7 +128,8 @@ func TestReadJournalFrom(t *testing.T) {
 			Fields: ami.Message{{Key: "Event", Value: "Ping"}, {Key: "N", Value: strings.Repeat("x", i)}}})
 	}
 	writeBlocks(t, e, srv.ID, evs, 3, codecZstd) // 34 blocks: more than readBlocks
-	writeBlocks(t, e, other.ID, evs[:10], 5, codecGzip)
+	writeBlocks(t, e, other.ID, evs[:5], 5, codecGzip)
+	writeBlocks(t, e, other.ID, evs[5:10], 5, codecS2)
 	maxSeq, _, err := journalState(context.Background(), e.db, srv.ID)
 	if err != nil || maxSeq != 100 {
 		t.Fatalf("max seq %d, %v", maxSeq, err)
