@@ -5,7 +5,7 @@
 -- Why: COPY of one row per event topped out at ~95k rows/s on the target machine, below
 -- the 100k events/s ingestion target on its own. A block is the batch's events as
 -- length-prefixed frames of their wire text (ami/collector/block.go documents the
--- format), compressed by the collector (codec 'zstd'; 'gzip' and 'raw' are read too),
+-- format), compressed by the collector (codec 's2'; 'zstd', 'gzip' and 'raw' are read too),
 -- with the seq and time ranges the replay, rebuild and retention need as columns.
 --
 -- Blocks of one server never overlap in seq and are written in seq order, so ordering
