@@ -47,6 +47,19 @@ type streamSource struct {
 
 	mu    sync.Mutex
 	conns []net.Conn
+	hold  func() bool // set by pace: true while the source should wait
+}
+
+// pace makes the source wait before each chunk while hold returns true. The
+// benchmarks hold it while the collector's event queue is more than a quarter full:
+// a closed loop, as a TCP window would be if the collector read only as fast as it
+// processes. Without it the source outruns the collector and the excess is dropped
+// (counted and reported as a gap, by design), so what is measured is how much is
+// lost rather than how fast events are ingested.
+func (s *streamSource) pace(hold func() bool) {
+	s.mu.Lock()
+	s.hold = hold
+	s.mu.Unlock()
 }
 
 func newStreamSource(b *testing.B, cfg pbx.Config, start time.Time, d time.Duration) *streamSource {
@@ -235,7 +248,17 @@ func (s *streamSource) stream(write func([]byte) error) {
 	defer f.Close()
 	buf := make([]byte, 256<<10)
 	carry := 0
+	s.mu.Lock()
+	hold := s.hold
+	s.mu.Unlock()
 	for {
+		for hold != nil && hold() {
+			select {
+			case <-s.stop:
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+		}
 		n, err := f.Read(buf[carry:])
 		n += carry
 		end := bytes.LastIndex(buf[:n], []byte("\r\n\r\n"))
