@@ -368,3 +368,23 @@ func BenchmarkInFlightMemory(b *testing.B) {
 }
 
 var entServerLab = ent.Server{Name: "bench", TrunkContexts: []string{"from-trunk"}, TrunkPrefixes: []string{"PJSIP/trunk"}}
+
+// BenchmarkJournalEncode: rendering and compressing one 5,000-event block, per codec,
+// without the database (MB/s of block text).
+func BenchmarkJournalEncode(b *testing.B) {
+	evs := dayEvents(bigCenter(100, 100000, true), time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC), 10*time.Minute)[:5000]
+	for _, codec := range []string{codecRaw, codecGzip, codecZstd, codecS2} {
+		b.Run(codec, func(b *testing.B) {
+			var enc blockEncoder
+			var blk block
+			for b.Loop() {
+				var err error
+				if blk, err = enc.encode(evs, codec); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.SetBytes(int64(blk.rawBytes))
+			b.ReportMetric(float64(len(blk.data))/float64(len(evs)), "bytes/event")
+		})
+	}
+}
