@@ -329,3 +329,57 @@ func TestMalformedFramesJournaled(t *testing.T) {
 	_ = c.Stop(testCtx(t, 10*time.Second))
 	<-peerDone
 }
+
+// TestCallsWaitForJournal: while journal blocks cannot be written, the calls writer
+// commits nothing (no call, no checkpoint move), since a checkpoint past events that
+// are not in the journal would lose them on a restart; once blocks can be written
+// again, everything is stored, exactly once.
+func TestCallsWaitForJournal(t *testing.T) {
+	e := newEnv(t)
+	start := time.Now().UTC().Truncate(time.Second)
+	names := []string{"queue-hold", "queue-answered-local", "internal-answered", "blind-transfer"}
+	const gap = 5 * time.Second
+	m := newScripted(start, allScenariosConfig(), gap, names)
+	s := startSim(t, 0, start, m)
+	srv := e.addServer(t, "lab", s.Addr())
+	c := startCollector(t, e.options(t))
+	waitFor(t, 10*time.Second, "connected", func() bool { h, ok := c.Health(srv.ID); return ok && h.Connected })
+	time.Sleep(300 * time.Millisecond) // the connect marker's batch commits
+	checkpoint := func() int {
+		return count(t, e.db, `SELECT coalesce(max(seq), 0) FROM ami_checkpoints WHERE server_id = $1`, srv.ID)
+	}
+	// Blocks fail (and are retried) while the table is away.
+	mustExec(t, e, `ALTER TABLE ami_journal_blocks RENAME TO ami_journal_blocks_away`)
+	renamed := true
+	t.Cleanup(func() { // before the collector's Stop (LIFO), which would wait for the journal
+		if renamed {
+			_, _ = e.db.Exec(`ALTER TABLE ami_journal_blocks_away RENAME TO ami_journal_blocks`)
+		}
+	})
+	cp0 := checkpoint()
+	m.open()
+	waitFor(t, 20*time.Second, "the simulator done", func() bool { _, more := m.Next(); return !more && m.emitted.Load() > 0 })
+	time.Sleep(2 * time.Second) // several flush intervals and retries
+	if n := count(t, e.db, `SELECT count(*) FROM calls WHERE server_id = $1`, srv.ID); n != 0 {
+		t.Fatalf("%d calls committed while their events could not be journaled", n)
+	}
+	if cp := checkpoint(); cp != cp0 {
+		t.Fatalf("the checkpoint moved from %d to %d while the journal could not be written", cp0, cp)
+	}
+	mustExec(t, e, `ALTER TABLE ami_journal_blocks_away RENAME TO ami_journal_blocks`)
+	renamed = false
+	want := reference(start, allScenariosConfig(), gap, names, baseAssembleConfig(srv))
+	waitFor(t, 30*time.Second, "all calls stored", func() bool {
+		return count(t, e.db, `SELECT count(*) FROM calls WHERE server_id = $1`, srv.ID) >= len(want)
+	})
+	if err := c.Stop(testCtx(t, 30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	compare(t, storedCalls(t, e.db, srv.ID), want, nil)
+	if n := journalCount(t, e.db, srv.ID, notMarker); int64(n) < m.emitted.Load() {
+		t.Errorf("journal has %d AMI events, the simulator emitted %d", n, m.emitted.Load())
+	}
+	if cp := checkpoint(); cp <= cp0 {
+		t.Errorf("the checkpoint did not move on: %d", cp)
+	}
+}

@@ -265,7 +265,8 @@ func (p *pipeline) active(ctx context.Context, lock *sql.Conn) error {
 	}()
 	go func() {
 		defer wg.Done()
-		if err := p.writer(wctx, toCalls, journalDead); err != nil {
+		// errJournalDead only follows the journal writer's own error, which is kept.
+		if err := p.writer(wctx, toCalls, journalDead); err != nil && !errors.Is(err, errJournalDead) {
 			werr.Store(err)
 			cancel()
 		}
