@@ -114,6 +114,7 @@ type session struct {
 	wg        sync.WaitGroup
 	evQueued  func() int   // blocks amigo passed us that onMessage has not finished
 	handling  atomic.Int32 // 1 while onMessage runs
+	orders    keyOrders    // onMessage's key-order cache (the drainer goroutine's only)
 }
 
 type pendingAction struct {
@@ -470,7 +471,7 @@ func (s *session) onMessage(m map[string]string) {
 	if s.dead.Load() {
 		return
 	}
-	msg, received := fromAmigo(m)
+	msg, received := fromAmigoInto(m, &s.orders)
 	c := s.c
 	isResponse := msg.Has("Response") && !msg.Has("Event")
 	if id := msg.Get("ActionID"); strings.HasPrefix(id, c.idPrefix) {
@@ -533,57 +534,194 @@ func toEvent(name string, msg Message, received time.Time) Event {
 
 // fromAmigo turns amigo's map back into a Message (see 1. and 6. above).
 func fromAmigo(m map[string]string) (Message, time.Time) {
+	return fromAmigoInto(m, nil)
+}
+
+// keyOrders remembers, per Event (or Response) name, the field order of the last
+// few blocks of that name, so that the next block with the same keys is rebuilt by
+// looking its keys up in that order instead of walking and sorting the map: events
+// of one kind nearly always carry the same keys. One per session (the drainer
+// goroutine's only); bounded.
+type keyOrders struct {
+	byName map[string][][]string
+}
+
+const (
+	keyOrderNames    = 1024 // names remembered; past it, new names are not cached
+	keyOrderVariants = 4    // key sets remembered per name (most recent first)
+)
+
+// fromAmigoInto is fromAmigo with the session's key-order cache (nil: none). It runs
+// for every event, so it avoids what the first version cost there: on a cache hit,
+// one lookup per key and no sort; on a miss, each value is taken during the map walk
+// (no second lookup per key), only the keys of ordinary rank are sorted, by key
+// alone, in place in the Message, which is the only allocation.
+func fromAmigoInto(m map[string]string, ko *keyOrders) (Message, time.Time) {
 	received := time.Now().UTC()
+	extra := 0 // amigo's own keys, not part of the block
 	if tr, ok := m["TimeReceived"]; ok {
+		extra++
 		if t, err := time.Parse(time.RFC3339Nano, tr); err == nil {
 			received = t.UTC()
 		}
 	}
+	if _, ok := m["#"]; ok {
+		extra++
+	}
+	name, ok := m["Event"]
+	if !ok {
+		name = m["Response"]
+	}
+	if ko != nil {
+		if msg := ko.lookup(name, m, len(m)-extra); msg != nil {
+			return msg, received
+		}
+	}
 	type rk struct {
-		k string
+		f Field
 		r int
 	}
-	keys := make([]rk, 0, len(m))
-	for k := range m {
+	sp := make([]rk, 0, 8) // Event/Response, Privilege, Timestamp, Output, ActionID: a handful
+	msg := make(Message, 0, len(m)-extra)
+	for k, v := range m {
 		if k == "#" || k == "TimeReceived" {
 			continue
 		}
-		keys = append(keys, rk{k, keyRank(k)})
+		if r := keyRank(k); r != rankOther {
+			sp = append(sp, rk{Field{k, v}, r})
+			continue
+		}
+		msg = append(msg, Field{k, v})
 	}
-	slices.SortFunc(keys, func(a, b rk) int {
-		if a.r != b.r {
-			return a.r - b.r
+	// Insertion sort by (rank, key): the order the generic sort gave.
+	for i := 1; i < len(sp); i++ {
+		for j := i; j > 0 && (sp[j].r < sp[j-1].r || sp[j].r == sp[j-1].r && sp[j].f.Key < sp[j-1].f.Key); j-- {
+			sp[j], sp[j-1] = sp[j-1], sp[j]
 		}
-		return strings.Compare(a.k, b.k)
-	})
-	msg := make(Message, 0, len(keys))
-	for _, k := range keys {
-		key := k.k
-		if key == "RealOutput" {
-			key = "Output"
+	}
+	slices.SortFunc(msg, func(a, b Field) int { return strings.Compare(a.Key, b.Key) })
+	// Put the ranked keys around the sorted ones: before them those of rank <
+	// rankOther, after them the rest.
+	nBefore := 0
+	for nBefore < len(sp) && sp[nBefore].r < rankOther {
+		nBefore++
+	}
+	nOther := len(msg)
+	msg = msg[:nOther+len(sp)]
+	copy(msg[nBefore:], msg[:nOther])
+	for i := 0; i < nBefore; i++ {
+		msg[i] = sp[i].f
+	}
+	for i := nBefore; i < len(sp); i++ {
+		msg[nOther+i] = sp[i].f
+	}
+	if ko != nil {
+		ko.remember(name, msg)
+	}
+	for i := range msg {
+		if msg[i].Key == "RealOutput" {
+			msg[i].Key = "Output"
 		}
-		msg = append(msg, Field{key, m[k.k]})
 	}
 	return msg, received
 }
 
-// keyRank orders the keys of a block rebuilt from amigo's map (see 1. above).
+// lookup rebuilds the block from a remembered order with exactly m's keys (n of
+// them besides amigo's own), or returns nil.
+func (ko *keyOrders) lookup(name string, m map[string]string, n int) Message {
+	for _, keys := range ko.byName[name] {
+		if len(keys) != n {
+			continue
+		}
+		msg := make(Message, n)
+		hit := true
+		for i, k := range keys {
+			v, ok := m[k]
+			if !ok {
+				hit = false
+				break
+			}
+			if k == "RealOutput" {
+				k = "Output"
+			}
+			msg[i] = Field{k, v}
+		}
+		// Same count and every remembered key present: the same key set.
+		if hit {
+			return msg
+		}
+	}
+	return nil
+}
+
+// remember records the order of msg's keys (before RealOutput is renamed) as the
+// most recent variant of name.
+func (ko *keyOrders) remember(name string, msg Message) {
+	if ko.byName == nil {
+		ko.byName = map[string][][]string{}
+	}
+	vs, known := ko.byName[name]
+	if !known && len(ko.byName) >= keyOrderNames {
+		return
+	}
+	keys := make([]string, len(msg))
+	for i, f := range msg {
+		keys[i] = f.Key
+	}
+	if len(vs) < keyOrderVariants {
+		vs = append(vs, nil)
+	}
+	copy(vs[1:], vs[:len(vs)-1])
+	vs[0] = keys
+	ko.byName[name] = vs
+}
+
+// rankOther is the rank of the keys that are ordered alphabetically.
+const rankOther = 5
+
+// keyRank orders the keys of a block rebuilt from amigo's map (see 1. above). The
+// exact spellings are tried before the case-insensitive comparisons: it runs for
+// every key of every event.
 func keyRank(k string) int {
-	switch {
-	case strings.EqualFold(k, "Event"), strings.EqualFold(k, "Response"):
+	switch k {
+	case "Event", "Response":
 		return 0
-	case strings.EqualFold(k, "Privilege"):
+	case "Privilege":
 		return 1
-	case strings.EqualFold(k, "Timestamp"):
+	case "Timestamp":
 		return 2
-	case k == "RealOutput":
+	case "RealOutput":
 		return 3
-	case strings.EqualFold(k, "Output"):
+	case "Output":
 		return 4
-	case strings.EqualFold(k, "ActionID"):
+	case "ActionID":
 		return 6
 	}
-	return 5
+	switch len(k) {
+	case 5:
+		if strings.EqualFold(k, "Event") {
+			return 0
+		}
+	case 8:
+		if strings.EqualFold(k, "Response") {
+			return 0
+		}
+		if strings.EqualFold(k, "ActionID") {
+			return 6
+		}
+	case 9:
+		if strings.EqualFold(k, "Privilege") {
+			return 1
+		}
+		if strings.EqualFold(k, "Timestamp") {
+			return 2
+		}
+	case 6:
+		if strings.EqualFold(k, "Output") {
+			return 4
+		}
+	}
+	return rankOther
 }
 
 // readLine reads one line (CRLF or LF) of at most 4 KiB, for the greeting and the

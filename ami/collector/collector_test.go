@@ -79,12 +79,12 @@ func TestEndToEnd(t *testing.T) {
 
 	h, _ := c.Health(srv.ID) // after Stop: the pipeline is gone
 	_ = h
-	journaled := count(t, e.db, `SELECT count(*) FROM ami_journal WHERE server_id = $1`, srv.ID)
-	received := count(t, e.db, `SELECT count(*) FROM ami_journal WHERE server_id = $1 AND name NOT LIKE 'Linkage%'`, srv.ID)
+	journaled := journalCount(t, e.db, srv.ID, nil)
+	received := journalCount(t, e.db, srv.ID, notMarker)
 	if int64(received) < m.emitted.Load() {
 		t.Errorf("journal has %d AMI events, the simulator emitted %d", received, m.emitted.Load())
 	}
-	if max := count(t, e.db, `SELECT max(seq) FROM ami_journal WHERE server_id = $1`, srv.ID); max != journaled {
+	if max := count(t, e.db, `SELECT max(last_seq) FROM ami_journal_blocks WHERE server_id = $1`, srv.ID); max != journaled {
 		t.Errorf("journal seqs are not 1..n: max %d, rows %d", max, journaled)
 	}
 	if n := count(t, e.db, `SELECT count(*) FROM queues WHERE server_id = $1`, srv.ID); n == 0 {
@@ -120,7 +120,7 @@ func TestCrashRecovery(t *testing.T) {
 	waitFor(t, 10*time.Second, "connected", func() bool { h, ok := c1.Health(srv.ID); return ok && h.Connected })
 	m.open()
 	waitFor(t, 20*time.Second, "the first part journaled", func() bool {
-		return int64(count(t, e.db, `SELECT count(*) FROM ami_journal WHERE server_id = $1 AND name NOT LIKE 'Linkage%'`, srv.ID)) >= m.emitted.Load() && m.emitted.Load() > 0
+		return int64(journalCount(t, e.db, srv.ID, notMarker)) >= m.emitted.Load() && m.emitted.Load() > 0
 	})
 	before := storedCalls(t, e.db, srv.ID)
 	c1.abort()
@@ -192,7 +192,7 @@ func TestReconnectGap(t *testing.T) {
 	for count(t, e.db, `SELECT count(*) FROM calls WHERE server_id = $1`, srv.ID) < 3 {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for 3 calls: %+v; journal: %d events", storedCalls(t, e.db, srv.ID),
-				count(t, e.db, `SELECT count(*) FROM ami_journal`))
+				journalCount(t, e.db, srv.ID, nil))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -229,7 +229,7 @@ func TestReconnectGap(t *testing.T) {
 	if after.incomplete {
 		t.Errorf("the call after the gap: %+v", after)
 	}
-	if n := count(t, e.db, `SELECT count(*) FROM ami_journal WHERE server_id = $1 AND name = $2`, srv.ID, ami.EventConnected); n != 2 {
+	if n := journalCount(t, e.db, srv.ID, func(e *ami.Event) bool { return e.Name == ami.EventConnected }); n != 2 {
 		t.Errorf("connect markers journaled: %d, want 2", n)
 	}
 }
@@ -290,7 +290,7 @@ func TestTakeover(t *testing.T) {
 	}
 	m.open()
 	waitFor(t, 20*time.Second, "journaled", func() bool {
-		return int64(count(t, e.db, `SELECT count(*) FROM ami_journal WHERE server_id = $1 AND name NOT LIKE 'Linkage%'`, srv.ID)) >= m.emitted.Load() && m.emitted.Load() > 0
+		return int64(journalCount(t, e.db, srv.ID, notMarker)) >= m.emitted.Load() && m.emitted.Load() > 0
 	})
 	if err := c1.Stop(testCtx(t, 30*time.Second)); err != nil {
 		t.Fatal(err)
@@ -434,7 +434,7 @@ func TestPartitions(t *testing.T) {
 		t.Fatal(err)
 	}
 	parts := func() map[string]bool {
-		rows, err := e.db.Query(`SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'ami_journal'`)
+		rows, err := e.db.Query(`SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'ami_journal_blocks'`)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -448,14 +448,14 @@ func TestPartitions(t *testing.T) {
 		return out
 	}()
 	for _, d := range []string{"20261125", "20261126", "20261127", "20261128"} {
-		if !parts["ami_journal_"+d] {
+		if !parts["ami_journal_blocks_"+d] {
 			t.Errorf("partition %s missing: %v", d, parts)
 		}
 	}
-	if parts["ami_journal_"+old.Format("20060102")] {
+	if parts["ami_journal_blocks_"+old.Format("20060102")] {
 		t.Errorf("partition older than the retention kept: %v", parts)
 	}
-	if !parts["ami_journal_default"] {
+	if !parts["ami_journal_blocks_default"] {
 		t.Error("default partition missing")
 	}
 }

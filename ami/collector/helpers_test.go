@@ -278,6 +278,35 @@ func count(t testing.TB, db *sql.DB, q string, args ...any) int {
 	return n
 }
 
+// journalEvents reads a server's whole journal back through the replay path.
+func journalEvents(t testing.TB, db *sql.DB, serverID int) []ami.Event {
+	t.Helper()
+	var out []ami.Event
+	if err := readJournal(context.Background(), db, serverID, 0, func(e *ami.Event) bool {
+		out = append(out, *e)
+		return true
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// journalCount counts the journaled events of a server that keep holds for (all when
+// keep is nil).
+func journalCount(t testing.TB, db *sql.DB, serverID int, keep func(*ami.Event) bool) int {
+	t.Helper()
+	n := 0
+	for _, e := range journalEvents(t, db, serverID) {
+		if keep == nil || keep(&e) {
+			n++
+		}
+	}
+	return n
+}
+
+// notMarker: an event received from Asterisk, not one of the Conn's markers.
+func notMarker(e *ami.Event) bool { return !strings.HasPrefix(e.Name, "Linkage") }
+
 // storedCall is what the tests compare of a stored call.
 type storedCall struct {
 	Linkedid, Type, Status, MissedReason, HangupBy string

@@ -16,70 +16,30 @@ import (
 	"github.com/linkage/linkage/ami/assemble"
 )
 
-// journalColumns are the COPY columns of ami_journal.
-var journalColumns = []string{"server_id", "seq", "received_at", "event_time", "stamped", "name", "fields"}
+// execer is a *sql.DB (a block in its own transaction) or a *sql.Tx.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
 
-// appendJournal COPYs events into the journal inside tx.
-func appendJournal(ctx context.Context, tx *sql.Tx, serverID int, evs []ami.Event) error {
-	if len(evs) == 0 {
-		return nil
-	}
-	stmt, err := tx.PrepareContext(ctx, pq.CopyIn("ami_journal", journalColumns...))
+// insertBlock stores one journal block. One row per batch instead of one per event
+// is what lifts the journal from ~95k rows/s through COPY to the write rate of a few
+// hundred KB of bytea (see BENCHMARKS-collector.md).
+func insertBlock(ctx context.Context, db execer, serverID int, b *block) error {
+	_, err := db.ExecContext(ctx, `INSERT INTO ami_journal_blocks
+		(server_id, first_seq, last_seq, events, received_from, received_to, event_from, event_to, codec, data)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		serverID, int64(b.first), int64(b.last), b.events, b.recvFrom.UTC(), b.recvTo.UTC(), b.eventFrom.UTC(), b.eventTo.UTC(), b.codec, b.data)
 	if err != nil {
-		return fmt.Errorf("collector: journal copy: %w", err)
-	}
-	defer stmt.Close()
-	sid := int64(serverID)
-	var buf []byte
-	for i := range evs {
-		e := &evs[i]
-		buf = appendFields(buf[:0], e.Fields)
-		t := e.Time
-		if t.IsZero() {
-			t = e.Received
-		}
-		if _, err := stmt.ExecContext(ctx, sid, int64(e.Seq), e.Received.UTC(), t.UTC(), e.Stamped, e.Name, string(buf)); err != nil {
-			return fmt.Errorf("collector: journal copy: %w", err)
-		}
-	}
-	if _, err := stmt.ExecContext(ctx); err != nil {
-		return fmt.Errorf("collector: journal copy: %w", err)
+		return fmt.Errorf("collector: journal block %d..%d: %w", b.first, b.last, err)
 	}
 	return nil
-}
-
-// appendFields renders fields as the journal stores them: "Key: Value" lines, each
-// ended by LF, in wire order.
-func appendFields(b []byte, m ami.Message) []byte {
-	for _, f := range m {
-		b = append(b, f.Key...)
-		b = append(b, ": "...)
-		b = append(b, f.Value...)
-		b = append(b, '\n')
-	}
-	return b
-}
-
-// fieldsOf parses the stored lines back into a message (the first ": " separates).
-func fieldsOf(s string) ami.Message {
-	m := make(ami.Message, 0, strings.Count(s, "\n"))
-	for len(s) > 0 {
-		line, rest, _ := strings.Cut(s, "\n")
-		s = rest
-		k, v, ok := strings.Cut(line, ": ")
-		if !ok {
-			k, v = strings.TrimSuffix(line, ":"), ""
-		}
-		m = append(m, ami.Field{Key: k, Value: v})
-	}
-	return m
 }
 
 // journalState reads where a server's journal stands: the next seq base (max seq) and
 // the checkpoint to replay from (0 when there is none).
 func journalState(ctx context.Context, db *sql.DB, serverID int) (maxSeq, checkpoint uint64, err error) {
 	var m sql.NullInt64
-	if err := db.QueryRowContext(ctx, `SELECT max(seq) FROM ami_journal WHERE server_id = $1`, serverID).Scan(&m); err != nil {
+	if err := db.QueryRowContext(ctx, `SELECT max(last_seq) FROM ami_journal_blocks WHERE server_id = $1`, serverID).Scan(&m); err != nil {
 		return 0, 0, fmt.Errorf("collector: journal max seq: %w", err)
 	}
 	var cp int64
@@ -100,34 +60,119 @@ func saveCheckpoint(ctx context.Context, tx *sql.Tx, serverID int, seq uint64) e
 }
 
 // readJournal streams a server's journal from seq `from` in seq order, calling fn for
-// each event until fn returns false.
+// each event until fn returns false. Blocks are fetched a few at a time (a cursor-less
+// keyset walk on last_seq), so a long replay never holds more than a handful of
+// decompressed blocks.
 func readJournal(ctx context.Context, db *sql.DB, serverID int, from uint64, fn func(*ami.Event) bool) error {
-	rows, err := db.QueryContext(ctx, `SELECT seq, received_at, event_time, stamped, name, fields FROM ami_journal
-		WHERE server_id = $1 AND seq >= $2 ORDER BY seq`, serverID, int64(from))
-	if err != nil {
-		return fmt.Errorf("collector: read journal: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+	next := int64(from)
+	for {
 		var (
-			seq  int64
-			e    ami.Event
-			kv   string
-			name string
+			blocks []storedBlock
+			more   bool
 		)
-		if err := rows.Scan(&seq, &e.Received, &e.Time, &e.Stamped, &name, &kv); err != nil {
+		rows, err := db.QueryContext(ctx, `SELECT last_seq, codec, data FROM ami_journal_blocks
+			WHERE server_id = $1 AND last_seq >= $2 ORDER BY last_seq LIMIT $3`, serverID, next, readBlocks)
+		if err != nil {
 			return fmt.Errorf("collector: read journal: %w", err)
 		}
-		e.Seq, e.Name, e.Fields = uint64(seq), name, fieldsOf(kv)
-		e.Received, e.Time = e.Received.UTC(), e.Time.UTC()
-		if !fn(&e) {
-			break
+		for rows.Next() {
+			var sb storedBlock
+			if err := rows.Scan(&sb.last, &sb.codec, &sb.data); err != nil {
+				rows.Close()
+				return fmt.Errorf("collector: read journal: %w", err)
+			}
+			blocks = append(blocks, sb)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("collector: read journal: %w", err)
+		}
+		more = len(blocks) == readBlocks
+		for _, sb := range blocks {
+			text, err := decompress(sb.codec, sb.data)
+			if err != nil {
+				return fmt.Errorf("collector: read journal block ..%d: %w", sb.last, err)
+			}
+			goOn, err := decodeBlock(text, func(e *ami.Event) bool {
+				if e.Seq < from {
+					return true
+				}
+				return fn(e)
+			})
+			if err != nil {
+				return fmt.Errorf("collector: read journal block ..%d: %w", sb.last, err)
+			}
+			if !goOn {
+				return nil
+			}
+			next = sb.last + 1
+		}
+		if !more {
+			return nil
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("collector: read journal: %w", err)
+}
+
+// readBlocks is how many blocks one journal query fetches (5,000 events each at most).
+const readBlocks = 8
+
+type storedBlock struct {
+	last  int64
+	codec string
+	data  []byte
+}
+
+// firstSeqAt is the seq of the first journaled event (in seq order) whose time is in
+// [from, to), and false when there is none. Blocks index their event-time range, so
+// only the blocks that overlap it are decoded, a few at a time: usually the first
+// one has such an event.
+func firstSeqAt(ctx context.Context, db *sql.DB, serverID int, from, to time.Time) (uint64, bool, error) {
+	next := int64(0)
+	for {
+		rows, err := db.QueryContext(ctx, `SELECT last_seq, codec, data FROM ami_journal_blocks
+			WHERE server_id = $1 AND event_to >= $2 AND event_from < $3 AND last_seq >= $4 ORDER BY last_seq LIMIT $5`,
+			serverID, from, to, next, readBlocks)
+		if err != nil {
+			return 0, false, fmt.Errorf("collector: journal period: %w", err)
+		}
+		var blocks []storedBlock
+		for rows.Next() {
+			var sb storedBlock
+			if err := rows.Scan(&sb.last, &sb.codec, &sb.data); err != nil {
+				rows.Close()
+				return 0, false, fmt.Errorf("collector: journal period: %w", err)
+			}
+			blocks = append(blocks, sb)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, false, fmt.Errorf("collector: journal period: %w", err)
+		}
+		for _, sb := range blocks {
+			text, err := decompress(sb.codec, sb.data)
+			if err != nil {
+				return 0, false, err
+			}
+			var seq uint64
+			found := false
+			if _, err := decodeBlock(text, func(e *ami.Event) bool {
+				if t := eventTime(e); !t.Before(from) && t.Before(to) {
+					seq, found = e.Seq, true
+					return false
+				}
+				return true
+			}); err != nil {
+				return 0, false, err
+			}
+			if found {
+				return seq, true, nil
+			}
+			next = sb.last + 1
+		}
+		if len(blocks) < readBlocks {
+			return 0, false, nil
+		}
 	}
-	return nil
 }
 
 // feed gives one event to the assembler. It is the only way events reach an
@@ -179,21 +224,22 @@ func lockKey(serverID int) int64 {
 	return int64(h.Sum64())
 }
 
-// maintainPartitions creates the journal's daily partitions from today to ahead days
-// on, and drops those entirely older than retention.
+// maintainPartitions creates the journal's daily partitions from yesterday to ahead
+// days on, and drops those entirely older than retention. A block lives in the
+// partition of its first event's receive time.
 func maintainPartitions(ctx context.Context, db *sql.DB, now time.Time, ahead int, retention time.Duration) error {
 	day := now.UTC().Truncate(24 * time.Hour)
 	for i := -1; i <= ahead; i++ {
 		d := day.AddDate(0, 0, i)
 		name := partitionName(d)
-		q := fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s PARTITION OF ami_journal FOR VALUES FROM ('%s') TO ('%s')`,
+		q := fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s PARTITION OF ami_journal_blocks FOR VALUES FROM ('%s') TO ('%s')`,
 			pq.QuoteIdentifier(name), d.Format(time.RFC3339), d.AddDate(0, 0, 1).Format(time.RFC3339))
 		if _, err := db.ExecContext(ctx, q); err != nil && !isDuplicate(err) {
 			return fmt.Errorf("collector: create partition %s: %w", name, err)
 		}
 	}
 	rows, err := db.QueryContext(ctx, `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-		JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'ami_journal'`)
+		JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'ami_journal_blocks'`)
 	if err != nil {
 		return fmt.Errorf("collector: list partitions: %w", err)
 	}
@@ -219,10 +265,10 @@ func maintainPartitions(ctx context.Context, db *sql.DB, now time.Time, ahead in
 	return nil
 }
 
-func partitionName(d time.Time) string { return "ami_journal_" + d.Format("20060102") }
+func partitionName(d time.Time) string { return "ami_journal_blocks_" + d.Format("20060102") }
 
 func partitionDay(name string) (time.Time, bool) {
-	s, ok := strings.CutPrefix(name, "ami_journal_")
+	s, ok := strings.CutPrefix(name, "ami_journal_blocks_")
 	if !ok {
 		return time.Time{}, false
 	}

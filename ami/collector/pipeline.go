@@ -182,7 +182,7 @@ func (p *pipeline) unlock(conn *sql.Conn) {
 	conn.Close()
 }
 
-// batch is one unit of writing: journal rows, calls and status changes, and the
+// batch is one unit of writing: journal events, calls and status changes, and the
 // checkpoint that they make safe.
 type batch struct {
 	events     []ami.Event
@@ -190,6 +190,7 @@ type batch struct {
 	notes      []assemble.Notification
 	checkpoint uint64
 	last       uint64
+	journaled  chan struct{} // closed by the journal writer once the block committed
 }
 
 func (b *batch) empty() bool { return len(b.events) == 0 && len(b.calls) == 0 && len(b.notes) == 0 }
@@ -244,13 +245,28 @@ func (p *pipeline) active(ctx context.Context, lock *sql.Conn) error {
 		return err
 	}
 
+	// Two writers on two connections: the journal writer renders, compresses and
+	// commits each batch's block, and hands the batch on at once to the calls writer,
+	// which writes the calls and status intervals meanwhile and commits them with the
+	// checkpoint only after that block committed (see doc.go, guarantee 1).
 	batches := make(chan *batch, 2)
+	toCalls := make(chan *batch, 2)
+	journalDead := make(chan struct{}) // closed when the journal writer gave up
 	var wg sync.WaitGroup
 	var werr atomic.Value
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		if err := p.writer(wctx, batches); err != nil {
+		if err := p.journalWriter(wctx, batches, toCalls); err != nil {
+			werr.Store(err)
+			close(journalDead)
+			cancel()
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		// errJournalDead only follows the journal writer's own error, which is kept.
+		if err := p.writer(wctx, toCalls, journalDead); err != nil && !errors.Is(err, errJournalDead) {
 			werr.Store(err)
 			cancel()
 		}
@@ -423,20 +439,85 @@ func (w *worker) finish(graceful bool) {
 	}
 }
 
-// writer commits batches in order. A failed batch is retried until it commits or
+// journalWriter commits the journal block of each batch in order, on its own
+// connection, and passes every batch on to the calls writer as soon as it has it, so
+// that both work at the same time. A failed block is retried until it commits or
 // writing ends: the worker waits meanwhile and the connection's queue absorbs it.
-func (p *pipeline) writer(ctx context.Context, batches <-chan *batch) error {
+func (p *pipeline) journalWriter(ctx context.Context, in <-chan *batch, out chan<- *batch) error {
+	defer close(out)
+	drain := func() {
+		for range in { // so the worker never blocks on a dead writer
+		}
+	}
+	var enc blockEncoder
+	m := p.c.m
+	for b := range in {
+		b.journaled = make(chan struct{})
+		select {
+		case out <- b:
+		case <-ctx.Done():
+			drain()
+			return nil
+		}
+		if len(b.events) == 0 {
+			close(b.journaled)
+			continue
+		}
+		// Rendered and compressed here, next to the calls writer's work rather
+		// than in the worker's.
+		blk, err := enc.encode(b.events, journalCodec)
+		if err != nil {
+			drain()
+			return err
+		}
+		backoff := 100 * time.Millisecond
+		for {
+			if ctx.Err() != nil {
+				drain()
+				return nil
+			}
+			err := insertBlock(ctx, p.c.o.DB, p.id, &blk)
+			if err == nil {
+				break
+			}
+			if ctx.Err() != nil {
+				continue
+			}
+			p.log.Warn("collector: journal write failed; retrying", "err", err, "events", len(b.events))
+			t := time.NewTimer(backoff)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+			case <-t.C:
+			}
+			backoff = min(2*backoff, 5*time.Second)
+		}
+		m.journaled.WithLabelValues(p.lbl).Add(float64(len(b.events)))
+		close(b.journaled)
+	}
+	return nil
+}
+
+// writer commits the calls, status intervals and checkpoint of each batch in order,
+// each batch in one transaction that commits only after the batch's journal block
+// did. A failed batch is retried until it commits or writing ends.
+func (p *pipeline) writer(ctx context.Context, batches <-chan *batch, journalDead <-chan struct{}) error {
 	for b := range batches {
 		backoff := 100 * time.Millisecond
 		for {
 			if ctx.Err() != nil {
-				for range batches { // drain so the worker never blocks on a dead writer
+				for range batches { // drain so the journal writer never blocks on a dead writer
 				}
 				return nil
 			}
-			err := p.write(ctx, b)
+			err := p.write(ctx, b, journalDead)
 			if err == nil {
 				break
+			}
+			if errors.Is(err, errJournalDead) {
+				for range batches {
+				}
+				return err
 			}
 			if ctx.Err() != nil {
 				continue
@@ -454,7 +535,9 @@ func (p *pipeline) writer(ctx context.Context, batches <-chan *batch) error {
 	return nil
 }
 
-func (p *pipeline) write(ctx context.Context, b *batch) error {
+var errJournalDead = errors.New("collector: the journal writer stopped")
+
+func (p *pipeline) write(ctx context.Context, b *batch, journalDead <-chan struct{}) error {
 	start := time.Now()
 	db := p.c.o.DB
 	tx, err := db.BeginTx(ctx, nil)
@@ -462,10 +545,6 @@ func (p *pipeline) write(ctx context.Context, b *batch) error {
 		return fmt.Errorf("collector: begin: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
-	if err := appendJournal(ctx, tx, p.id, b.events); err != nil {
-		return err
-	}
-	tj := time.Now()
 	ids, err := p.c.store.WriteIDs(ctx, tx, p.id, b.calls)
 	if err != nil {
 		return err
@@ -479,16 +558,24 @@ func (p *pipeline) write(ctx context.Context, b *batch) error {
 	if err := saveCheckpoint(ctx, tx, p.id, b.checkpoint); err != nil {
 		return err
 	}
+	// The checkpoint may pass these events only once they are in the journal.
+	select {
+	case <-b.journaled:
+	case <-journalDead:
+		return errJournalDead
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	tj := time.Now()
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("collector: commit: %w", err)
 	}
 	p.log.Debug("collector: batch", "events", len(b.events), "calls", len(b.calls), "notes", len(b.notes),
-		"journal", tj.Sub(start), "calls_took", tc.Sub(tj), "status", ts.Sub(tc), "commit", time.Since(ts))
+		"calls_took", tc.Sub(start), "status", ts.Sub(tc), "journal_wait", tj.Sub(ts), "commit", time.Since(tj))
 	if sn, ok := p.c.o.Sink.(StoredSink); ok && len(ids) > 0 {
 		sn.Stored(p.id, ids, time.Now().UTC())
 	}
 	m := p.c.m
-	m.journaled.WithLabelValues(p.lbl).Add(float64(len(b.events)))
 	m.calls.WithLabelValues(p.lbl).Add(float64(n))
 	m.batchTime.WithLabelValues(p.lbl).Observe(time.Since(start).Seconds())
 	return nil

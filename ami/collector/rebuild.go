@@ -78,9 +78,8 @@ func Rebuild(ctx context.Context, db *sql.DB, client *ent.Client, from, to time.
 func rebuildServer(ctx context.Context, c *Collector, store *callstore.Store, s *ent.Server, from, to time.Time) (RebuildResult, error) {
 	var res RebuildResult
 	db := c.o.DB
-	var first sql.NullInt64
-	if err := db.QueryRowContext(ctx, `SELECT min(seq) FROM ami_journal WHERE server_id = $1 AND event_time >= $2 AND event_time < $3`,
-		s.ID, from.Add(-RebuildMargin), to).Scan(&first); err != nil {
+	first, found, err := firstSeqAt(ctx, db, s.ID, from.Add(-RebuildMargin), to)
+	if err != nil {
 		return res, fmt.Errorf("collector: rebuild %d: %w", s.ID, err)
 	}
 	ops, trunks, err := c.assembleInputs(ctx, s)
@@ -90,10 +89,10 @@ func rebuildServer(ctx context.Context, c *Collector, store *callstore.Store, s 
 	var calls []*assemble.Call
 	inPeriod := func(cl *assemble.Call) bool { return !cl.Start.Before(from) && cl.Start.Before(to) }
 	unfinished := map[string]bool{}
-	if first.Valid {
+	if found {
 		asm := assemble.New(c.o.AssembleConfig(s, ops, trunks))
 		stop := to.Add(RebuildTail)
-		err := readJournal(ctx, db, s.ID, uint64(first.Int64), func(e *ami.Event) bool {
+		err := readJournal(ctx, db, s.ID, first, func(e *ami.Event) bool {
 			res.Events++
 			for _, o := range feed(asm, e) {
 				if o.Call != nil && inPeriod(o.Call) {
