@@ -291,7 +291,8 @@ await step('switch language to Russian and back', async () => {
 });
 
 await step('every control has a name and the menu works from the keyboard', async () => {
-  const pages = ['/live', ...(caps.reports ? ['/reports/summary', '/reports/operators', '/reports/queues', '/calls'] : [])];
+  const pages = ['/live', ...(caps.reports ? ['/reports/summary', '/reports/operators', '/reports/queues', '/calls'] : []),
+    ...(caps.auth && admin ? ['/admin/servers', '/admin/queues', '/admin/operators', '/admin/groups', '/admin/trunks', '/admin/pause-reasons', '/admin/users', '/admin/tokens', '/admin/audit'] : [])];
   const unnamed = [];
   for (const p of pages) {
     await page.goto(base + p);
@@ -332,6 +333,283 @@ await step('an operator finds no reports', async () => {
     assert(r.errors?.length, 'the API gave an operator the summary report');
   }
   return 'menu: ' + nav.replace(/\s+/g, ' ');
+});
+
+
+// ---- #9: the operator's workplace, missed calls, administration ----
+
+/** Waits until fn() is truthy (polling), or throws with what it last saw. */
+async function until(what, fn, timeout = 30_000, every = 500) {
+  const t0 = Date.now();
+  let last;
+  while (Date.now() - t0 < timeout) {
+    last = await fn();
+    if (last && (typeof last !== 'object' || last.ok !== false)) return last;
+    await page.waitForTimeout(every);
+  }
+  throw new Error(`${what}: not within ${timeout / 1000} s; last: ${JSON.stringify(last)}`);
+}
+const gqlOK = (r, what) => { assert(!r.errors, `${what}: ${JSON.stringify(r.errors)}`); return r.data; };
+const myStatus = () => page.getByTestId('my-status').evaluate((el) => ({ status: el.getAttribute('data-status'), reason: el.getAttribute('data-reason') }));
+let onWorkplace = false;
+
+await step('operator workplace: pause with a reason, confirmed, then back to work', async () => {
+  if (!caps.auth || !operator) return { skip: 'no operator user' };
+  await page.goto(base + '/');
+  await page.waitForURL('**/workplace');
+  await page.getByTestId('workplace').waitFor({ timeout: 30_000 });
+  onWorkplace = true;
+  const nav = await page.getByRole('navigation').innerText();
+  assert(/Workplace|Рабочее место/.test(nav) && /Missed|Пропущенные/.test(nav), 'operator menu lacks the workplace: ' + nav);
+  // the status the server confirms, ticking
+  await until('the operator\'s live status', async () => (await myStatus()).status);
+  const reasons = await page.getByTestId('pause-reason').evaluate((el) => (el.tagName === 'SELECT' ? [...el.options].map((o) => o.value) : []));
+  assert(reasons.length > 0, 'no configured pause reasons offered (the demo seeds them)');
+  const wp = gqlOK(await api('{ myWorkplaces { pauseReasons { name } } }'), 'myWorkplaces');
+  assert(JSON.stringify(wp.myWorkplaces[0].pauseReasons.map((r) => r.name)) === JSON.stringify(reasons), `reasons offered ${reasons} != API ${JSON.stringify(wp.myWorkplaces[0].pauseReasons)}`);
+  const reason = reasons[reasons.length - 1];
+  if ((await myStatus()).status === 'PAUSED') { // the simulated operator may be on a pause of their own
+    await page.getByTestId('unpause').click();
+    await until('back to work first', async () => (await myStatus()).status !== 'PAUSED');
+  }
+  await page.getByTestId('pause-reason').selectOption(reason);
+  await page.getByTestId('pause').click();
+  const paused = await until(`status PAUSED with reason ${reason}`, async () => { const s = await myStatus(); return s.status === 'PAUSED' && s.reason === reason ? s : { ok: false, ...s }; });
+  assert(!(await page.getByTestId('pause-error').count()), 'pause error: ' + (await page.getByTestId('pause-error').allTextContents()));
+  const shown = await page.getByTestId('my-status').innerText();
+  assert(shown.includes(reason), 'the status does not show the reason: ' + shown);
+  // the time in status ticks
+  const t1 = await page.locator('.in-status').innerText();
+  await page.waitForTimeout(2100);
+  const t2 = await page.locator('.in-status').innerText();
+  assert(t1 !== t2, `time in status does not tick: ${t1} → ${t2}`);
+  // the server agrees
+  const live = gqlOK(await api('{ myWorkplaces { live { status reason } } }'), 'myWorkplaces').myWorkplaces[0].live;
+  assert(live.status === 'PAUSED' && live.reason === reason, 'API says ' + JSON.stringify(live));
+  await page.screenshot({ path: join(shots, 'workplace.png'), fullPage: true });
+  await page.getByTestId('unpause').click();
+  await until('back to work', async () => { const s = await myStatus(); return s.status !== 'PAUSED' ? s : { ok: false, ...s }; });
+  return `paused (${reason}) as ${paused.status}, then ${(await myStatus()).status}`;
+});
+
+await step('operator leaves a queue and joins it again (Asterisk confirms)', async () => {
+  if (!onWorkplace) return { skip: 'no workplace' };
+  const toggles = page.getByTestId('queue-toggle');
+  assert((await toggles.count()) > 0, 'no queues on the workplace');
+  const q = toggles.filter({ has: page.locator('button[aria-checked=true]') }).first();
+  const name = await q.getAttribute('data-queue');
+  const member = (v) => page.locator(`[data-testid=queue-toggle][data-queue="${name}"][data-member="${v}"][data-pending=""]`);
+  await q.locator('button').click();
+  await member('false').waitFor({ timeout: 30_000 });
+  assert(!(await page.getByTestId('queue-error').count()), 'leave: ' + (await page.getByTestId('queue-error').allTextContents()));
+  let api1 = gqlOK(await api('{ myWorkplaces { queues { queue { number displayName } member } } }'), 'myWorkplaces').myWorkplaces[0].queues;
+  const inAPI = (qs) => qs.find((x) => name.includes(x.queue.number))?.member;
+  await until('the API shows the operator out of ' + name, async () => {
+    api1 = gqlOK(await api('{ myWorkplaces { queues { queue { number displayName } member } } }'), 'myWorkplaces').myWorkplaces[0].queues;
+    return inAPI(api1) === false;
+  }, 10_000);
+  await member('false').locator('button').click();
+  await member('true').waitFor({ timeout: 30_000 });
+  assert(!(await page.getByTestId('queue-error').count()), 'join: ' + (await page.getByTestId('queue-error').allTextContents()));
+  await until('the API shows the operator back in ' + name, async () =>
+    inAPI(gqlOK(await api('{ myWorkplaces { queues { queue { number displayName } member } } }'), 'myWorkplaces').myWorkplaces[0].queues) === true, 10_000);
+  return 'left and joined ' + name;
+});
+
+await step('missed calls: one is marked handled with a comment, leaves the list, the count drops', async () => {
+  if (!onWorkplace) return { skip: 'no workplace' };
+  await page.getByRole('navigation').getByRole('link', { name: /Missed calls|Пропущенные/ }).click();
+  await page.getByTestId('missed-page').waitFor();
+  // the demo misses calls now and then: wait for one
+  await page.getByTestId('missed-row').first().waitFor({ timeout: liveWait + 60_000 });
+  const badge = async () => Number(await page.getByTestId('missed-badge').getAttribute('data-count'));
+  await until('the badge', async () => (await page.getByTestId('missed-badge').count()) && (await badge()) > 0);
+  const listIDs = async () => gqlOK(await api('{ unhandledMissedCalls(first: 1000) { id callerNumber } }'), 'unhandledMissedCalls').unhandledMissedCalls;
+  // oldest first
+  const times = await page.getByTestId('missed-row').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-id')));
+  const before = await listIDs();
+  assert(JSON.stringify(times) === JSON.stringify(before.slice(0, times.length).map((x) => x.id)), 'the page does not list the API\'s order (oldest first)');
+  const total0 = await badge();
+  const total0API = gqlOK(await api('{ missedCallCountsNow { total } }'), 'missedCallCountsNow').missedCallCountsNow.total;
+  const row = page.getByTestId('missed-row').first();
+  const id = await row.getAttribute('data-id');
+  const number = await row.getAttribute('data-number');
+  const sameNumber = before.filter((x) => x.callerNumber === number).map((x) => x.id);
+  await page.screenshot({ path: join(shots, 'missed-calls.png') });
+  await row.getByTestId('mark-handled').click();
+  const comment = 'e2e: called the customer from the mobile ' + Date.now();
+  await page.getByTestId('handled-comment').fill(comment);
+  await page.getByTestId('handled-save').click();
+  await page.locator(`[data-testid=missed-row][data-id="${id}"]`).waitFor({ state: 'detached', timeout: 15_000 });
+  const m = gqlOK(await api('query($id: ID!) { node(id: $id) { ... on MissedCall { state comment handledHow } } }', { id }), 'node').node;
+  assert(m.state === 'handled' && m.comment === comment && m.handledHow === 'manual', 'the missed call is ' + JSON.stringify(m));
+  // the live count follows: what was there, minus this number's calls, plus what arrived meanwhile
+  const expected = async () => {
+    const after = await listIDs();
+    const arrived = after.filter((x) => !before.some((b) => b.id === x.id)).length;
+    return { want: total0API - sameNumber.length + arrived, api: gqlOK(await api('{ missedCallCountsNow { total } }'), 'missedCallCountsNow').missedCallCountsNow.total, shown: await badge(), arrived };
+  };
+  const c = await until('the badge count drops', async () => { const e = await expected(); return e.shown === e.want && e.api === e.want ? e : { ok: false, ...e }; }, 15_000, 1000);
+  assert((await listIDs()).every((x) => !sameNumber.includes(x.id)), 'calls from the same number are still unhandled');
+  return `handled ${number} (${sameNumber.length} call(s)); badge ${total0} → ${c.shown} (${c.arrived} new meanwhile)`;
+});
+
+await step('missed calls: call back from the operator\'s phone', async () => {
+  if (!onWorkplace) return { skip: 'no workplace' };
+  await page.getByTestId('missed-row').first().waitFor({ timeout: liveWait + 60_000 });
+  const row = page.getByTestId('missed-row').first();
+  const id = await row.getAttribute('data-id');
+  const before = gqlOK(await api('query($id: ID!) { node(id: $id) { ... on MissedCall { callbackAttempts } } }', { id }), 'node').node.callbackAttempts;
+  await row.getByTestId('call-back').click();
+  const detail = page.locator(`[data-testid=missed-row][data-id="${id}"] + tr.detail`);
+  await detail.locator('[role=status], [role=alert]').first().waitFor({ timeout: 30_000 });
+  const err = await detail.locator('[role=alert]').allTextContents();
+  assert(!err.length, 'call back: ' + err.join(' '));
+  const after = gqlOK(await api('query($id: ID!) { node(id: $id) { ... on MissedCall { callbackAttempts lastCallbackAt } } }', { id }), 'node').node;
+  assert(after.callbackAttempts === before + 1 && after.lastCallbackAt, `callbackAttempts ${before} → ${JSON.stringify(after)}`);
+  return 'originated; attempts ' + after.callbackAttempts;
+});
+
+const newSup = { login: 'e2e-sup-' + Date.now().toString(36), password: '' };
+const grantQueue = { number: 'sales', server: 'demo-2' };
+
+await step('admin creates a supervisor limited to one queue', async () => {
+  if (!caps.auth || !admin) return { skip: 'no admin user' };
+  await signOut();
+  await signIn(admin);
+  await page.goto(base + '/admin/users');
+  await page.getByTestId('users-table').waitFor({ timeout: 30_000 });
+  await page.getByTestId('new-user').click();
+  const form = page.getByTestId('user-form');
+  await form.locator('input[name=login]').fill(newSup.login);
+  await form.locator('input[name=displayName]').fill('E2E supervisor (sales)');
+  await form.locator('input[name=role-SUPERVISOR]').check();
+  const row = form.locator(`[data-testid=grant-queue][data-queue="${grantQueue.number}"][data-server="${grantQueue.server}"]`);
+  await row.waitFor({ timeout: 10_000 });
+  await row.locator('input[type=checkbox]').first().check();
+  await page.screenshot({ path: join(shots, 'admin-user-create.png'), fullPage: true });
+  await page.getByTestId('save-user').click();
+  const pw = page.getByTestId('generated-password');
+  await pw.waitFor({ timeout: 15_000 });
+  newSup.password = (await pw.innerText()).trim();
+  assert(newSup.password.length >= 8, 'generated password: ' + newSup.password);
+  await page.locator(`[data-testid=user-row][data-login="${newSup.login}"]`).waitFor();
+  const u = gqlOK(await api('query($l: String!) { users(where: { login: $l }) { edges { node { id } } } }', { l: newSup.login }), 'users').users.edges[0].node;
+  const acc = gqlOK(await api('query($id: ID!) { userAccess(userID: $id) { roles grant { allQueues queues { queue { number server { name } } listen } } } }', { id: u.id }), 'userAccess').userAccess;
+  assert(JSON.stringify(acc.roles) === '["SUPERVISOR"]' && !acc.grant.allQueues && acc.grant.queues.length === 1 &&
+    acc.grant.queues[0].queue.number === grantQueue.number && acc.grant.queues[0].queue.server.name === grantQueue.server, 'stored access: ' + JSON.stringify(acc));
+  await page.screenshot({ path: join(shots, 'admin-users.png') });
+  return `${newSup.login}: ${JSON.stringify(acc.roles)}, ${grantQueue.number}@${grantQueue.server}`;
+});
+
+await step('the new supervisor sees only their queue on the board and in reports', async () => {
+  if (!newSup.password) return { skip: 'no new supervisor' };
+  await signOut();
+  await signIn(newSup);
+  const nav = await page.getByRole('navigation').innerText();
+  assert(!/Administration|Администрирование|Workplace|Рабочее место/.test(nav), 'a supervisor sees admin or workplace: ' + nav);
+  await page.goto(base + '/live');
+  await page.getByTestId('queue').first().waitFor({ timeout: 30_000 });
+  await page.waitForTimeout(1500);
+  const seen = await page.getByTestId('queue').evaluateAll((qs) => qs.map((q) => q.getAttribute('data-queue')));
+  assert(seen.length === 1 && seen[0] === grantQueue.number, 'live board queues: ' + seen);
+  const live = gqlOK(await api('{ queueStatsNow { name server } }'), 'queueStatsNow').queueStatsNow;
+  assert(live.length === 1 && live[0].name === grantQueue.number, 'queueStatsNow: ' + JSON.stringify(live));
+  await page.goto(`${base}/reports/queues?preset=TODAY&tz=${encodeURIComponent(zone)}`);
+  await page.getByTestId('queue-table').waitFor({ timeout: 30_000 });
+  const rows = await page.locator('[data-testid=queue-table] tbody tr th').allTextContents();
+  assert(rows.length === 1 && rows[0].toLowerCase().includes(grantQueue.number), 'queue report rows: ' + rows);
+  const rep = gqlOK(await api('{ queueReport(input: { period: { preset: TODAY } }) { rows { number } } }'), 'queueReport').queueReport.rows;
+  assert(rep.every((r) => r.number === grantQueue.number), 'queueReport: ' + JSON.stringify(rep));
+  const users = await api('{ viewer { user { id } } users(first: 100) { edges { node { id login } } } }');
+  assert(users.errors?.length || users.data.users.edges.every((e) => e.node.id === users.data.viewer.user.id), 'a supervisor lists other users: ' + JSON.stringify(users.data?.users));
+  return `board: ${seen}; report: ${rows}`;
+});
+
+await step('admin: the audit log shows the user creation', async () => {
+  if (!newSup.password) return { skip: 'no new supervisor' };
+  await signOut();
+  await signIn(admin);
+  await page.goto(base + '/admin/audit');
+  const audit = page.getByTestId('audit-admin');
+  const loads = async () => Number(await audit.getAttribute('data-loads'));
+  const show = async () => { const n = await loads(); await page.getByTestId('audit-show').click(); await until('the audit log loads', async () => (await loads()) > n, 15_000, 200); };
+  await until('the audit log loads', async () => (await audit.count()) && (await loads()) > 0);
+  await page.locator('input[name=action]').fill('user.create');
+  await show();
+  const hit = page.locator('[data-testid=audit-table] tbody tr[data-action="user.create"]', { hasText: newSup.login });
+  assert(await hit.count(), 'no user.create row for ' + newSup.login + ': ' + (await page.getByTestId('audit-table').innerText()).slice(0, 300));
+  const who = await hit.first().locator('th').innerText();
+  assert(who.includes(admin.login), 'the creation is attributed to ' + who);
+  // filters: failures only shows no successful row
+  await page.locator('select[name=success]').selectOption('false');
+  await show();
+  assert(!(await page.locator('[data-testid=audit-table] tbody tr[data-action="user.create"]', { hasText: newSup.login }).count()), 'the success filter does not filter');
+  await page.locator('select[name=success]').selectOption('');
+  await page.locator('input[name=action]').fill('');
+  await show();
+  const rows = await page.locator('[data-testid=audit-table] tbody tr[data-action]').count();
+  assert(rows > 1, 'the unfiltered audit log has ' + rows + ' rows');
+  await page.screenshot({ path: join(shots, 'audit-log.png') });
+  return 'user.create by ' + who;
+});
+
+await step('admin: servers with live health, connection test, pause reasons', async () => {
+  if (!caps.auth || !admin) return { skip: 'no admin user' };
+  await page.goto(base + '/admin/servers');
+  await page.getByTestId('servers-table').waitFor({ timeout: 30_000 });
+  await page.locator('[data-testid=health][data-connected=true]').first().waitFor({ timeout: 30_000 });
+  const row = page.locator('[data-testid=servers-table] tbody tr', { hasText: 'demo-1' });
+  await row.getByRole('button', { name: /Edit|Изменить/ }).click();
+  await page.getByTestId('test-connection').click();
+  const res = page.getByTestId('test-result');
+  await res.waitFor({ timeout: 30_000 });
+  assert((await res.getAttribute('data-ok')) === 'true', 'connection test: ' + (await res.innerText()));
+  const greeting = await res.innerText();
+  await page.screenshot({ path: join(shots, 'admin-servers.png'), fullPage: true });
+  // a wrong secret is reported, not saved
+  await page.locator('input[name=amiSecret]').fill('wrong-secret');
+  await page.getByTestId('test-connection').click();
+  await page.locator('[data-testid=test-result][data-ok=false]').waitFor({ timeout: 30_000 });
+  const refused = await page.getByTestId('test-result').innerText();
+  await page.getByRole('button', { name: /^(Cancel|Отменить)$/ }).click();
+  await page.goto(base + '/admin/pause-reasons');
+  await page.locator('[data-testid=reasons-admin-table] tbody tr').first().waitFor({ timeout: 30_000 });
+  const reasons = await page.locator('[data-testid=reasons-admin-table] tbody tr th').allTextContents();
+  assert(reasons.length > 0, 'no pause reasons listed');
+  return `${greeting}; wrong secret: ${refused}; reasons: ${reasons.join(', ')}`;
+});
+
+
+await step('supervisor controls on the live board: pause an operator and back', async () => {
+  if (!caps.auth || !admin) return { skip: 'no admin user' };
+  await page.goto(base + '/live');
+  await page.locator('[data-testid=operators] tbody tr').first().waitFor({ timeout: 30_000 });
+  // someone free (not on a call, not paused), so the pause shows at once
+  const rowOf = (id) => page.locator(`[data-testid=operators] tbody tr:has([data-testid=manage-operator])`).filter({ hasText: id });
+  const name = await until('a free operator', async () => page.locator('[data-testid=operators] tbody tr').evaluateAll((rs) => {
+    const r = rs.find((r) => r.querySelector('.st-FREE') && r.querySelector('[data-testid=manage-operator]'));
+    return r ? r.querySelector('[data-testid=manage-operator]').textContent : '';
+  }));
+  await rowOf(name).first().getByTestId('manage-operator').click();
+  const panel = page.getByTestId('operator-panel');
+  await panel.waitFor();
+  const opID = await panel.getAttribute('data-operator');
+  const reasons = await panel.getByTestId('pause-reason').evaluate((el) => (el.tagName === 'SELECT' ? [...el.options].map((o) => o.value) : []));
+  if (reasons.length) await panel.getByTestId('pause-reason').selectOption(reasons[0]);
+  else await panel.getByTestId('pause-reason').fill('Meeting');
+  const reason = reasons[0] ?? 'Meeting';
+  await panel.getByTestId('pause').click();
+  await panel.locator('[data-testid=panel-status][data-status=PAUSED]').waitFor({ timeout: 30_000 });
+  assert(!(await panel.getByTestId('pause-error').count()), 'pause error: ' + (await panel.getByTestId('pause-error').allTextContents()));
+  const o = gqlOK(await api('query($f: LiveOperatorFilter) { operatorBoardNow(filter: $f) { status reason } }', { f: { operatorIds: [opID] } }), 'operatorBoardNow').operatorBoardNow[0];
+  assert(o.status === 'PAUSED' && o.reason === reason, 'API: ' + JSON.stringify(o));
+  const qs = await panel.getByTestId('queue-toggle').count();
+  assert(qs > 0, 'the panel lists no queues');
+  await page.screenshot({ path: join(shots, 'live-operator-controls.png') });
+  await panel.getByTestId('unpause').click();
+  await panel.locator('[data-testid=panel-status]:not([data-status=PAUSED])').waitFor({ timeout: 30_000 });
+  return `${name}: paused (${reason}) and back; ${qs} queue switches`;
 });
 
 await browser.close();

@@ -302,6 +302,7 @@ export function AuditPage() {
   const [data, setData] = useState<{ rows: Audit[]; total: number; next: string | null } | null>(null);
   const [err, setErr] = useState('');
   const [busy, setBusy] = useState(false);
+  const [loads, setLoads] = useState(0);
   const where = () => {
     const w: Record<string, unknown> = {};
     if (f.actor) w.actorContainsFold = f.actor;
@@ -324,6 +325,7 @@ export function AuditPage() {
       setErr(errorText(e));
     } finally {
       setBusy(false);
+      setLoads((n) => n + 1);
     }
   };
   useEffect(() => { load(null, [null]); }, []);
@@ -331,7 +333,7 @@ export function AuditPage() {
     <label>{label}<input type={type as 'search'} name={k} value={f[k]} onInput={(e) => setF({ ...f, [k]: (e.target as HTMLInputElement).value })} /></label>
   );
   return (
-    <section class="admin-section" data-testid="audit-admin">
+    <section class="admin-section" data-testid="audit-admin" aria-busy={busy} data-loads={loads}>
       <h1>{t('Audit log')}</h1>
       <form class="filters" onSubmit={(e) => { e.preventDefault(); load(null, [null]); }} aria-label={t('Filters')}>
         <fieldset class="period">
