@@ -157,6 +157,13 @@ type OriginateRequest struct {
 
 // Originate starts a call.
 func (c *Conn) Originate(ctx context.Context, r OriginateRequest) error {
+	_, err := c.OriginateID(ctx, r)
+	return err
+}
+
+// OriginateID is Originate returning the ActionID it was sent with, which an async
+// Originate's OriginateResponse event carries (callers show or log it).
+func (c *Conn) OriginateID(ctx context.Context, r OriginateRequest) (string, error) {
 	a := Message{{"Action", "Originate"}, {"Channel", r.Channel}}
 	if r.Exten != "" {
 		p := r.Priority
@@ -181,8 +188,8 @@ func (c *Conn) Originate(ctx context.Context, r OriginateRequest) error {
 		a = a.Add("Variable", v)
 	}
 	a = a.Add("Async", strconv.FormatBool(!r.Sync))
-	_, err := c.Action(ctx, a)
-	return err
+	resp, err := c.Action(ctx, a)
+	return resp.Get("ActionID"), err
 }
 
 // Hangup hangs up a channel; cause 0 leaves Asterisk's default (16, normal clearing).

@@ -72,3 +72,13 @@ func (s *Service) denied(ctx context.Context, action, target string, err error) 
 	}
 	return err
 }
+
+// AuditOutcome is Audit with the outcome: success false records an attempt that
+// failed or was refused (an operator action Asterisk rejected, a denied request).
+func AuditOutcome(ctx context.Context, action, target string, success bool, details map[string]any) error {
+	s, ok := ctx.Value(serviceKey{}).(*Service)
+	if !ok {
+		return ErrUnauthenticated
+	}
+	return s.write(ctx, action, target, success, details)
+}

@@ -6,6 +6,7 @@ import (
 	"github.com/linkage/linkage/auth"
 	"github.com/linkage/linkage/ent"
 	"github.com/linkage/linkage/internal/report"
+	"github.com/linkage/linkage/internal/workplace"
 )
 
 // Resolver is the root resolver; it holds the dependencies every resolver may use.
@@ -19,4 +20,15 @@ type Resolver struct {
 	Live *Live
 	// Ingest is this process's collector (server health); nil when none runs here.
 	Ingest Ingest
+	// Workplace is the operator workplace (workplace.graphqls); nil answers it with
+	// an error.
+	Workplace *workplace.Service
+}
+
+// workplace returns the workplace service or the error saying it is not wired.
+func (r *Resolver) workplace() (*workplace.Service, error) {
+	if r.Workplace == nil {
+		return nil, &UserError{Code: "UNAVAILABLE", Message: "the operator workplace is not enabled on this server"}
+	}
+	return r.Workplace, nil
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/linkage/linkage/ent"
 	"github.com/linkage/linkage/graph/generated"
 	"github.com/linkage/linkage/internal/report"
+	"github.com/linkage/linkage/internal/workplace"
 )
 
 // ServerOptions tunes the GraphQL endpoint.
@@ -135,6 +136,11 @@ func presentError(ctx context.Context, err error, log *slog.Logger) *gqlerror.Er
 		errors.As(err, &ie)
 		e.Message = ie.Msg
 		setCode(e, CodeBadInput)
+	case errors.As(err, new(*workplace.Error)):
+		var we *workplace.Error
+		errors.As(err, &we)
+		e.Message = we.Message
+		setCode(e, we.Code)
 	case errors.As(err, new(*UserError)):
 		var ue *UserError
 		errors.As(err, &ue)

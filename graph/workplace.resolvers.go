@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/linkage/linkage/ent"
 	"github.com/linkage/linkage/graph/model"
@@ -15,60 +14,108 @@ import (
 
 // Attempts is the resolver for the attempts field.
 func (r *missedCallResolver) Attempts(ctx context.Context, obj *ent.MissedCall) (int, error) {
-	panic(fmt.Errorf("not implemented: Attempts - attempts"))
+	w, err := r.workplace()
+	if err != nil {
+		return 0, err
+	}
+	return w.Attempts(ctx, obj)
 }
 
 // PreviousCalls is the resolver for the previousCalls field.
 func (r *missedCallResolver) PreviousCalls(ctx context.Context, obj *ent.MissedCall, last *int) ([]*ent.Call, error) {
-	panic(fmt.Errorf("not implemented: PreviousCalls - previousCalls"))
+	w, err := r.workplace()
+	if err != nil {
+		return nil, err
+	}
+	return w.PreviousCalls(ctx, obj, last)
 }
 
 // PauseOperator is the resolver for the pauseOperator field.
 func (r *mutationResolver) PauseOperator(ctx context.Context, input model.PauseInput) (*model.OperatorActionResult, error) {
-	panic(fmt.Errorf("not implemented: PauseOperator - pauseOperator"))
+	w, err := r.workplace()
+	if err != nil {
+		return nil, err
+	}
+	return w.Pause(ctx, input)
 }
 
 // JoinQueue is the resolver for the joinQueue field.
 func (r *mutationResolver) JoinQueue(ctx context.Context, input model.MembershipInput) (*model.OperatorActionResult, error) {
-	panic(fmt.Errorf("not implemented: JoinQueue - joinQueue"))
+	w, err := r.workplace()
+	if err != nil {
+		return nil, err
+	}
+	return w.Join(ctx, input)
 }
 
 // LeaveQueue is the resolver for the leaveQueue field.
 func (r *mutationResolver) LeaveQueue(ctx context.Context, input model.MembershipInput) (*model.OperatorActionResult, error) {
-	panic(fmt.Errorf("not implemented: LeaveQueue - leaveQueue"))
+	w, err := r.workplace()
+	if err != nil {
+		return nil, err
+	}
+	return w.Leave(ctx, input)
 }
 
 // CallBack is the resolver for the callBack field.
 func (r *mutationResolver) CallBack(ctx context.Context, missedCallID int) (*model.CallbackPayload, error) {
-	panic(fmt.Errorf("not implemented: CallBack - callBack"))
+	w, err := r.workplace()
+	if err != nil {
+		return nil, err
+	}
+	return w.CallBack(ctx, missedCallID)
 }
 
 // MarkMissedCallHandled is the resolver for the markMissedCallHandled field.
 func (r *mutationResolver) MarkMissedCallHandled(ctx context.Context, id int, comment *string) (*ent.MissedCall, error) {
-	panic(fmt.Errorf("not implemented: MarkMissedCallHandled - markMissedCallHandled"))
+	w, err := r.workplace()
+	if err != nil {
+		return nil, err
+	}
+	return w.MarkHandled(ctx, id, comment)
 }
 
 // MyWorkplaces is the resolver for the myWorkplaces field.
 func (r *queryResolver) MyWorkplaces(ctx context.Context) ([]*model.Workplace, error) {
-	panic(fmt.Errorf("not implemented: MyWorkplaces - myWorkplaces"))
+	w, err := r.workplace()
+	if err != nil {
+		return nil, err
+	}
+	return w.MyWorkplaces(ctx)
 }
 
 // CallerHistory is the resolver for the callerHistory field.
 func (r *queryResolver) CallerHistory(ctx context.Context, serverID int, number string, last *int) ([]*ent.Call, error) {
-	panic(fmt.Errorf("not implemented: CallerHistory - callerHistory"))
+	w, err := r.workplace()
+	if err != nil {
+		return nil, err
+	}
+	return w.CallerHistory(ctx, serverID, number, last)
 }
 
 // UnhandledMissedCalls is the resolver for the unhandledMissedCalls field.
 func (r *queryResolver) UnhandledMissedCalls(ctx context.Context, queueIDs []int, first *int) ([]*ent.MissedCall, error) {
-	panic(fmt.Errorf("not implemented: UnhandledMissedCalls - unhandledMissedCalls"))
+	w, err := r.workplace()
+	if err != nil {
+		return nil, err
+	}
+	return w.UnhandledMissedCalls(ctx, queueIDs, first)
 }
 
 // MissedCallCountsNow is the resolver for the missedCallCountsNow field.
 func (r *queryResolver) MissedCallCountsNow(ctx context.Context, queueIDs []int) (*model.MissedCallCounts, error) {
-	panic(fmt.Errorf("not implemented: MissedCallCountsNow - missedCallCountsNow"))
+	w, err := r.workplace()
+	if err != nil {
+		return nil, err
+	}
+	return w.MissedCallCountsNow(ctx, queueIDs)
 }
 
 // MissedCallCounts is the resolver for the missedCallCounts field.
 func (r *subscriptionResolver) MissedCallCounts(ctx context.Context, queueIDs []int) (<-chan *model.MissedCallCounts, error) {
-	panic(fmt.Errorf("not implemented: MissedCallCounts - missedCallCounts"))
+	w, err := r.workplace()
+	if err != nil {
+		return nil, err
+	}
+	return w.WatchMissedCallCounts(ctx, queueIDs)
 }

@@ -549,7 +549,23 @@ func (a *Assembler) wantVar(name string) bool {
 	case "MIXMONITOR_FILENAME", "QUEUESTATUS":
 		return true
 	}
-	return len(a.dir.vars) > 0 && a.dir.vars[strings.TrimLeft(name, "_")]
+	return a.customVar(name)
+}
+
+// Variables Linkage sets itself on the calls it originates (the operator
+// workplace's callbacks). They are captured into Call.Custom whatever the server's
+// configured Variables, so a stored callback can always be linked to the missed call
+// it answers.
+const (
+	VarCallback   = "LINKAGE_CALLBACK"    // the MissedCall id a callback is for
+	VarCallbackBy = "LINKAGE_CALLBACK_BY" // the User id who asked for the callback
+)
+
+// customVar says whether a channel variable goes into Call.Custom: the configured
+// ones and Linkage's own.
+func (a *Assembler) customVar(name string) bool {
+	name = strings.TrimLeft(name, "_")
+	return name == VarCallback || name == VarCallbackBy || a.dir.vars[name]
 }
 
 func (a *Assembler) onVarSet(ev *evCtx) {
@@ -614,15 +630,12 @@ func (a *Assembler) onHangup(ev *evCtx) {
 // (manager.conf channelvars, reference §1.6). Read on Newchannel and Hangup only: the
 // lines repeat on every snapshot event, and the last value is the one that counts.
 func (a *Assembler) chanVars(ch *channel, ev *evCtx) {
-	if len(a.dir.vars) == 0 {
-		return
-	}
 	for _, f := range ev.e.Fields {
 		if f.Key != "ChanVariable" {
 			continue
 		}
 		name, val, ok := strings.Cut(f.Value, "=")
-		if !ok || !a.dir.vars[strings.TrimLeft(name, "_")] {
+		if !ok || !a.customVar(name) {
 			continue
 		}
 		c := ch.call

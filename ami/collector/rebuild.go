@@ -123,6 +123,9 @@ func rebuildServer(ctx context.Context, c *Collector, store *callstore.Store, s 
 		return res, fmt.Errorf("collector: rebuild %d: %w", s.ID, err)
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	if _, err := tx.ExecContext(ctx, saveMissedSQL, s.ID, from, to, pq.Array(keep)); err != nil {
+		return res, fmt.Errorf("collector: rebuild %d: save missed calls: %w", s.ID, err)
+	}
 	r, err := tx.ExecContext(ctx, `DELETE FROM calls WHERE server_id = $1 AND start >= $2 AND start < $3 AND linkedid <> ALL($4::text[])`,
 		s.ID, from, to, pq.Array(keep))
 	if err != nil {
@@ -133,9 +136,37 @@ func rebuildServer(ctx context.Context, c *Collector, store *callstore.Store, s 
 	if res.Written, err = store.Write(ctx, tx, s.ID, calls); err != nil {
 		return res, fmt.Errorf("collector: rebuild %d: %w", s.ID, err)
 	}
+	if _, err := tx.ExecContext(ctx, restoreMissedSQL, s.ID); err != nil {
+		return res, fmt.Errorf("collector: rebuild %d: restore missed calls: %w", s.ID, err)
+	}
 	if err := tx.Commit(); err != nil {
 		return res, fmt.Errorf("collector: rebuild %d: commit: %w", s.ID, err)
 	}
 	res.Unfinished = len(unfinished)
 	return res, nil
 }
+
+// Rebuilding deletes calls, and their missed-call rows with them (ON DELETE
+// CASCADE); the re-stored calls bring the rows back unhandled. What people did with
+// them (handled by hand with a comment, callbacks made) is not in the journal, so it
+// is saved by linkedid before the delete and put back afterwards, together with
+// links to handling calls that were re-stored under new ids.
+const saveMissedSQL = `
+CREATE TEMP TABLE rebuild_missed ON COMMIT DROP AS
+SELECT c.linkedid, m.state, m.handled_how, m.handled_at, m.handled_by_id, m.comment, h.linkedid AS handled_linkedid,
+       m.callback_attempts, m.last_callback_at
+FROM missed_calls m
+JOIN calls c ON c.id = m.call_id
+LEFT JOIN calls h ON h.id = m.handled_call_id
+WHERE m.server_id = $1 AND (
+  c.start >= $2 AND c.start < $3 AND c.linkedid <> ALL($4::text[])
+  OR h.server_id = $1 AND h.start >= $2 AND h.start < $3 AND h.linkedid <> ALL($4::text[]))`
+
+const restoreMissedSQL = `
+UPDATE missed_calls m SET state = r.state, handled_how = r.handled_how, handled_at = r.handled_at,
+  handled_by_id = (SELECT u.id FROM users u WHERE u.id = r.handled_by_id), comment = r.comment,
+  handled_call_id = (SELECT h.id FROM calls h WHERE h.server_id = $1 AND h.linkedid = r.handled_linkedid),
+  callback_attempts = r.callback_attempts, last_callback_at = r.last_callback_at
+FROM rebuild_missed r, calls c
+WHERE c.server_id = $1 AND c.linkedid = r.linkedid AND m.call_id = c.id
+  AND (r.state = 'handled' OR m.state = 'unhandled')` // never undo a handling the rebuild found

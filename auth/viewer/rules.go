@@ -251,3 +251,14 @@ func scopePredicate(kind Kind, sc Scope) func(*sql.Selector) {
 	// Users, tokens and the audit log are all-or-nothing by permission.
 	return nil
 }
+
+// ScopePredicate is the row filter the rules apply to kind for a scope (nil when
+// the scope is unrestricted), for code that reads as the system — after its own
+// permission check — but must still show only what the scope covers (the operator
+// workplace's caller history, for viewers without calls.read).
+func ScopePredicate(kind Kind, sc Scope) func(*sql.Selector) {
+	if sc.All {
+		return nil
+	}
+	return scopePredicate(kind, sc)
+}

@@ -29,6 +29,7 @@ import (
 	"github.com/linkage/linkage/internal/config"
 	"github.com/linkage/linkage/internal/dbschema"
 	"github.com/linkage/linkage/internal/pgcluster"
+	"github.com/linkage/linkage/internal/workplace"
 )
 
 // Version is the build's version, set by the linker (-X) in release builds.
@@ -50,6 +51,9 @@ type App struct {
 	bridge *live.PGBridge
 	// Collector ingests the configured Asterisk servers (nil until Start).
 	Collector *collector.Collector
+	// Workplace is the operator workplace: AMI actions through Collector, missed
+	// calls (nil until Start).
+	Workplace *workplace.Service
 	// Metrics is the process's Prometheus registry (/metrics).
 	Metrics *prometheus.Registry
 
@@ -99,6 +103,9 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if err := a.startIngest(ctx); err != nil {
 		return err
 	}
+	if err := a.startWorkplace(ctx); err != nil {
+		return err
+	}
 	return a.startHTTP()
 }
 
@@ -138,6 +145,18 @@ func (a *App) startLive(ctx context.Context) error {
 		return fmt.Errorf("app: live bridge: %w", err)
 	}
 	a.onStop("live bridge", func(context.Context) error { return a.bridge.Stop() })
+	return nil
+}
+
+// startWorkplace starts the operator workplace and its missed-call listener.
+func (a *App) startWorkplace(ctx context.Context) error {
+	n := workplace.NewNotifier(a.dbURL, a.log.With("component", "workplace"))
+	if err := n.Start(ctx); err != nil {
+		return fmt.Errorf("app: workplace: %w", err)
+	}
+	a.onStop("workplace notifier", func(context.Context) error { return n.Stop() })
+	a.Workplace = workplace.New(workplace.Options{Client: a.Client, DB: a.DB, Hub: a.Hub, Conns: a.Collector, Notifier: n,
+		Logger: a.log.With("component", "workplace")})
 	return nil
 }
 

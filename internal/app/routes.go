@@ -26,7 +26,8 @@ func (a *App) routes() http.Handler {
 
 	reports := report.New(a.DB, a.Client)
 	gql := a.Auth.Middleware(graph.NewHandler(&graph.Resolver{Client: a.Client, Auth: a.Auth, Version: Version, Reports: reports,
-		Live: &graph.Live{Hub: a.Hub, Scope: graph.LiveScope}, Ingest: a.Collector}, graph.ServerOptions{
+		Live: &graph.Live{Hub: a.Hub, Scope: graph.LiveScope}, Ingest: a.Collector,
+		Workplace: a.Workplace}, graph.ServerOptions{
 		OriginPatterns: a.opts.AllowedOrigins,
 		WebsocketInit:  a.Auth.WebsocketInit,
 		Logger:         a.log.With("component", "graphql"),

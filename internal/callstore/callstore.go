@@ -2,6 +2,9 @@
 // with their legs, queue visits and queue attempts, operator status intervals, and the
 // discovery of queues, operators and trunks the first time a call mentions them.
 //
+// New calls also keep the missed-call list (missed.go): missed inbound queue calls
+// are added, and answered calls handle the missed calls they resolve.
+//
 // Writes are idempotent: a call is inserted with ON CONFLICT (server_id, linkedid) DO
 // NOTHING and its children only when the call row is new, so replaying the journal
 // after a crash never duplicates anything. The caller owns the transaction; the
@@ -104,6 +107,9 @@ func (s *Store) WriteIDs(ctx context.Context, tx *sql.Tx, serverID int, calls []
 		return nil, nil
 	}
 	if err := s.insertChildren(ctx, tx, serverID, uniq, ids); err != nil {
+		return nil, err
+	}
+	if err := trackMissed(ctx, tx, serverID, ids); err != nil {
 		return nil, err
 	}
 	return ids, nil

@@ -1,0 +1,328 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/linkage/linkage/ami/sim"
+	"github.com/linkage/linkage/ami/sim/pbx"
+	"github.com/linkage/linkage/auth"
+	"github.com/linkage/linkage/ent/operatorstatuschange"
+	"github.com/linkage/linkage/ent/user"
+)
+
+// wpLab is an app ingesting the lab simulator (pbx.LabConfig) over TCP, with its
+// queues and operators registered up front so users can be scoped and linked to
+// them before the first event.
+type wpLab struct {
+	a      *App
+	sim    *sim.Server
+	server int
+	queue  map[string]int // by name
+	op     map[string]int // by extension
+}
+
+func startWorkplaceLab(t *testing.T, speed float64, script func(p *pbx.PBX)) *wpLab {
+	t.Helper()
+	a, _ := startApp(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cfg := pbx.LabConfig()
+	s := sim.New(sim.Options{Listen: "127.0.0.1:0", Username: "linkage", Secret: "sim-secret", TimestampEvents: true, Speed: speed,
+		Model: func(st time.Time) sim.Model {
+			p := pbx.New(cfg, st)
+			if script != nil {
+				script(p)
+			}
+			return p
+		}, Start: time.Now().UTC()}, slog.New(slog.DiscardHandler))
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	sc := auth.SystemContext(ctx)
+	l := &wpLab{a: a, sim: s, queue: map[string]int{}, op: map[string]int{}}
+	srv, err := a.Client.Server.Create().SetName("lab").SetAmiAddress(s.Addr()).SetAmiUsername("linkage").SetAmiSecret("sim-secret").
+		SetTrunkPrefixes([]string{"PJSIP/trunk"}).SetTrunkContexts([]string{"from-trunk"}).Save(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.server = srv.ID
+	// "ghost" exists in Linkage but not in Asterisk.
+	for _, q := range []string{"support", "sales", "support2", "emptyq", "closedq", "ghost"} {
+		l.queue[q] = a.Client.Queue.Create().SetServerID(srv.ID).SetNumber(q).SaveX(sc).ID
+	}
+	for _, o := range []struct{ num, name string }{{"1001", "Agent One"}, {"1002", "Agent Two"}, {"1003", "Agent Three"}} {
+		l.op[o.num] = a.Client.Operator.Create().SetServerID(srv.ID).SetNumber(o.num).SetName(o.name).SetInterface("PJSIP/" + o.num).SaveX(sc).ID
+	}
+	if err := a.Collector.Reload(sc); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// user signs in a new user, optionally working as operator ext.
+func (l *wpLab) user(t *testing.T, login, ext string, roles []string, g auth.Grant) *client {
+	t.Helper()
+	c := signIn(t, l.a, login, roles, g)
+	if ext != "" {
+		sc := auth.SystemContext(context.Background())
+		uid := l.a.Client.User.Query().Where(user.Login(login)).OnlyIDX(sc)
+		l.a.Client.Operator.UpdateOneID(l.op[ext]).SetUserID(uid).ExecX(sc)
+	}
+	return c
+}
+
+func (l *wpLab) grant(queues ...string) auth.Grant {
+	var g auth.Grant
+	for _, q := range queues {
+		g.Queues = append(g.Queues, auth.QueueGrant{QueueID: l.queue[q]})
+	}
+	return g
+}
+
+// must runs a query that has to succeed and decodes its data into out.
+func must(t *testing.T, c *client, query string, vars map[string]any, out any) {
+	t.Helper()
+	_, r := c.gql(t, query, vars)
+	if len(r.Errors) > 0 {
+		t.Fatalf("%s: %+v\n%s", firstLine(query), r.Errors, logsOf(c.a))
+	}
+	if out != nil {
+		if err := json.Unmarshal(r.Data, out); err != nil {
+			t.Fatalf("%v: %s", err, r.Data)
+		}
+	}
+}
+
+// refusedWith runs a query that has to fail with code.
+func refusedWith(t *testing.T, c *client, code, query string, vars map[string]any) string {
+	t.Helper()
+	_, r := c.gql(t, query, vars)
+	if got := errCode(r); got != code {
+		t.Fatalf("%s: code %q, want %q: %s %+v", firstLine(query), got, code, r.Data, r.Errors)
+	}
+	return r.Errors[0].Message
+}
+
+func firstLine(s string) string { l, _, _ := strings.Cut(strings.TrimSpace(s), "\n"); return l }
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+type wpQueue struct {
+	Queue  struct{ Number string }
+	Member bool
+	Paused bool
+	Reason *string
+	Status *string
+}
+
+type wpWorkplace struct {
+	Operator struct{ ID, Number string }
+	Server   struct{ Name string }
+	Live     *struct {
+		Status, Reason string
+		Queues         []string
+	}
+	Queues               []wpQueue
+	PauseReasons         []struct{ Name string }
+	UnhandledMissedCalls int
+}
+
+const myWorkplacesQ = `{ myWorkplaces { operator { id number } server { name } live { status reason queues }
+	queues { queue { number } member paused reason status } pauseReasons { name } unhandledMissedCalls } }`
+
+func workplaces(t *testing.T, c *client) []wpWorkplace {
+	t.Helper()
+	var d struct{ MyWorkplaces []wpWorkplace }
+	must(t, c, myWorkplacesQ, nil, &d)
+	return d.MyWorkplaces
+}
+
+func (w wpWorkplace) queue(name string) wpQueue {
+	for _, q := range w.Queues {
+		if q.Queue.Number == name {
+			return q
+		}
+	}
+	return wpQueue{}
+}
+
+type actionResult struct {
+	Operator  struct{ ID string }
+	Live      *struct{ Status, Reason string }
+	Confirmed bool
+}
+
+const pauseM = `mutation($in: PauseInput!) { pauseOperator(input: $in) { operator { id } live { status reason } confirmed } }`
+const joinM = `mutation($in: MembershipInput!) { joinQueue(input: $in) { operator { id } live { status reason } confirmed } }`
+const leaveM = `mutation($in: MembershipInput!) { leaveQueue(input: $in) { operator { id } live { status reason } confirmed } }`
+
+func act(t *testing.T, c *client, m string, in map[string]any) actionResult {
+	t.Helper()
+	var d map[string]actionResult
+	must(t, c, m, map[string]any{"in": in}, &d)
+	for _, r := range d {
+		return r
+	}
+	t.Fatal("no result")
+	return actionResult{}
+}
+
+func id(n int) string { return strconv.Itoa(n) }
+
+// TestWorkplaceActions drives an operator's own tools against the simulator: pause
+// with a reason (confirmed by Asterisk's QueueMemberPause on the live state, shown on
+// the board and in the status history), resume, leave and join a queue, Asterisk's
+// refusals, and who may act for whom.
+func TestWorkplaceActions(t *testing.T) {
+	l := startWorkplaceLab(t, 4, nil)
+	a := l.a
+	admin := adminClient(t, a)
+	sc := auth.SystemContext(context.Background())
+	a.Client.PauseReason.Create().SetName("Lunch").SetPosition(1).ExecX(sc)
+	a.Client.PauseReason.Create().SetName("Training").SetPosition(2).SetServerID(l.server).ExecX(sc)
+	a.Client.PauseReason.Create().SetName("Disabled").SetPosition(3).SetEnabled(false).ExecX(sc)
+
+	// Agent One is Local/1001@agents/n in support, PJSIP/1001 in sales and
+	// Local/1001@agents in support2: one pause must reach all three.
+	op1 := l.user(t, "op1", "1001", []string{auth.RoleOperator}, l.grant("support", "sales", "support2", "emptyq", "ghost"))
+	op3 := l.user(t, "op3", "1003", []string{auth.RoleOperator}, l.grant("support", "sales"))
+	nobody := l.user(t, "nobody", "", []string{auth.RoleOperator}, l.grant("support"))
+	sup := l.user(t, "sup", "", []string{auth.RoleSupervisor, auth.RoleBusinessProcesses},
+		auth.Grant{Queues: l.grant("support", "sales", "support2").Queues, OperatorIDs: []int{l.op["1001"]}})
+	supOut := l.user(t, "supout", "", []string{auth.RoleBusinessProcesses},
+		auth.Grant{Queues: l.grant("closedq").Queues, OperatorIDs: []int{l.op["1003"]}})
+
+	var w wpWorkplace
+	eventually(t, 20*time.Second, "the live state of Agent One", func() bool {
+		ws := workplaces(t, op1)
+		if len(ws) != 1 {
+			t.Fatalf("myWorkplaces = %+v, want one", ws)
+		}
+		w = ws[0]
+		return w.Live != nil && w.queue("support").Member && w.queue("sales").Member && w.queue("support2").Member
+	})
+	if w.Operator.Number != "1001" || w.Server.Name != "lab" || w.queue("ghost").Member || w.queue("emptyq").Member || len(w.Queues) != 5 {
+		t.Fatalf("workplace = %+v", w)
+	}
+	if names := fmt.Sprint(w.PauseReasons); names != "[{Lunch} {Training}]" {
+		t.Fatalf("pause reasons = %s, want the enabled global and server ones in order", names)
+	}
+
+	// Pause with a reason, in every queue.
+	r := act(t, op1, pauseM, map[string]any{"paused": true, "reason": "Lunch"})
+	if !r.Confirmed || r.Operator.ID != id(l.op["1001"]) || r.Live == nil || r.Live.Status != "PAUSED" || r.Live.Reason != "Lunch" {
+		t.Fatalf("pause = %+v", r)
+	}
+	w = workplaces(t, op1)[0]
+	for _, q := range []string{"support", "sales", "support2"} {
+		if wq := w.queue(q); !wq.Paused || wq.Reason == nil || *wq.Reason != "Lunch" {
+			t.Fatalf("queue %s after the pause = %+v", q, wq)
+		}
+	}
+	var board struct {
+		OperatorBoardNow []struct{ Interface, Status, Reason string }
+	}
+	must(t, admin, `{ operatorBoardNow { interface status reason } }`, nil, &board)
+	if !slices.ContainsFunc(board.OperatorBoardNow, func(o struct{ Interface, Status, Reason string }) bool {
+		return o.Interface == "PJSIP/1001" && o.Status == "PAUSED" && o.Reason == "Lunch"
+	}) {
+		t.Fatalf("board does not show Agent One paused for lunch: %+v", board)
+	}
+	eventually(t, 10*time.Second, "the pause in the status history", func() bool {
+		return a.Client.OperatorStatusChange.Query().Where(operatorstatuschange.OperatorID(l.op["1001"]),
+			operatorstatuschange.Status("paused"), operatorstatuschange.Reason("Lunch")).ExistX(sc)
+	})
+
+	// Free text is refused while reasons are configured; disabled ones too.
+	refusedWith(t, op1, "GRAPHQL_VALIDATION_FAILED", pauseM, map[string]any{"in": map[string]any{"paused": true, "reason": "Coffee"}})
+	refusedWith(t, op1, "GRAPHQL_VALIDATION_FAILED", pauseM, map[string]any{"in": map[string]any{"paused": true, "reason": "Disabled"}})
+
+	// Resume.
+	r = act(t, op1, pauseM, map[string]any{"paused": false})
+	if !r.Confirmed || r.Live == nil || r.Live.Status == "PAUSED" {
+		t.Fatalf("unpause = %+v", r)
+	}
+	if wq := workplaces(t, op1)[0].queue("support"); wq.Paused || !wq.Member {
+		t.Fatalf("support after the unpause = %+v", wq)
+	}
+
+	// Join and leave emptyq (a dynamic member; sales has Agent One statically).
+	r = act(t, op1, joinM, map[string]any{"queueID": l.queue["emptyq"], "penalty": 2, "paused": true})
+	if !r.Confirmed {
+		t.Fatalf("join = %+v", r)
+	}
+	if wq := workplaces(t, op1)[0].queue("emptyq"); !wq.Member || !wq.Paused {
+		t.Fatalf("emptyq after joining paused = %+v", wq)
+	}
+	msg := refusedWith(t, op1, "ACTION_REFUSED", joinM, map[string]any{"in": map[string]any{"queueID": l.queue["emptyq"]}})
+	if !strings.Contains(msg, "Already there") {
+		t.Fatalf("refusal message %q does not pass Asterisk's on", msg)
+	}
+	r = act(t, op1, leaveM, map[string]any{"queueID": l.queue["emptyq"]})
+	if !r.Confirmed {
+		t.Fatalf("leave = %+v", r)
+	}
+	if wq := workplaces(t, op1)[0].queue("emptyq"); wq.Member {
+		t.Fatalf("emptyq after leaving = %+v", wq)
+	}
+	refusedWith(t, op1, "ACTION_REFUSED", leaveM, map[string]any{"in": map[string]any{"queueID": l.queue["emptyq"]}})
+	refusedWith(t, op1, "ACTION_REFUSED", leaveM, map[string]any{"in": map[string]any{"queueID": l.queue["sales"]}}) // static member
+	refusedWith(t, op1, "ACTION_REFUSED", joinM, map[string]any{"in": map[string]any{"queueID": l.queue["ghost"]}})
+	// A queue outside the operator's scope.
+	refusedWith(t, op1, "FORBIDDEN", joinM, map[string]any{"in": map[string]any{"queueID": l.queue["closedq"]}})
+
+	// No linked operator.
+	refusedWith(t, nobody, "NO_OPERATOR", pauseM, map[string]any{"in": map[string]any{"paused": true}})
+	if ws := workplaces(t, nobody); len(ws) != 0 {
+		t.Fatalf("myWorkplaces of a user without an operator = %+v", ws)
+	}
+	// An operator may not act for another.
+	refusedWith(t, op3, "FORBIDDEN", pauseM, map[string]any{"in": map[string]any{"paused": true, "operatorID": l.op["1001"]}})
+	refusedWith(t, op3, "FORBIDDEN", leaveM, map[string]any{"in": map[string]any{"queueID": l.queue["sales"], "operatorID": l.op["1001"]}})
+	// A supervisor with queues.membership and both in scope may; outside scope not.
+	r = act(t, sup, pauseM, map[string]any{"paused": true, "reason": "Training", "operatorID": l.op["1001"], "queueID": l.queue["support"]})
+	if !r.Confirmed {
+		t.Fatalf("supervisor's pause = %+v", r)
+	}
+	if wq := workplaces(t, op1)[0].queue("support"); !wq.Paused || wq.Reason == nil || *wq.Reason != "Training" {
+		t.Fatalf("support after the supervisor's pause = %+v", wq)
+	}
+	refusedWith(t, supOut, "FORBIDDEN", pauseM, map[string]any{"in": map[string]any{"paused": false, "operatorID": l.op["1001"]}})
+	refusedWith(t, supOut, "FORBIDDEN", leaveM, map[string]any{"in": map[string]any{"queueID": l.queue["support"], "operatorID": l.op["1003"]}})
+	refusedWith(t, sup, "FORBIDDEN", leaveM, map[string]any{"in": map[string]any{"queueID": l.queue["sales"], "operatorID": l.op["1003"]}})
+	refusedWith(t, sup, "FORBIDDEN", joinM, map[string]any{"in": map[string]any{"queueID": l.queue["emptyq"], "operatorID": l.op["1001"]}})
+
+	// Every action is audited, the refused ones as failures.
+	var ok, failed int
+	for _, e := range a.Client.AuditLog.Query().AllX(sc) {
+		if strings.HasPrefix(e.Action, "operator.") || strings.HasPrefix(e.Action, "queue.") {
+			if e.Success {
+				ok++
+			} else {
+				failed++
+			}
+		}
+	}
+	if ok != 5 || failed != 14 {
+		t.Fatalf("audit: %d successful and %d failed workplace actions, want 5 and 14", ok, failed)
+	}
+}

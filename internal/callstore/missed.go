@@ -1,0 +1,102 @@
+package callstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/lib/pq"
+
+	"github.com/linkage/linkage/ami/assemble"
+)
+
+// MissedNotifyChannel is the PostgreSQL NOTIFY channel announcing that missed calls
+// were added or handled (the payload is the server id, or empty). The notification
+// is sent inside the writing transaction, so listeners hear of it only once it is
+// committed.
+const MissedNotifyChannel = "linkage_missed_calls"
+
+// The missed-call bookkeeping of newly stored calls runs in the caller's transaction,
+// right after the calls: a batch that fails leaves no missed call behind, and a
+// replayed batch (calls already stored) gets no ids here, so nothing is duplicated
+// (missed_calls.call_id is unique besides).
+//
+// 1. An inbound call from an outside number that nobody answered and that waited in
+// a queue becomes a missed call of the last queue it waited in.
+const insertMissedSQL = `
+INSERT INTO missed_calls (call_id, server_id, queue_id, caller_number, caller_name, missed_at, reason, wait_seconds, state, callback_attempts)
+SELECT c.id, c.server_id, v.queue_id, c.caller_number, c.caller_name, c."end", c.missed_reason, c.wait_seconds, 'unhandled', 0
+FROM calls c
+JOIN LATERAL (SELECT qv.queue_id FROM queue_visits qv WHERE qv.call_id = c.id ORDER BY qv.joined_at DESC, qv.id DESC LIMIT 1) v ON true
+WHERE c.id = ANY($1) AND c.type = 'inbound' AND c.status = 'missed'
+  AND coalesce(c.caller_number, '') <> '' AND coalesce(c.parent_linkedid, '') = ''
+ON CONFLICT (call_id) DO NOTHING`
+
+// 2. A callback Linkage originated (its LINKAGE_CALLBACK variable names the missed
+// call) that was answered handles that missed call, for the user who asked for it.
+const callbackHandledSQL = `
+UPDATE missed_calls m SET state = 'handled', handled_how = 'callback', handled_at = coalesce(a.answered, a."end"),
+  handled_call_id = a.id,
+  handled_by_id = coalesce((SELECT u.id FROM users u WHERE u.id::text = a.custom->>'` + assemble.VarCallbackBy + `'), m.handled_by_id)
+FROM calls a
+WHERE a.id = ANY($1) AND a.status = 'answered' AND a.custom ? '` + assemble.VarCallback + `'
+  AND m.id::text = a.custom->>'` + assemble.VarCallback + `' AND m.server_id = a.server_id AND m.state = 'unhandled'`
+
+// 3. Any answered outbound call to the customer's number handles their missed calls
+// as a callback (an operator dialled them by hand, or the callback variable was
+// lost). The dialled number may carry an outside-line prefix ("0", "9", "+7"), so a
+// number of six digits or more also matches as the suffix of what was dialled.
+const outboundHandledSQL = `
+UPDATE missed_calls m SET state = 'handled', handled_how = 'callback', handled_at = coalesce(a.answered, a."end"),
+  handled_call_id = a.id,
+  handled_by_id = coalesce((SELECT o.user_id FROM operators o WHERE o.id = a.caller_operator_id), m.handled_by_id)
+FROM calls a
+WHERE a.id = ANY($1) AND a.type = 'outbound' AND a.status = 'answered'
+  AND m.server_id = a.server_id AND m.state = 'unhandled' AND m.missed_at <= a.start
+  AND (a.callee_number = m.caller_number OR a.dialed = m.caller_number
+       OR length(m.caller_number) >= 6 AND (right(a.dialed, length(m.caller_number)) = m.caller_number
+                                           OR right(a.callee_number, length(m.caller_number)) = m.caller_number))`
+
+// 4. The customer called again and was answered: their earlier missed calls are
+// handled by that call.
+const calledAgainHandledSQL = `
+UPDATE missed_calls m SET state = 'handled', handled_how = 'called_again', handled_at = coalesce(a.answered, a."end"),
+  handled_call_id = a.id
+FROM calls a
+WHERE a.id = ANY($1) AND a.type = 'inbound' AND a.status = 'answered' AND coalesce(a.caller_number, '') <> ''
+  AND m.server_id = a.server_id AND m.caller_number = a.caller_number AND m.state = 'unhandled'
+  AND m.missed_at <= coalesce(a.answered, a."end") AND m.call_id <> a.id`
+
+// trackMissed records the missed calls among the new calls and handles the missed
+// calls the new answered ones resolve, inside tx; it announces a change on
+// MissedNotifyChannel when anything changed.
+func trackMissed(ctx context.Context, tx *sql.Tx, serverID int, ids map[string]int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	list := make([]int64, 0, len(ids))
+	for _, id := range ids {
+		list = append(list, id)
+	}
+	var changed int64
+	for _, st := range []struct{ name, sql string }{
+		{"insert", insertMissedSQL},
+		{"callback", callbackHandledSQL},
+		{"outbound", outboundHandledSQL},
+		{"called again", calledAgainHandledSQL},
+	} {
+		res, err := tx.ExecContext(ctx, st.sql, pq.Array(list))
+		if err != nil {
+			return fmt.Errorf("callstore: missed calls (%s): %w", st.name, err)
+		}
+		n, _ := res.RowsAffected()
+		changed += n
+	}
+	if changed == 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, MissedNotifyChannel, fmt.Sprint(serverID)); err != nil {
+		return fmt.Errorf("callstore: missed calls notify: %w", err)
+	}
+	return nil
+}
