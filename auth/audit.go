@@ -36,6 +36,16 @@ func Audit(ctx context.Context, action, target string, details map[string]any) e
 	return s.Audit(ctx, action, target, details)
 }
 
+// AuditFailure is Audit for an attempt that failed or was refused (success: false),
+// so denied administrative requests stand out in the audit log.
+func AuditFailure(ctx context.Context, action, target string, details map[string]any) error {
+	s, ok := ctx.Value(serviceKey{}).(*Service)
+	if !ok {
+		return ErrUnauthenticated
+	}
+	return s.write(ctx, action, target, false, details)
+}
+
 type serviceKey struct{}
 
 func (s *Service) audit(ctx context.Context, action, target string, success bool, details map[string]any) {

@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/linkage/linkage/ent"
 	"github.com/linkage/linkage/graph/model"
@@ -15,90 +14,96 @@ import (
 
 // CreateQueue is the resolver for the createQueue field.
 func (r *mutationResolver) CreateQueue(ctx context.Context, serverID int, number string, input *model.QueueInput) (*ent.Queue, error) {
-	panic(fmt.Errorf("not implemented: CreateQueue - createQueue"))
+	return r.Admin.CreateQueue(ctx, serverID, number, queueInput(input))
 }
 
 // UpdateQueue is the resolver for the updateQueue field.
 func (r *mutationResolver) UpdateQueue(ctx context.Context, id int, input model.QueueInput) (*ent.Queue, error) {
-	panic(fmt.Errorf("not implemented: UpdateQueue - updateQueue"))
+	return r.Admin.UpdateQueue(ctx, id, queueInput(&input))
 }
 
 // DeleteQueue is the resolver for the deleteQueue field.
 func (r *mutationResolver) DeleteQueue(ctx context.Context, id int) (bool, error) {
-	panic(fmt.Errorf("not implemented: DeleteQueue - deleteQueue"))
+	err := r.Admin.DeleteQueue(ctx, id)
+	return err == nil, err
 }
 
 // CreateOperator is the resolver for the createOperator field.
 func (r *mutationResolver) CreateOperator(ctx context.Context, serverID int, input model.OperatorInput) (*ent.Operator, error) {
-	panic(fmt.Errorf("not implemented: CreateOperator - createOperator"))
+	return r.Admin.CreateOperator(ctx, serverID, operatorInput(input))
 }
 
 // UpdateOperator is the resolver for the updateOperator field.
 func (r *mutationResolver) UpdateOperator(ctx context.Context, id int, input model.OperatorInput) (*ent.Operator, error) {
-	panic(fmt.Errorf("not implemented: UpdateOperator - updateOperator"))
+	return r.Admin.UpdateOperator(ctx, id, operatorInput(input))
 }
 
 // DeleteOperator is the resolver for the deleteOperator field.
 func (r *mutationResolver) DeleteOperator(ctx context.Context, id int) (bool, error) {
-	panic(fmt.Errorf("not implemented: DeleteOperator - deleteOperator"))
+	err := r.Admin.DeleteOperator(ctx, id)
+	return err == nil, err
 }
 
 // CreateOperatorGroup is the resolver for the createOperatorGroup field.
 func (r *mutationResolver) CreateOperatorGroup(ctx context.Context, input model.OperatorGroupInput) (*ent.OperatorGroup, error) {
-	panic(fmt.Errorf("not implemented: CreateOperatorGroup - createOperatorGroup"))
+	return r.Admin.CreateGroup(ctx, groupInput(input))
 }
 
 // UpdateOperatorGroup is the resolver for the updateOperatorGroup field.
 func (r *mutationResolver) UpdateOperatorGroup(ctx context.Context, id int, input model.OperatorGroupInput) (*ent.OperatorGroup, error) {
-	panic(fmt.Errorf("not implemented: UpdateOperatorGroup - updateOperatorGroup"))
+	return r.Admin.UpdateGroup(ctx, id, groupInput(input))
 }
 
 // DeleteOperatorGroup is the resolver for the deleteOperatorGroup field.
 func (r *mutationResolver) DeleteOperatorGroup(ctx context.Context, id int) (bool, error) {
-	panic(fmt.Errorf("not implemented: DeleteOperatorGroup - deleteOperatorGroup"))
+	err := r.Admin.DeleteGroup(ctx, id)
+	return err == nil, err
 }
 
 // CreateTrunk is the resolver for the createTrunk field.
 func (r *mutationResolver) CreateTrunk(ctx context.Context, serverID int, input model.TrunkInput) (*ent.Trunk, error) {
-	panic(fmt.Errorf("not implemented: CreateTrunk - createTrunk"))
+	return r.Admin.CreateTrunk(ctx, serverID, trunkInput(input))
 }
 
 // UpdateTrunk is the resolver for the updateTrunk field.
 func (r *mutationResolver) UpdateTrunk(ctx context.Context, id int, input model.TrunkInput) (*ent.Trunk, error) {
-	panic(fmt.Errorf("not implemented: UpdateTrunk - updateTrunk"))
+	return r.Admin.UpdateTrunk(ctx, id, trunkInput(input))
 }
 
 // DeleteTrunk is the resolver for the deleteTrunk field.
 func (r *mutationResolver) DeleteTrunk(ctx context.Context, id int) (bool, error) {
-	panic(fmt.Errorf("not implemented: DeleteTrunk - deleteTrunk"))
+	err := r.Admin.DeleteTrunk(ctx, id)
+	return err == nil, err
 }
 
 // CreatePauseReason is the resolver for the createPauseReason field.
 func (r *mutationResolver) CreatePauseReason(ctx context.Context, input model.PauseReasonInput) (*ent.PauseReason, error) {
-	panic(fmt.Errorf("not implemented: CreatePauseReason - createPauseReason"))
+	return r.Admin.CreatePauseReason(ctx, pauseReasonInput(input))
 }
 
 // UpdatePauseReason is the resolver for the updatePauseReason field.
 func (r *mutationResolver) UpdatePauseReason(ctx context.Context, id int, input model.PauseReasonInput) (*ent.PauseReason, error) {
-	panic(fmt.Errorf("not implemented: UpdatePauseReason - updatePauseReason"))
+	return r.Admin.UpdatePauseReason(ctx, id, pauseReasonInput(input))
 }
 
 // DeletePauseReason is the resolver for the deletePauseReason field.
 func (r *mutationResolver) DeletePauseReason(ctx context.Context, id int) (bool, error) {
-	panic(fmt.Errorf("not implemented: DeletePauseReason - deletePauseReason"))
+	err := r.Admin.DeletePauseReason(ctx, id)
+	return err == nil, err
 }
 
 // AcceptDiscovered is the resolver for the acceptDiscovered field.
 func (r *mutationResolver) AcceptDiscovered(ctx context.Context, serverID int, queues []string, operators []string) (*model.DiscoverySuggestions, error) {
-	panic(fmt.Errorf("not implemented: AcceptDiscovered - acceptDiscovered"))
+	return suggestionsModel(r.Admin.AcceptDiscovered(ctx, serverID, queues, operators))
 }
 
 // TestServerConnection is the resolver for the testServerConnection field.
 func (r *queryResolver) TestServerConnection(ctx context.Context, id *int, input *model.ServerInput) (*model.ConnectionTestResult, error) {
-	panic(fmt.Errorf("not implemented: TestServerConnection - testServerConnection"))
+	res, err := r.Admin.TestServerConnection(ctx, id, connTestInput(input))
+	return connTestResult(res), err
 }
 
 // Suggestions is the resolver for the suggestions field.
 func (r *serverResolver) Suggestions(ctx context.Context, obj *ent.Server) (*model.DiscoverySuggestions, error) {
-	panic(fmt.Errorf("not implemented: Suggestions - suggestions"))
+	return suggestionsModel(r.Admin.Suggestions(ctx, obj.ID))
 }

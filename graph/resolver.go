@@ -5,6 +5,7 @@ package graph
 import (
 	"github.com/linkage/linkage/auth"
 	"github.com/linkage/linkage/ent"
+	"github.com/linkage/linkage/internal/admin"
 	"github.com/linkage/linkage/internal/report"
 	"github.com/linkage/linkage/internal/workplace"
 )
@@ -23,6 +24,8 @@ type Resolver struct {
 	// Workplace is the operator workplace (workplace.graphqls); nil answers it with
 	// an error.
 	Workplace *workplace.Service
+	// Admin is configuration administration (queues, operators, discovery ...).
+	Admin *admin.Service
 }
 
 // workplace returns the workplace service or the error saying it is not wired.

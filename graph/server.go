@@ -21,6 +21,7 @@ import (
 	"github.com/linkage/linkage/auth"
 	"github.com/linkage/linkage/ent"
 	"github.com/linkage/linkage/graph/generated"
+	"github.com/linkage/linkage/internal/admin"
 	"github.com/linkage/linkage/internal/report"
 	"github.com/linkage/linkage/internal/workplace"
 )
@@ -141,6 +142,17 @@ func presentError(ctx context.Context, err error, log *slog.Logger) *gqlerror.Er
 		errors.As(err, &we)
 		e.Message = we.Message
 		setCode(e, we.Code)
+	case errors.As(err, new(*admin.InputError)):
+		var ie *admin.InputError
+		errors.As(err, &ie)
+		e.Message = ie.Error()
+		setCode(e, CodeBadInput)
+		e.Extensions["fields"] = ie.Fields()
+	case errors.As(err, new(*admin.ConflictError)):
+		var ce *admin.ConflictError
+		errors.As(err, &ce)
+		e.Message = ce.Msg
+		setCode(e, CodeConflict)
 	case errors.As(err, new(*UserError)):
 		var ue *UserError
 		errors.As(err, &ue)

@@ -17,7 +17,7 @@ import (
 func (r *Resolver) serverChange(ctx context.Context, action string, id int, details map[string]any, change func() error) error {
 	target := fmt.Sprintf("server/%d", id)
 	if err := auth.Can(ctx, viewer.ConfigWrite, "*"); err != nil {
-		_ = auth.Audit(ctx, action, target, map[string]any{"denied": err.Error()})
+		_ = auth.AuditFailure(ctx, action, target, map[string]any{"denied": err.Error()})
 		return err
 	}
 	if err := change(); err != nil {
@@ -44,7 +44,7 @@ func serverInput(in model.ServerInput) servers.Input {
 	return servers.Input{
 		Name: in.Name, AMIAddress: in.AmiAddress, AMIUsername: in.AmiUsername, AMISecret: in.AmiSecret,
 		Timezone: in.Timezone, Enabled: in.Enabled, TrunkPrefixes: in.TrunkPrefixes, TrunkContexts: in.TrunkContexts,
-		RecordingsLocation: in.RecordingsLocation,
+		RecordingsLocation: in.RecordingsLocation, CustomVariables: in.CustomVariables,
 	}
 }
 
@@ -62,6 +62,9 @@ func auditedSettings(in model.ServerInput) map[string]any {
 	}
 	if in.Enabled != nil {
 		d["enabled"] = *in.Enabled
+	}
+	if in.CustomVariables != nil {
+		d["customVariables"] = in.CustomVariables
 	}
 	return d
 }

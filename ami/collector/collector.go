@@ -164,6 +164,11 @@ func (c *Collector) Reload(ctx context.Context) error {
 	}
 }
 
+// Forget drops the ids the collector cached for a server's queues, operators and
+// trunks, so that rows an admin renamed or removed are looked up afresh by the next
+// calls instead of being written with a stale (or deleted) id.
+func (c *Collector) Forget(serverID int) { c.store.Forget(serverID) }
+
 // Health is the connection health of a server this process ingests; false when the
 // server has no pipeline here. A standby pipeline reports Connected false and
 // LastError "standby: another process holds the server".

@@ -229,6 +229,59 @@ func (s *State) queue(sv *server, name string) *queueState {
 	return q
 }
 
+// Reresolve looks every queue and operator the state holds up in the directory again
+// and publishes those whose id, zone or service-level threshold changed. queue and
+// operator only fill in what was unknown, so without this an admin's edit of a known
+// queue (or a removed row) would show only after a restart. Call it after the
+// directory was reloaded.
+func (s *State) Reresolve() {
+	if s.opts.Directory == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, sv := range s.servers {
+		for name, q := range sv.queues {
+			ref, _ := s.opts.Directory.Queue(sv.id, name)
+			if ref.SLThreshold <= 0 {
+				ref.SLThreshold = 20 * time.Second
+			}
+			loc := s.opts.Location
+			if ref.Location != nil {
+				loc = ref.Location
+			}
+			if ref != q.ref || loc != q.loc {
+				q.ref, q.loc = ref, loc
+				sv.dirtyQ[q] = true
+			}
+		}
+		for _, op := range sv.ops {
+			id := 0
+			keys := []string{op.key}
+			for _, m := range op.members {
+				keys = append(keys, m.Interface)
+			}
+			for _, k := range keys {
+				if v, ok := s.opts.Directory.OperatorID(sv.id, k); ok && k != "" {
+					id = v
+					break
+				}
+			}
+			if id != op.id {
+				op.id = id
+				for _, m := range op.members {
+					m.OperatorID = id
+					if q := sv.queues[m.queue]; q != nil {
+						sv.dirtyQ[q] = true
+					}
+				}
+				sv.dirtyOp[op] = true
+			}
+		}
+		s.flush(sv)
+	}
+}
+
 // rollDay resets the counters when t is on a new day of the queue's zone.
 func (q *queueState) rollDay(t time.Time) {
 	if d := t.In(q.loc).Format(time.DateOnly); d != q.day {

@@ -54,6 +54,10 @@ type App struct {
 	// Workplace is the operator workplace: AMI actions through Collector, missed
 	// calls (nil until Start).
 	Workplace *workplace.Service
+	// liveDir and liveState are the live state's directory and state, refreshed at
+	// once after administrative changes (configChanged).
+	liveDir   *liveDirectory
+	liveState *live.State
 	// Metrics is the process's Prometheus registry (/metrics).
 	Metrics *prometheus.Registry
 

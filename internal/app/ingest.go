@@ -35,6 +35,7 @@ func (a *App) startIngest(ctx context.Context) error {
 		return err
 	}
 	state := live.NewState(live.Options{Hub: a.Hub, Directory: dir, Location: loc, Logger: a.log.With("component", "live")})
+	a.liveDir, a.liveState = dir, state
 	today, err := live.LoadToday(ctx, a.DB, time.Now(), loc)
 	if err != nil {
 		return fmt.Errorf("app: live state of today: %w", err)
@@ -71,6 +72,24 @@ func (a *App) startIngest(ctx context.Context) error {
 		}
 	}()
 	a.onStop("live ticker", func(context.Context) error { cancel(); wg.Wait(); return nil })
+	return nil
+}
+
+// configChanged makes this process's collector and live state see an admin's change
+// of a server's queues, operators or trunks now, not at the next directory refresh:
+// the collector forgets its cached ids of the server, the directory is reloaded and
+// the live state re-resolves what it shows.
+func (a *App) configChanged(ctx context.Context, serverID int) error {
+	if a.Collector != nil {
+		a.Collector.Forget(serverID)
+	}
+	if a.liveDir == nil {
+		return nil
+	}
+	if err := a.liveDir.load(ctx, a); err != nil {
+		return err
+	}
+	a.liveState.Reresolve()
 	return nil
 }
 

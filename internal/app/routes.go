@@ -13,6 +13,7 @@ import (
 	"github.com/linkage/linkage/auth"
 	"github.com/linkage/linkage/auth/viewer"
 	"github.com/linkage/linkage/graph"
+	"github.com/linkage/linkage/internal/admin"
 	"github.com/linkage/linkage/internal/dbschema"
 	"github.com/linkage/linkage/internal/httpgzip"
 	"github.com/linkage/linkage/internal/report"
@@ -27,7 +28,8 @@ func (a *App) routes() http.Handler {
 	reports := report.New(a.DB, a.Client)
 	gql := a.Auth.Middleware(graph.NewHandler(&graph.Resolver{Client: a.Client, Auth: a.Auth, Version: Version, Reports: reports,
 		Live: &graph.Live{Hub: a.Hub, Scope: graph.LiveScope}, Ingest: a.Collector,
-		Workplace: a.Workplace}, graph.ServerOptions{
+		Workplace: a.Workplace,
+		Admin:     &admin.Service{Client: a.Client, Hub: a.Hub, Changed: a.configChanged, Logger: a.log.With("component", "admin")}}, graph.ServerOptions{
 		OriginPatterns: a.opts.AllowedOrigins,
 		WebsocketInit:  a.Auth.WebsocketInit,
 		Logger:         a.log.With("component", "graphql"),

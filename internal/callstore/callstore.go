@@ -240,16 +240,17 @@ func (s *Store) scanIDs(ctx context.Context, serverID int, k kind, q string, arg
 }
 
 // ensureMany creates the missing rows of one kind in one statement and caches the ids.
+// New queues and operators are marked discovered: an admin accepts (or edits) them.
 func (s *Store) ensureMany(ctx context.Context, serverID int, k kind, nums, names, devs []string) error {
 	var ins, sel string
 	args := []any{serverID, pq.Array(nums)}
 	switch k {
 	case kQueue:
-		ins = `INSERT INTO queues (server_id, number, created_at, updated_at) SELECT $1, n, now(), now() FROM unnest($2::text[]) AS n ON CONFLICT (server_id, number) DO NOTHING`
+		ins = `INSERT INTO queues (server_id, number, discovered, created_at, updated_at) SELECT $1, n, true, now(), now() FROM unnest($2::text[]) AS n ON CONFLICT (server_id, number) DO NOTHING`
 		sel = `SELECT number, id FROM queues WHERE server_id = $1 AND number = ANY($2::text[])`
 	case kOperator:
-		ins = `INSERT INTO operators (server_id, number, name, interface, created_at, updated_at)
-			SELECT $1, n, NULLIF(nm, ''), NULLIF(d, ''), now(), now() FROM unnest($2::text[], $3::text[], $4::text[]) AS u(n, nm, d)
+		ins = `INSERT INTO operators (server_id, number, name, interface, discovered, created_at, updated_at)
+			SELECT $1, n, NULLIF(nm, ''), NULLIF(d, ''), true, now(), now() FROM unnest($2::text[], $3::text[], $4::text[]) AS u(n, nm, d)
 			ON CONFLICT (server_id, number) DO NOTHING`
 		sel = `SELECT number, id FROM operators WHERE server_id = $1 AND number = ANY($2::text[])`
 	case kTrunk:

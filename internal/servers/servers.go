@@ -32,6 +32,9 @@ type Input struct {
 	TrunkPrefixes      []string
 	TrunkContexts      []string
 	RecordingsLocation *string
+	// CustomVariables are channel variables captured as call custom fields; nil
+	// leaves them as they are on update.
+	CustomVariables []string
 }
 
 // ErrInvalid marks settings a user must correct; the message says which and how.
@@ -65,6 +68,11 @@ func Validate(in Input, creating bool) error {
 			errs = append(errs, fmt.Sprintf("time zone %q: not an IANA time zone", *in.Timezone))
 		}
 	}
+	for _, v := range in.CustomVariables {
+		if v == "" || strings.ContainsAny(v, " \t\r\n:=,") {
+			errs = append(errs, fmt.Sprintf("custom variable %q: want a channel variable name, e.g. CRM_ID", v))
+		}
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(errs, "; "))
 	}
@@ -78,7 +86,7 @@ func Create(ctx context.Context, c *ent.Client, in Input) (*ent.Server, error) {
 	}
 	q := c.Server.Create().SetName(*in.Name).SetAmiAddress(*in.AMIAddress).
 		SetAmiUsername(*in.AMIUsername).SetAmiSecret(*in.AMISecret).
-		SetTrunkPrefixes(in.TrunkPrefixes).SetTrunkContexts(in.TrunkContexts).
+		SetTrunkPrefixes(in.TrunkPrefixes).SetTrunkContexts(in.TrunkContexts).SetCustomVariables(in.CustomVariables).
 		SetNillableTimezone(in.Timezone).SetNillableEnabled(in.Enabled).
 		SetNillableRecordingsLocation(in.RecordingsLocation)
 	s, err := q.Save(ctx)
@@ -120,6 +128,9 @@ func Update(ctx context.Context, c *ent.Client, id int, in Input) (*ent.Server, 
 	}
 	if in.RecordingsLocation != nil {
 		u.SetRecordingsLocation(*in.RecordingsLocation)
+	}
+	if in.CustomVariables != nil {
+		u.SetCustomVariables(in.CustomVariables)
 	}
 	s, err := u.Save(ctx)
 	if ent.IsConstraintError(err) {
