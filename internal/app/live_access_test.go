@@ -10,6 +10,7 @@ import (
 	"github.com/linkage/linkage/ami/live"
 	"github.com/linkage/linkage/auth"
 	"github.com/linkage/linkage/ent/server"
+	"github.com/linkage/linkage/ent/user"
 )
 
 // TestLiveScopeLeaks extends the leak test to live monitoring: a supervisor granted
@@ -84,5 +85,19 @@ func TestLiveScopeLeaks(t *testing.T) {
 	op := signIn(t, a, "oplive", []string{auth.RoleOperator}, auth.Grant{})
 	if _, r := op.gql(t, `{ activeCallsNow { linkedid } }`, nil); len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != "FORBIDDEN" {
 		t.Fatalf("operator read the live call list: %s %+v", r.Data, r.Errors)
+	}
+	// Linked to operator A (PJSIP/1001), the operator follows their own status live
+	// for the workplace, and nothing else: no queue, not Boris, not the callers.
+	me := signIn(t, a, "opself", []string{auth.RoleOperator}, auth.Grant{})
+	a.Client.Operator.UpdateOneID(d.opA).SetUserID(a.Client.User.Query().Where(user.Login("opself")).OnlyIDX(sys)).ExecX(sys)
+	_, r = me.gql(t, q, nil)
+	body = string(r.Data)
+	if len(r.Errors) > 0 || !strings.Contains(body, "Anna") {
+		t.Fatalf("a linked operator does not see themselves live: %s %+v", body, r.Errors)
+	}
+	for _, leak := range []string{"Boris", "0611111111", "0622222222", `"name":"500"`, `"name":"502"`} {
+		if strings.Contains(body, leak) {
+			t.Errorf("an operator's own live view leaked %q: %s", leak, body)
+		}
 	}
 }

@@ -186,7 +186,7 @@ func act(t *testing.T, c *client, m string, in map[string]any) actionResult {
 	return actionResult{}
 }
 
-func id(n int) string { return strconv.Itoa(n) }
+func idStr(n int) string { return strconv.Itoa(n) }
 
 // TestWorkplaceActions drives an operator's own tools against the simulator: pause
 // with a reason (confirmed by Asterisk's QueueMemberPause on the live state, shown on
@@ -229,7 +229,7 @@ func TestWorkplaceActions(t *testing.T) {
 
 	// Pause with a reason, in every queue.
 	r := act(t, op1, pauseM, map[string]any{"paused": true, "reason": "Lunch"})
-	if !r.Confirmed || r.Operator.ID != id(l.op["1001"]) || r.Live == nil || r.Live.Status != "PAUSED" || r.Live.Reason != "Lunch" {
+	if !r.Confirmed || r.Operator.ID != idStr(l.op["1001"]) || r.Live == nil || r.Live.Status != "PAUSED" || r.Live.Reason != "Lunch" {
 		t.Fatalf("pause = %+v", r)
 	}
 	w = workplaces(t, op1)[0]
