@@ -309,6 +309,11 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
+				Name:    "missedcall_call_id",
+				Unique:  true,
+				Columns: []*schema.Column{MissedCallsColumns[13]},
+			},
+			{
 				Name:    "missedcall_state_queue_id_missed_at",
 				Unique:  false,
 				Columns: []*schema.Column{MissedCallsColumns[7], MissedCallsColumns[14], MissedCallsColumns[4]},

@@ -86,9 +86,12 @@ func (MissedCall) Edges() []ent.Edge {
 }
 
 // Indexes of MissedCall: the unhandled list of a queue, oldest first, and the
-// lookups by customer number that auto-handling does for every answered call.
+// lookups by customer number that auto-handling does for every answered call. The
+// unique call_id index is explicit because ent drops Unique() on an edge's field, and
+// the collector's idempotent insert (ON CONFLICT (call_id)) needs it.
 func (MissedCall) Indexes() []ent.Index {
 	return []ent.Index{
+		index.Fields("call_id").Unique(),
 		index.Fields("state", "queue_id", "missed_at"),
 		index.Fields("server_id", "caller_number", "state"),
 	}

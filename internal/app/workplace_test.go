@@ -16,6 +16,7 @@ import (
 	"github.com/linkage/linkage/auth"
 	"github.com/linkage/linkage/ent/operatorstatuschange"
 	"github.com/linkage/linkage/ent/user"
+	"github.com/linkage/linkage/internal/livetest"
 )
 
 // wpLab is an app ingesting the lab simulator (pbx.LabConfig) over TCP, with its
@@ -116,10 +117,18 @@ func firstLine(s string) string { l, _, _ := strings.Cut(strings.TrimSpace(s), "
 
 // eventually polls cond until it holds or the deadline passes.
 func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
+	eventuallyIn(t, nil, d, what, cond)
+}
+
+// eventuallyIn is eventually that shows the app's log when it times out.
+func eventuallyIn(t *testing.T, a *App, d time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {
 		if time.Now().After(deadline) {
+			if a != nil {
+				t.Fatalf("timed out waiting for %s\n%s", what, logsOf(a))
+			}
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -324,5 +333,234 @@ func TestWorkplaceActions(t *testing.T) {
 	}
 	if ok != 5 || failed != 14 {
 		t.Fatalf("audit: %d successful and %d failed workplace actions, want 5 and 14", ok, failed)
+	}
+}
+
+type wpMissed struct {
+	ID, CallID       string
+	CallerNumber     string
+	Reason           *string
+	State            string
+	HandledHow       *string
+	HandledByID      *string
+	Comment          *string
+	CallbackAttempts int
+	Queue            *struct{ Number string }
+	Attempts         int
+	PreviousCalls    []struct{ ID string }
+}
+
+const missedFields = `id callID callerNumber reason state handledHow handledByID comment callbackAttempts queue { number } attempts previousCalls { id }`
+
+func unhandled(t *testing.T, c *client) map[string]wpMissed {
+	t.Helper()
+	var d struct{ UnhandledMissedCalls []wpMissed }
+	must(t, c, `{ unhandledMissedCalls { `+missedFields+` } }`, nil, &d)
+	out := map[string]wpMissed{}
+	for _, m := range d.UnhandledMissedCalls {
+		out[m.CallerNumber+"@"+m.Queue.Number] = m
+	}
+	return out
+}
+
+type wpCounts struct {
+	Total  int
+	Queues []struct {
+		QueueID   string
+		Queue     *struct{ Number string }
+		Unhandled int
+	}
+}
+
+const countsFields = `total queues { queueID queue { number } unhandled oldest }`
+
+// TestWorkplaceMissedCalls: missed queue calls from the simulator become the
+// operators' to-do list; a callback originated from the operator's phone (the
+// simulator answers it) handles its missed call once the callback is stored
+// answered; a customer who calls again and is answered handles theirs; marking one
+// handled by hand takes the customer's other missed calls in scope with it; caller
+// history never shows calls outside the viewer's queues; and the missedCallCounts
+// subscription is pushed every change.
+func TestWorkplaceMissedCalls(t *testing.T) {
+	l := startWorkplaceLab(t, 10, func(p *pbx.PBX) {
+		p.Inbound(20*time.Second, pbx.Inbound{DID: "5551002", Caller: "0699000222"}) // nobody answers: the queue times out
+		p.Inbound(20*time.Second, pbx.Inbound{DID: "5551002", Caller: "0699000333", Patience: 3 * time.Second})
+		p.Inbound(25*time.Second, pbx.Inbound{DID: "5551002", Caller: "0699000444", Patience: 3 * time.Second})
+		p.Inbound(25*time.Second, pbx.Inbound{DID: "5551003", Caller: "0699000444", Patience: 3 * time.Second}) // support2
+		// 333 calls again and Agent Two answers.
+		p.Inbound(150*time.Second, pbx.Inbound{DID: "5551002", Caller: "0699000333",
+			Answer: []pbx.Answer{{Member: "PJSIP/1002", After: 2 * time.Second}}, Talk: 5 * time.Second})
+	})
+	a := l.a
+	sc := auth.SystemContext(context.Background())
+	admin := adminClient(t, a)
+	op2 := l.user(t, "op2", "1002", []string{auth.RoleOperator}, l.grant("support", "sales"))
+	op2ID := a.Client.User.Query().Where(user.Login("op2")).OnlyIDX(sc)
+	_, secret, err := a.Auth.CreateToken(sc, op2ID, "ws", "read", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	ws, err := livetest.Dial(ctx, "http://"+a.Addr()+"/graphql", map[string]any{"authorization": "Bearer " + secret}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	pushes, err := ws.Subscribe(ctx, `subscription { missedCallCounts { `+countsFields+` } }`, nil, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var totals []int
+	readPushes := func() {
+		for {
+			select {
+			case raw := <-pushes:
+				var m struct {
+					Data   struct{ MissedCallCounts wpCounts }
+					Errors []any
+				}
+				if err := json.Unmarshal(raw, &m); err != nil || len(m.Errors) > 0 {
+					t.Fatalf("subscription message %s: %v", raw, err)
+				}
+				for _, q := range m.Data.MissedCallCounts.Queues {
+					if q.Queue == nil || q.Queue.Number != "support" && q.Queue.Number != "sales" {
+						t.Fatalf("subscription shows a queue outside the scope: %s", raw)
+					}
+				}
+				totals = append(totals, m.Data.MissedCallCounts.Total)
+			default:
+				return
+			}
+		}
+	}
+
+	// The missed calls arrive: 222 (timeout), 333 and 444 (abandoned) in support;
+	// 444's call into support2 is outside op2's scope.
+	var list map[string]wpMissed
+	eventuallyIn(t, a, 30*time.Second, "the missed calls", func() bool {
+		list = unhandled(t, op2)
+		_, ok1 := list["0699000222@support"]
+		_, ok2 := list["0699000444@support"]
+		return ok1 && ok2
+	})
+	for k := range list {
+		if !strings.HasSuffix(k, "@support") {
+			t.Fatalf("op2 sees a missed call outside the scope: %s", k)
+		}
+	}
+	m222, m444 := list["0699000222@support"], list["0699000444@support"]
+	if m222.Reason == nil || *m222.Reason != "timeout" || m222.Attempts != 1 {
+		t.Fatalf("missed 222 = %+v", m222)
+	}
+	if m444.Reason == nil || *m444.Reason != "abandoned" || m444.Attempts != 1 {
+		t.Fatalf("missed 444 = %+v (attempts count the scope's only)", m444)
+	}
+	var admins struct{ UnhandledMissedCalls []wpMissed }
+	eventually(t, 10*time.Second, "444's support2 missed call", func() bool {
+		must(t, admin, `{ unhandledMissedCalls { `+missedFields+` } }`, nil, &admins)
+		return slices.ContainsFunc(admins.UnhandledMissedCalls, func(m wpMissed) bool {
+			return m.CallerNumber == "0699000444" && m.Queue.Number == "support2" && m.Attempts == 2
+		})
+	})
+	var support2Call string
+	for _, m := range admins.UnhandledMissedCalls {
+		if m.Queue.Number == "support2" {
+			support2Call = m.CallID
+		}
+	}
+	var counts struct{ MissedCallCountsNow wpCounts }
+	must(t, op2, `{ missedCallCountsNow { `+countsFields+` } }`, nil, &counts)
+	if counts.MissedCallCountsNow.Total < 2 || len(counts.MissedCallCountsNow.Queues) != 1 {
+		t.Fatalf("op2's counts = %+v", counts)
+	}
+
+	// Call 222 back: the simulator rings Agent Two's phone, dials the customer, both answer.
+	var cb struct {
+		CallBack struct {
+			ActionID   string
+			MissedCall wpMissed
+		}
+	}
+	must(t, op2, `mutation($id: ID!) { callBack(missedCallID: $id) { actionID missedCall { `+missedFields+` } } }`, map[string]any{"id": m222.ID}, &cb)
+	if cb.CallBack.ActionID == "" || cb.CallBack.MissedCall.CallbackAttempts != 1 || cb.CallBack.MissedCall.State != "unhandled" {
+		t.Fatalf("callBack = %+v", cb)
+	}
+	mid, _ := strconv.Atoi(m222.ID)
+	eventually(t, 30*time.Second, "the callback to handle 222", func() bool {
+		return a.Client.MissedCall.GetX(sc, mid).State == "handled"
+	})
+	mc := a.Client.MissedCall.GetX(sc, mid)
+	if mc.HandledHow == nil || *mc.HandledHow != "callback" || mc.HandledByID == nil || *mc.HandledByID != op2ID || mc.HandledCallID == nil || mc.LastCallbackAt == nil {
+		t.Fatalf("222 after the callback = %+v", mc)
+	}
+	cbCall := a.Client.Call.GetX(sc, *mc.HandledCallID)
+	if cbCall.Type != "outbound" || cbCall.Status != "answered" || cbCall.Custom["LINKAGE_CALLBACK"] != m222.ID {
+		t.Fatalf("the callback call = %+v", cbCall)
+	}
+
+	// Mark 444 handled: its support2 twin is outside op2's scope and stays.
+	var mh struct{ MarkMissedCallHandled wpMissed }
+	must(t, op2, `mutation($id: ID!) { markMissedCallHandled(id: $id, comment: "Wrote an e-mail") { `+missedFields+` } }`, map[string]any{"id": m444.ID}, &mh)
+	if h := mh.MarkMissedCallHandled; h.State != "handled" || h.HandledHow == nil || *h.HandledHow != "manual" || h.Comment == nil || *h.Comment != "Wrote an e-mail" ||
+		h.HandledByID == nil || *h.HandledByID != id(op2ID) {
+		t.Fatalf("markMissedCallHandled = %+v", h)
+	}
+	must(t, admin, `{ unhandledMissedCalls { `+missedFields+` } }`, nil, &admins)
+	if !slices.ContainsFunc(admins.UnhandledMissedCalls, func(m wpMissed) bool { return m.CallID == support2Call }) {
+		t.Fatalf("marking handled reached the support2 missed call outside the scope: %+v", admins)
+	}
+
+	// Caller history: op2 (no calls.read) sees 444's support call only; the admin both.
+	const histQ = `query($s: ID!, $n: String!) { callerHistory(serverID: $s, number: $n) { id callerNumber } }`
+	var h struct{ CallerHistory []struct{ ID, CallerNumber string } }
+	must(t, op2, histQ, map[string]any{"s": l.server, "n": "0699000444"}, &h)
+	if len(h.CallerHistory) != 1 || h.CallerHistory[0].ID != m444.CallID {
+		t.Fatalf("op2's history of 444 = %+v, want only call %s", h, m444.CallID)
+	}
+	must(t, admin, histQ, map[string]any{"s": l.server, "n": "0699000444"}, &h)
+	if len(h.CallerHistory) != 2 || !slices.ContainsFunc(h.CallerHistory, func(c struct{ ID, CallerNumber string }) bool { return c.ID == support2Call }) {
+		t.Fatalf("admin's history of 444 = %+v", h)
+	}
+	mon := signIn(t, a, "mon", []string{auth.RoleMonitoring}, l.grant("support"))
+	refusedWith(t, mon, "FORBIDDEN", histQ, map[string]any{"s": l.server, "n": "0699000444"})
+	refusedWith(t, mon, "FORBIDDEN", `mutation($id: ID!) { markMissedCallHandled(id: $id) { id } }`, map[string]any{"id": support2Call})
+
+	// 333 calls again and is answered: their missed call handles itself.
+	var m333 int
+	eventually(t, 40*time.Second, "333's second call to handle the first", func() bool {
+		for _, m := range a.Client.MissedCall.Query().AllX(sc) {
+			if m.CallerNumber == "0699000333" && m.State == "handled" {
+				m333 = m.ID
+				return true
+			}
+		}
+		return false
+	})
+	mc = a.Client.MissedCall.GetX(sc, m333)
+	if mc.HandledHow == nil || *mc.HandledHow != "called_again" || mc.HandledCallID == nil || mc.HandledByID != nil {
+		t.Fatalf("333 after calling again = %+v", mc)
+	}
+	if again := a.Client.Call.GetX(sc, *mc.HandledCallID); again.Status != "answered" || again.CallerNumber != "0699000333" {
+		t.Fatalf("the call that handled 333 = %+v", again)
+	}
+	// The subscription was pushed the changes: the counts went up and came down.
+	eventually(t, 10*time.Second, "the subscription to show every missed call of the scope handled", func() bool {
+		readPushes()
+		return len(totals) > 0 && totals[len(totals)-1] == 0
+	})
+	if len(totals) < 3 || slices.Max(totals) < 2 {
+		t.Fatalf("subscription totals %v: want the snapshot, the rise and the fall", totals)
+	}
+	var audits []string
+	for _, e := range a.Client.AuditLog.Query().AllX(sc) {
+		if strings.HasPrefix(e.Action, "missed.") && e.Success {
+			audits = append(audits, e.Action)
+		}
+	}
+	slices.Sort(audits)
+	if fmt.Sprint(audits) != "[missed.callback missed.handled]" {
+		t.Fatalf("audited %v", audits)
 	}
 }
