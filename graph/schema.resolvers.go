@@ -104,7 +104,12 @@ func (r *mutationResolver) RevokeAPIToken(ctx context.Context, id int) (*ent.API
 // CreateServer is the resolver for the createServer field.
 func (r *mutationResolver) CreateServer(ctx context.Context, input model.ServerInput) (*ent.Server, error) {
 	var s *ent.Server
-	err := r.serverChange(ctx, "server.create", 0, auditedSettings(input), func() (err error) {
+	err := r.serverChange(ctx, "server.create", func() int {
+		if s == nil {
+			return 0
+		}
+		return s.ID
+	}, auditedSettings(input), func() (err error) {
 		s, err = servers.Create(ctx, r.Client, serverInput(input))
 		return err
 	})
@@ -114,7 +119,7 @@ func (r *mutationResolver) CreateServer(ctx context.Context, input model.ServerI
 // UpdateServer is the resolver for the updateServer field.
 func (r *mutationResolver) UpdateServer(ctx context.Context, id int, input model.ServerInput) (*ent.Server, error) {
 	var s *ent.Server
-	err := r.serverChange(ctx, "server.update", id, auditedSettings(input), func() (err error) {
+	err := r.serverChange(ctx, "server.update", func() int { return id }, auditedSettings(input), func() (err error) {
 		s, err = servers.Update(ctx, r.Client, id, serverInput(input))
 		return err
 	})
@@ -123,7 +128,7 @@ func (r *mutationResolver) UpdateServer(ctx context.Context, id int, input model
 
 // DeleteServer is the resolver for the deleteServer field.
 func (r *mutationResolver) DeleteServer(ctx context.Context, id int) (bool, error) {
-	err := r.serverChange(ctx, "server.delete", id, nil, func() error { return servers.Delete(ctx, r.Client, id) })
+	err := r.serverChange(ctx, "server.delete", func() int { return id }, nil, func() error { return servers.Delete(ctx, r.Client, id) })
 	return err == nil, err
 }
 

@@ -14,10 +14,11 @@ import (
 // serverChange runs one administrative change of a server: it needs the config.write
 // permission, is audited (the secret never is), and wakes the collector so the change
 // takes effect at once rather than at its next poll.
-func (r *Resolver) serverChange(ctx context.Context, action string, id int, details map[string]any, change func() error) error {
-	target := fmt.Sprintf("server/%d", id)
+// id is read when auditing, so a create can name the server it made.
+func (r *Resolver) serverChange(ctx context.Context, action string, id func() int, details map[string]any, change func() error) error {
+	target := func() string { return fmt.Sprintf("server/%d", id()) }
 	if err := auth.Can(ctx, viewer.ConfigWrite, "*"); err != nil {
-		_ = auth.AuditFailure(ctx, action, target, map[string]any{"denied": err.Error()})
+		_ = auth.AuditFailure(ctx, action, target(), map[string]any{"denied": err.Error()})
 		return err
 	}
 	if err := change(); err != nil {
@@ -29,7 +30,7 @@ func (r *Resolver) serverChange(ctx context.Context, action string, id int, deta
 		}
 		return err
 	}
-	if err := auth.Audit(ctx, action, target, details); err != nil {
+	if err := auth.Audit(ctx, action, target(), details); err != nil {
 		return err
 	}
 	if r.Ingest != nil {

@@ -93,7 +93,9 @@ func TestDiscovery(t *testing.T) {
 
 	adm := adminClient(t, a)
 	sugg := `query($id: ID!) { node(id: $id) { ... on Server { suggestions { ` + suggestionFields + ` } } } }`
-	var got struct{ Node struct{ Suggestions suggestions } }
+	var got struct {
+		Node struct{ Suggestions suggestions }
+	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		adm.ok(t, sugg, map[string]any{"id": srv.ID}, &got)
