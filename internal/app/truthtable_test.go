@@ -38,7 +38,7 @@ var (
 	adminOnly   = []string{auth.RoleAdmin}
 	userManager = []string{auth.RoleAdmin, auth.RoleUserManagement}
 	// Workplace actions need self.status (the operator's own) or queues.membership.
-	workplace = []string{auth.RoleAdmin, auth.RoleOperator, auth.RoleBusinessProcesses}
+	workplaceRoles = []string{auth.RoleAdmin, auth.RoleOperator, auth.RoleBusinessProcesses}
 )
 
 // dataAt reads a string at a dotted path of a response's data.
@@ -184,13 +184,13 @@ func TestMutationAccessTruthTable(t *testing.T) {
 
 		// The operator workplace: self.status or queues.membership.
 		"pauseOperator": {query: `mutation($s: ID) { pauseOperator(input: {serverID: $s, paused: true, reason: "Lunch"}) { confirmed } }`,
-			vars: v(map[string]any{"s": sid}), allowed: workplace, stub: true},
+			vars: v(map[string]any{"s": sid}), allowed: workplaceRoles, stub: true},
 		"joinQueue": {query: `mutation($q: ID!) { joinQueue(input: {queueID: $q}) { confirmed } }`,
-			vars: v(map[string]any{"q": d.q500}), allowed: workplace, stub: true},
+			vars: v(map[string]any{"q": d.q500}), allowed: workplaceRoles, stub: true},
 		"leaveQueue": {query: `mutation($q: ID!) { leaveQueue(input: {queueID: $q}) { confirmed } }`,
-			vars: v(map[string]any{"q": d.q500}), allowed: workplace, stub: true},
-		"callBack":              {query: `mutation { callBack(missedCallID: 999999) { missedCall { id } } }`, vars: none, allowed: workplace, stub: true},
-		"markMissedCallHandled": {query: `mutation { markMissedCallHandled(id: 999999, comment: "done") { id } }`, vars: none, allowed: workplace, stub: true},
+			vars: v(map[string]any{"q": d.q500}), allowed: workplaceRoles, stub: true},
+		"callBack":              {query: `mutation { callBack(missedCallID: 999999) { missedCall { id } } }`, vars: none, allowed: workplaceRoles, stub: true},
+		"markMissedCallHandled": {query: `mutation { markMissedCallHandled(id: 999999, comment: "done") { id } }`, vars: none, allowed: workplaceRoles, stub: true},
 	}
 
 	// The fields of Mutation, by introspection.

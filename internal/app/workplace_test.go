@@ -504,7 +504,7 @@ func TestWorkplaceMissedCalls(t *testing.T) {
 	var mh struct{ MarkMissedCallHandled wpMissed }
 	must(t, op2, `mutation($id: ID!) { markMissedCallHandled(id: $id, comment: "Wrote an e-mail") { `+missedFields+` } }`, map[string]any{"id": m444.ID}, &mh)
 	if h := mh.MarkMissedCallHandled; h.State != "handled" || h.HandledHow == nil || *h.HandledHow != "manual" || h.Comment == nil || *h.Comment != "Wrote an e-mail" ||
-		h.HandledByID == nil || *h.HandledByID != id(op2ID) {
+		h.HandledByID == nil || *h.HandledByID != idStr(op2ID) {
 		t.Fatalf("markMissedCallHandled = %+v", h)
 	}
 	must(t, admin, `{ unhandledMissedCalls { `+missedFields+` } }`, nil, &admins)
@@ -514,7 +514,9 @@ func TestWorkplaceMissedCalls(t *testing.T) {
 
 	// Caller history: op2 (no calls.read) sees 444's support call only; the admin both.
 	const histQ = `query($s: ID!, $n: String!) { callerHistory(serverID: $s, number: $n) { id callerNumber } }`
-	var h struct{ CallerHistory []struct{ ID, CallerNumber string } }
+	var h struct {
+		CallerHistory []struct{ ID, CallerNumber string }
+	}
 	must(t, op2, histQ, map[string]any{"s": l.server, "n": "0699000444"}, &h)
 	if len(h.CallerHistory) != 1 || h.CallerHistory[0].ID != m444.CallID {
 		t.Fatalf("op2's history of 444 = %+v, want only call %s", h, m444.CallID)
