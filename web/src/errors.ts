@@ -21,7 +21,7 @@ export function errorText(e: unknown): string {
   if (!(e instanceof GraphQLError)) return msg;
   const fields = errorFields(e);
   switch (e.code) {
-    case 'ACTION_REFUSED': return t('Asterisk refused the action: {msg}', { msg });
+    case 'ACTION_REFUSED': return /^Asterisk refused/i.test(msg) ? t('Asterisk refused: {msg}', { msg: msg.replace(/^Asterisk refused\s*/i, '') }) : t('Asterisk refused: {msg}', { msg });
     case 'NO_OPERATOR': return t('Your user is not linked to an operator here; ask an administrator. ({msg})', { msg });
     case 'INVALID_INPUT':
     case 'BAD_USER_INPUT':

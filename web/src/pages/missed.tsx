@@ -10,12 +10,16 @@ import { fmtDateTime, fmtDur, fmtNum, t, tn } from '../i18n';
 interface Missed {
   id: string; callerNumber: string; callerName: string | null; missedAt: string; reason: string | null; waitSeconds: number;
   attempts: number; callbackAttempts: number; lastCallbackAt: string | null;
-  queue: { id: string; number: string; displayName: string | null; timezone: string | null; server: { name: string; timezone: string } } | null;
+  serverID: number;
+  queue: { id: string; number: string; displayName: string | null; timezone: string | null } | null;
 }
+type Servers = Map<string, { name: string; timezone: string }>;
 const Q = `query Missed { unhandledMissedCalls(first: 200) {
   id callerNumber callerName missedAt reason waitSeconds attempts callbackAttempts lastCallbackAt
-  queue { id number displayName timezone server { name timezone } }
+  serverID queue { id number displayName timezone }
 } }`;
+// Operators may not read servers: their names and zones come from the workplaces.
+const SERVERS_Q = 'query MyServers { myWorkplaces { server { id name timezone } } }';
 
 const reasonLabel = (r: string | null) => (r ? ({ abandoned: t('caller hung up'), noanswer: t('no answer'), timeout: t('timeout'), busy: t('busy'), empty: t('queue empty'), full: t('queue full') } as Record<string, string>)[r] ?? r : '');
 
@@ -28,6 +32,11 @@ export function MissedCalls() {
   const [rows, setRows] = useState<Missed[] | null>(null);
   const [error, setError] = useState('');
   const [done, setDone] = useState('');
+  const [servers, setServers] = useState<Servers>(new Map());
+  useEffect(() => {
+    gql<{ myWorkplaces: { server: { id: string; name: string; timezone: string } }[] }>(SERVERS_Q)
+      .then((d) => setServers(new Map(d.myWorkplaces.map((w) => [w.server.id, w.server]))), () => {});
+  }, []);
   const load = async () => {
     try {
       const d = await gql<{ unhandledMissedCalls: Missed[] }>(Q);
@@ -46,7 +55,7 @@ export function MissedCalls() {
     load();
   }, [counts?.total]);
 
-  const multiServer = new Set((rows ?? []).map((r) => r.queue?.server.name)).size > 1;
+  const multiServer = new Set((rows ?? []).map((r) => r.serverID)).size > 1;
   return (
     <div class="report" data-testid="missed-page">
       <div class="board-head">
@@ -71,7 +80,9 @@ export function MissedCalls() {
               <th scope="col">{t('Actions')}</th>
             </tr></thead>
             <tbody>
-              {rows.map((m) => <MissedRow key={m.id} m={m} server={multiServer} onHandled={(msg) => { setDone(msg); setRows((r) => (r ?? []).filter((x) => x.id !== m.id && !(x.callerNumber === m.callerNumber && x.queue?.server.name === m.queue?.server.name))); }} />)}
+              {rows.map((m) => <MissedRow key={m.id} m={m} server={multiServer ? servers.get(String(m.serverID)) ?? { name: String(m.serverID), timezone: '' } : null}
+                zone={m.queue?.timezone || servers.get(String(m.serverID))?.timezone || 'UTC'}
+                onHandled={(msg) => { setDone(msg); setRows((r) => (r ?? []).filter((x) => x.id !== m.id && !(x.callerNumber === m.callerNumber && x.serverID === m.serverID))); }} />)}
               {!rows.length && <tr><td colSpan={8} class="muted">{t('No unhandled missed calls.')}</td></tr>}
             </tbody>
           </table>
@@ -81,18 +92,17 @@ export function MissedCalls() {
   );
 }
 
-function MissedRow({ m, server, onHandled }: { m: Missed; server: boolean; onHandled: (msg: string) => void }) {
+function MissedRow({ m, server, zone, onHandled }: { m: Missed; server: { name: string } | null; zone: string; onHandled: (msg: string) => void }) {
   const [open, setOpen] = useState(false);
   const [comment, setComment] = useState('');
   const [busy, setBusy] = useState<'' | 'callback' | 'handle'>('');
   const [error, setError] = useState('');
   const [note, setNote] = useState('');
-  const zone = m.queue?.timezone || m.queue?.server.timezone || 'UTC';
   const callBack = async () => {
     setBusy('callback');
     setError('');
     try {
-      await gql('mutation CallBack($id: ID!) { callBack(missedCallID: $id) { actionID missedCall { id callbackAttempts } } }', { id: m.id });
+      await gql('mutation CallBack($id: ID!) { callBack(missedCallID: $id) { actionID missedCall { id callbackAttempts lastCallbackAt } } }', { id: m.id });
       setNote(t('Calling {n} from your phone: pick up to be connected.', { n: m.callerNumber }));
     } catch (e) {
       setError(errorText(e));
@@ -105,7 +115,7 @@ function MissedRow({ m, server, onHandled }: { m: Missed; server: boolean; onHan
     setBusy('handle');
     setError('');
     try {
-      await gql('mutation Handle($id: ID!, $c: String) { markMissedCallHandled(id: $id, comment: $c) { id state } }', { id: m.id, c: comment || null });
+      await gql('mutation Handle($id: ID!, $c: String) { markMissedCallHandled(id: $id, comment: $c) { id state comment handledHow } }', { id: m.id, c: comment || null });
       onHandled(t('The call from {n} is marked handled.', { n: m.callerNumber }));
     } catch (err) {
       setError(errorText(err));
@@ -119,7 +129,7 @@ function MissedRow({ m, server, onHandled }: { m: Missed; server: boolean; onHan
       <tr data-testid="missed-row" data-id={m.id} data-number={m.callerNumber}>
         <td class="num">{fmtDateTime(m.missedAt, zone)}</td>
         <th scope="row">{m.callerNumber || t('unknown number')}{m.callerName && m.callerName !== m.callerNumber ? <span class="muted small"> {m.callerName}</span> : null}</th>
-        <td>{m.queue ? (m.queue.displayName || m.queue.number) : '—'}{server && m.queue ? <span class="muted small"> · {m.queue.server.name}</span> : null}</td>
+        <td>{m.queue ? (m.queue.displayName || m.queue.number) : '—'}{server ? <span class="muted small"> · {server.name}</span> : null}</td>
         <td>{reasonLabel(m.reason)}</td>
         <td class="num">{fmtDur(m.waitSeconds)}</td>
         <td class="num" title={tn('{n} unhandled call from this number', '{n} unhandled calls from this number', m.attempts)}>{m.attempts}</td>
