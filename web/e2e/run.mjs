@@ -47,6 +47,18 @@ async function api(query, variables) {
     return r.json();
   }, [query, variables]);
 }
+/** Waits until fn() is truthy (polling), or throws with what it last saw. */
+async function until(what, fn, timeout = 30_000, every = 500) {
+  const t0 = Date.now();
+  let last;
+  while (Date.now() - t0 < timeout) {
+    last = await fn();
+    if (last && (typeof last !== 'object' || last.ok !== false)) return last;
+    await page.waitForTimeout(every);
+  }
+  throw new Error(`${what}: not within ${timeout / 1000} s; last: ${JSON.stringify(last)}`);
+}
+const gqlOK = (r, what) => { assert(!r.errors, `${what}: ${JSON.stringify(r.errors)}`); return r.data; };
 async function has(field, query) {
   const r = await api(query);
   if (r.errors?.some((e) => /Cannot query field|unknown field|not enabled/i.test(e.message))) return false;
@@ -364,18 +376,6 @@ await step('an operator finds no reports', async () => {
 
 // ---- #9: the operator's workplace, missed calls, administration ----
 
-/** Waits until fn() is truthy (polling), or throws with what it last saw. */
-async function until(what, fn, timeout = 30_000, every = 500) {
-  const t0 = Date.now();
-  let last;
-  while (Date.now() - t0 < timeout) {
-    last = await fn();
-    if (last && (typeof last !== 'object' || last.ok !== false)) return last;
-    await page.waitForTimeout(every);
-  }
-  throw new Error(`${what}: not within ${timeout / 1000} s; last: ${JSON.stringify(last)}`);
-}
-const gqlOK = (r, what) => { assert(!r.errors, `${what}: ${JSON.stringify(r.errors)}`); return r.data; };
 const myStatus = () => page.getByTestId('my-status').evaluate((el) => ({ status: el.getAttribute('data-status'), reason: el.getAttribute('data-reason') }));
 let onWorkplace = false;
 
