@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"sort"
 	"testing"
+
+	"github.com/linkage/linkage/ami"
 )
 
 // The JSON keys are a contract with `linkage assemble` users: exactly these, no more.
@@ -130,4 +132,41 @@ func FuzzAssemble(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Linkage's own callback variables are captured whatever the configuration, so a
+// stored callback can always be linked to its missed call.
+func TestCallbackVariablesAlwaysCaptured(t *testing.T) {
+	evs := eventsOf(t, goldenFor(t, "a1"))
+	var out []ami.Event
+	added := 0
+	for _, e := range evs {
+		out = append(out, e)
+		if e.Name == "VarSet" && added == 0 {
+			for _, v := range [][2]string{{"LINKAGE_CALLBACK", "42"}, {"__LINKAGE_CALLBACK_BY", "7"}} {
+				c := e
+				c.Fields, c.Seq = nil, 0 // not the journal's copy of e (duplicates are dropped)
+				for _, f := range e.Fields {
+					switch f.Key {
+					case "Variable":
+						f.Value = v[0]
+					case "Value":
+						f.Value = v[1]
+					}
+					c.Fields = append(c.Fields, f)
+				}
+				out = append(out, c)
+			}
+			added++
+		}
+	}
+	if added == 0 {
+		t.Fatal("a1 has no VarSet to copy")
+	}
+	cfg := labConfig()
+	cfg.Variables = nil
+	c := run(cfg, out)[0]
+	if c.Custom[VarCallback] != "42" || c.Custom[VarCallbackBy] != "7" || c.Custom["CALLTYPE"] != "" {
+		t.Errorf("custom %v", c.Custom)
+	}
 }

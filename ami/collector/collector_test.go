@@ -333,6 +333,7 @@ func TestRebuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	live := storedCalls(t, e.db, srv.ID)
+	missed := count(t, e.db, `SELECT count(*) FROM missed_calls WHERE server_id = $1`, srv.ID)
 	from, to := start.Add(5*time.Minute), start.Add(20*time.Minute)
 	inPeriod := count(t, e.db, `SELECT count(*) FROM calls WHERE server_id = $1 AND start >= $2 AND start < $3`, srv.ID, from, to)
 	if inPeriod == 0 {
@@ -344,9 +345,21 @@ func TestRebuild(t *testing.T) {
 	if _, err := e.db.Exec(`UPDATE calls SET talk_seconds = 9999, status = 'missed' WHERE server_id = $1 AND start >= $2 AND start < $3`, srv.ID, from, to); err != nil {
 		t.Fatal(err)
 	}
+	// What people did with the period's missed calls survives the rebuild.
+	marked := count(t, e.db, `WITH m AS (UPDATE missed_calls SET state = 'handled', handled_how = 'manual', comment = 'by hand', handled_at = now()
+		WHERE call_id IN (SELECT id FROM calls WHERE server_id = $1 AND start >= $2 AND start < $3) RETURNING 1) SELECT count(*) FROM m`, srv.ID, from, to)
+	if marked == 0 {
+		t.Fatal("no missed call in the period")
+	}
 	res, err := Rebuild(testCtx(t, time.Minute), e.db, e.client, from, to, srv.ID)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if n := count(t, e.db, `SELECT count(*) FROM missed_calls WHERE server_id = $1`, srv.ID); n != missed {
+		t.Errorf("missed calls: %d after the rebuild, %d before", n, missed)
+	}
+	if n := count(t, e.db, `SELECT count(*) FROM missed_calls WHERE comment = 'by hand' AND handled_how = 'manual'`); n != marked {
+		t.Errorf("missed calls handled by hand: %d after the rebuild, %d before", n, marked)
 	}
 	if res.Written != inPeriod || res.Deleted != inPeriod-2 {
 		t.Errorf("rebuild: %+v, want %d written and %d deleted", res, inPeriod, inPeriod-2)

@@ -316,6 +316,10 @@ func TestWorkplaceActions(t *testing.T) {
 		t.Fatalf("support after the supervisor's pause = %+v", wq)
 	}
 	refusedWith(t, supOut, "FORBIDDEN", pauseM, map[string]any{"in": map[string]any{"paused": false, "operatorID": l.op["1001"]}})
+	// A pause in every queue needs every queue of the operator in scope.
+	supPart := l.user(t, "suppart", "", []string{auth.RoleBusinessProcesses},
+		auth.Grant{Queues: l.grant("support").Queues, OperatorIDs: []int{l.op["1001"]}})
+	refusedWith(t, supPart, "FORBIDDEN", pauseM, map[string]any{"in": map[string]any{"paused": true, "operatorID": l.op["1001"]}})
 	refusedWith(t, supOut, "FORBIDDEN", leaveM, map[string]any{"in": map[string]any{"queueID": l.queue["support"], "operatorID": l.op["1003"]}})
 	refusedWith(t, sup, "FORBIDDEN", leaveM, map[string]any{"in": map[string]any{"queueID": l.queue["sales"], "operatorID": l.op["1003"]}})
 	refusedWith(t, sup, "FORBIDDEN", joinM, map[string]any{"in": map[string]any{"queueID": l.queue["emptyq"], "operatorID": l.op["1001"]}})
@@ -331,8 +335,8 @@ func TestWorkplaceActions(t *testing.T) {
 			}
 		}
 	}
-	if ok != 5 || failed != 14 {
-		t.Fatalf("audit: %d successful and %d failed workplace actions, want 5 and 14", ok, failed)
+	if ok != 5 || failed != 15 {
+		t.Fatalf("audit: %d successful and %d failed workplace actions, want 5 and 15", ok, failed)
 	}
 }
 
@@ -469,6 +473,15 @@ func TestWorkplaceMissedCalls(t *testing.T) {
 		if m.Queue.Number == "support2" {
 			support2Call = m.CallID
 		}
+	}
+	// The customer's previous calls: the admin sees 444's support2 call, op2 not.
+	for _, m := range admins.UnhandledMissedCalls {
+		if m.ID == m444.ID && (len(m.PreviousCalls) != 1 || m.PreviousCalls[0].ID != support2Call) {
+			t.Fatalf("admin's previous calls of 444 = %+v, want the support2 call %s", m.PreviousCalls, support2Call)
+		}
+	}
+	if len(m444.PreviousCalls) != 0 {
+		t.Fatalf("op2's previous calls of 444 = %+v: outside the scope", m444.PreviousCalls)
 	}
 	var counts struct{ MissedCallCountsNow wpCounts }
 	must(t, op2, `{ missedCallCountsNow { `+countsFields+` } }`, nil, &counts)

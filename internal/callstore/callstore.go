@@ -109,7 +109,7 @@ func (s *Store) WriteIDs(ctx context.Context, tx *sql.Tx, serverID int, calls []
 	if err := s.insertChildren(ctx, tx, serverID, uniq, ids); err != nil {
 		return nil, err
 	}
-	if err := trackMissed(ctx, tx, serverID, ids); err != nil {
+	if err := trackMissed(ctx, tx, serverID, uniq, ids); err != nil {
 		return nil, err
 	}
 	return ids, nil

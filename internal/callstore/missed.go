@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 
 	"github.com/lib/pq"
 
@@ -40,7 +41,8 @@ UPDATE missed_calls m SET state = 'handled', handled_how = 'callback', handled_a
   handled_by_id = coalesce((SELECT u.id FROM users u WHERE u.id::text = a.custom->>'` + assemble.VarCallbackBy + `'), m.handled_by_id)
 FROM calls a
 WHERE a.id = ANY($1) AND a.status = 'answered' AND a.custom ? '` + assemble.VarCallback + `'
-  AND m.id::text = a.custom->>'` + assemble.VarCallback + `' AND m.server_id = a.server_id AND m.state = 'unhandled'`
+  AND m.id = CASE WHEN a.custom->>'` + assemble.VarCallback + `' ~ '^[0-9]{1,18}$' THEN (a.custom->>'` + assemble.VarCallback + `')::bigint END
+  AND m.server_id = a.server_id AND m.state = 'unhandled'`
 
 // 3. Any answered outbound call to the customer's number handles their missed calls
 // as a callback (an operator dialled them by hand, or the callback variable was
@@ -69,23 +71,45 @@ WHERE a.id = ANY($1) AND a.type = 'inbound' AND a.status = 'answered' AND coales
 
 // trackMissed records the missed calls among the new calls and handles the missed
 // calls the new answered ones resolve, inside tx; it announces a change on
-// MissedNotifyChannel when anything changed.
-func trackMissed(ctx context.Context, tx *sql.Tx, serverID int, ids map[string]int64) error {
+// MissedNotifyChannel when anything changed. Each statement runs only when the
+// batch has calls it concerns, so most batches cost nothing here.
+func trackMissed(ctx context.Context, tx *sql.Tx, serverID int, calls []*assemble.Call, ids map[string]int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	list := make([]int64, 0, len(ids))
-	for _, id := range ids {
-		list = append(list, id)
+	var missed, callbacks, outbound, inbound []int64
+	for _, c := range calls {
+		id, ok := ids[c.Linkedid]
+		if !ok {
+			continue
+		}
+		answered := c.Status == assemble.StatusAnswered
+		switch {
+		case c.Type == assemble.Inbound && c.Status == assemble.StatusMissed && c.Caller.Number != "" && len(c.Visits) > 0:
+			missed = append(missed, id)
+		case c.Type == assemble.Inbound && answered && c.Caller.Number != "":
+			inbound = append(inbound, id)
+		case c.Type == assemble.Outbound && answered:
+			outbound = append(outbound, id)
+		}
+		if answered && c.Custom[assemble.VarCallback] != "" {
+			callbacks = append(callbacks, id)
+		}
 	}
 	var changed int64
-	for _, st := range []struct{ name, sql string }{
-		{"insert", insertMissedSQL},
-		{"callback", callbackHandledSQL},
-		{"outbound", outboundHandledSQL},
-		{"called again", calledAgainHandledSQL},
+	for _, st := range []struct {
+		name, sql string
+		ids       []int64
+	}{
+		{"insert", insertMissedSQL, missed},
+		{"callback", callbackHandledSQL, callbacks},
+		{"outbound", outboundHandledSQL, outbound},
+		{"called again", calledAgainHandledSQL, inbound},
 	} {
-		res, err := tx.ExecContext(ctx, st.sql, pq.Array(list))
+		if len(st.ids) == 0 {
+			continue
+		}
+		res, err := tx.ExecContext(ctx, st.sql, pq.Array(st.ids))
 		if err != nil {
 			return fmt.Errorf("callstore: missed calls (%s): %w", st.name, err)
 		}
@@ -95,7 +119,7 @@ func trackMissed(ctx context.Context, tx *sql.Tx, serverID int, ids map[string]i
 	if changed == 0 {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, MissedNotifyChannel, fmt.Sprint(serverID)); err != nil {
+	if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, MissedNotifyChannel, strconv.Itoa(serverID)); err != nil {
 		return fmt.Errorf("callstore: missed calls notify: %w", err)
 	}
 	return nil

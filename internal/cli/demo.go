@@ -15,6 +15,8 @@ import (
 	"github.com/linkage/linkage/ami/sim/pbx"
 	"github.com/linkage/linkage/auth"
 	"github.com/linkage/linkage/ent"
+	"github.com/linkage/linkage/ent/operator"
+	"github.com/linkage/linkage/ent/pausereason"
 	"github.com/linkage/linkage/ent/queue"
 	"github.com/linkage/linkage/ent/server"
 	"github.com/linkage/linkage/ent/user"
@@ -86,7 +88,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		log.Warn("demo: collector reload", "err", err)
 	}
 	fmt.Fprintf(env.Stderr, "\nLinkage demo is running: http://%s/ (GraphQL at /graphql, GraphiQL at /graphiql)\n"+
-		"Users: admin, supervisor (queue support of demo-1 only), operator; password: %s\n\n", a.Addr(), d.password)
+		"Users: admin, supervisor (queue support of demo-1 only), operator (Anna's workplace on demo-1); password: %s\n\n", a.Addr(), d.password)
 	return a.Wait(ctx)
 }
 
@@ -116,7 +118,7 @@ func startDemoSims(ctx context.Context, d demoOptions, recDir string, log *slog.
 // the first run), registers their queues, and creates or resets the demo users.
 func seedDemo(ctx context.Context, a *app.App, sims []*sim.Server, password, recDir string) error {
 	c := a.Client
-	var supportQueue int
+	var supportQueue, demoServer int
 	for i, s := range sims {
 		name := fmt.Sprintf("demo-%d", i+1)
 		id, err := c.Server.Create().
@@ -129,6 +131,9 @@ func seedDemo(ctx context.Context, a *app.App, sims []*sim.Server, password, rec
 			ID(ctx)
 		if err != nil {
 			return fmt.Errorf("demo: register %s: %w", name, err)
+		}
+		if i == 0 {
+			demoServer = id
 		}
 		// The simulators' queues are registered up front so the demo users can be
 		// scoped to them before the first call arrives.
@@ -150,20 +155,62 @@ func seedDemo(ctx context.Context, a *app.App, sims []*sim.Server, password, rec
 			Grant: auth.Grant{Queues: []auth.QueueGrant{{QueueID: supportQueue, Listen: true}}, AllGroups: true, AllGroupOperators: true}},
 		{Login: "operator", DisplayName: "Operator", Roles: []string{auth.RoleOperator}},
 	}
+	ids := map[string]int{}
 	for _, u := range users {
 		u.Password, u.Language = password, "ru"
 		existing, err := c.User.Query().Where(user.Login(u.Login)).Only(ctx)
 		switch {
 		case ent.IsNotFound(err):
-			if _, _, err := a.Auth.CreateUser(ctx, u); err != nil {
+			nu, _, err := a.Auth.CreateUser(ctx, u)
+			if err != nil {
 				return fmt.Errorf("demo: user %s: %w", u.Login, err)
 			}
+			ids[u.Login] = nu.ID
 		case err != nil:
 			return err
 		default:
 			if _, err := a.Auth.SetPassword(ctx, existing.ID, password); err != nil {
 				return fmt.Errorf("demo: user %s: %w", u.Login, err)
 			}
+			ids[u.Login] = existing.ID
+		}
+	}
+	return seedDemoWorkplace(ctx, a, demoServer, supportQueue, ids["operator"])
+}
+
+// The demo operator's workplace: the user "operator" works as Anna (PJSIP/1001, a
+// member of support) on demo-1 and sees the support queue; pause reasons are the ones
+// the simulated operators use, plus after-call work.
+const (
+	demoOperatorExten = "1001"
+	demoOperatorName  = "Anna"
+)
+
+var demoPauseReasons = []string{"Lunch", "Break", "Training", "After-call work"}
+
+func seedDemoWorkplace(ctx context.Context, a *app.App, serverID, supportQueue, userID int) error {
+	c := a.Client
+	opID, err := c.Operator.Create().SetServerID(serverID).SetNumber(demoOperatorExten).SetName(demoOperatorName).
+		SetInterface("PJSIP/"+demoOperatorExten).SetUserID(userID).
+		OnConflictColumns(operator.FieldServerID, operator.FieldNumber).UpdateUserID().ID(ctx)
+	if err != nil {
+		return fmt.Errorf("demo: operator %s: %w", demoOperatorExten, err)
+	}
+	// Set on every run, so a data directory from before the workplace gets it too.
+	if err := a.Auth.SetGrant(ctx, userID, auth.Grant{Queues: []auth.QueueGrant{{QueueID: supportQueue}},
+		AllGroups: true, AllGroupOperators: true, OperatorIDs: []int{opID}}); err != nil {
+		return fmt.Errorf("demo: scope of operator: %w", err)
+	}
+	for i, name := range demoPauseReasons {
+		exists, err := c.PauseReason.Query().Where(pausereason.Name(name), pausereason.ServerIDIsNil()).Exist(ctx)
+		if err != nil {
+			return fmt.Errorf("demo: pause reason %s: %w", name, err)
+		}
+		if exists {
+			continue // the unique index does not cover NULL server ids
+		}
+		if err := c.PauseReason.Create().SetName(name).SetPosition(i + 1).Exec(ctx); err != nil {
+			return fmt.Errorf("demo: pause reason %s: %w", name, err)
 		}
 	}
 	return nil

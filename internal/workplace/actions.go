@@ -12,6 +12,7 @@ import (
 	"github.com/linkage/linkage/auth/viewer"
 	"github.com/linkage/linkage/ent"
 	"github.com/linkage/linkage/ent/pausereason"
+	"github.com/linkage/linkage/ent/queue"
 	"github.com/linkage/linkage/graph/model"
 )
 
@@ -131,6 +132,20 @@ func (s *Service) queueOn(ctx context.Context, queueID, serverID int) (*ent.Queu
 	return q, nil
 }
 
+// queueIDs are the Linkage ids of a server's queues by name. The live state has them
+// too, but only after its directory refresh; the table is the truth.
+func (s *Service) queueIDs(ctx context.Context, serverID int) (map[string]int, error) {
+	qs, err := s.o.Client.Queue.Query().Where(queue.ServerID(serverID)).All(sys(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("workplace: queues of server %d: %w", serverID, err)
+	}
+	ids := make(map[string]int, len(qs))
+	for _, q := range qs {
+		ids[q.Number] = q.ID
+	}
+	return ids, nil
+}
+
 // PauseReasons are the enabled reasons of a server and the global ones, in order.
 func (s *Service) PauseReasons(ctx context.Context, serverID int) ([]*ent.PauseReason, error) {
 	rs, err := s.o.Client.PauseReason.Query().
@@ -176,6 +191,9 @@ func (s *Service) Pause(ctx context.Context, in model.PauseInput) (res *model.Op
 	}
 	details := map[string]any{"reason": reason}
 	tgt := "operator"
+	if in.OperatorID != nil {
+		tgt = "operator/" + strconv.Itoa(*in.OperatorID)
+	}
 	defer func() { s.audit(ctx, action, tgt, err, details) }()
 
 	var queueIDs []int
@@ -222,6 +240,13 @@ func (s *Service) Pause(ctx context.Context, in model.PauseInput) (res *model.Op
 	type pauseCall struct{ queue, iface string }
 	var calls []pauseCall
 	seen := map[string]bool{}
+	var ids map[string]int
+	if !t.self && qname == "" {
+		if ids, err = s.queueIDs(ctx, op.ServerID); err != nil {
+			s.o.Hub.Unsubscribe(sub)
+			return nil, err
+		}
+	}
 	for name, q := range now {
 		if qname != "" && name != qname {
 			continue
@@ -230,9 +255,11 @@ func (s *Service) Pause(ctx context.Context, in model.PauseInput) (res *model.Op
 		if m == nil {
 			continue
 		}
-		if !t.self && qname == "" && q.QueueID != 0 {
-			// For another operator, every queue the pause touches must be in scope.
-			if err := auth.Can(ctx, viewer.QueuesMembership, "queue/"+strconv.Itoa(q.QueueID)); err != nil {
+		if !t.self && qname == "" {
+			// For another operator, every queue the pause touches must be in scope
+			// (by the Linkage id of its name; a queue Linkage does not know is in no
+			// restricted scope: id 0 is denied).
+			if err := auth.Can(ctx, viewer.QueuesMembership, "queue/"+strconv.Itoa(ids[name])); err != nil {
 				s.o.Hub.Unsubscribe(sub)
 				return nil, err
 			}
@@ -285,6 +312,9 @@ func (s *Service) membership(ctx context.Context, in model.MembershipInput, join
 	}
 	details := map[string]any{"queue": in.QueueID}
 	tgt := "operator"
+	if in.OperatorID != nil {
+		tgt = "operator/" + strconv.Itoa(*in.OperatorID)
+	}
 	defer func() { s.audit(ctx, action, tgt, err, details) }()
 
 	// The queue's server is the operator's when the viewer acts for themselves.
