@@ -93,9 +93,6 @@ func invalid(field, format string, args ...any) error {
 	return f.err()
 }
 
-// IsInvalid reports whether err is an input error.
-func IsInvalid(err error) bool { return errors.As(err, new(*InputError)) }
-
 // sys is the context for the service's own reads (existence and in-use checks) once
 // the caller's permission was checked: they must see every row, whatever the
 // caller's scope.

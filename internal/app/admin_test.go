@@ -267,12 +267,19 @@ func TestAdminOperatorsGroupsTrunksReasons(t *testing.T) {
 	tid := tr.CreateTrunk.ID
 	adm.ok(t, `mutation($id: ID!) { updateTrunk(id: $id, input: {name: "Sales line"}) { name } }`, map[string]any{"id": tid}, nil)
 	adm.fails(t, "NOT_FOUND", `mutation { updateTrunk(id: 999999, input: {name: "x"}) { name } }`, nil)
+	adm.fails(t, "NOT_FOUND", tcreate, map[string]any{"s": 999999, "in": map[string]any{"number": "5553000"}})
+	adm.fails(t, "NOT_FOUND", `mutation { deleteTrunk(id: 999999) }`, nil)
+	adm.fails(t, "NOT_FOUND", `mutation { acceptDiscovered(serverID: 999999, queues: ["x"]) { queues { number } } }`, nil)
 	if _, err := a.DB.Exec(`UPDATE calls SET trunk_id = $1 WHERE id = $2`, tid, d.c500); err != nil {
 		t.Fatal(err)
 	}
 	adm.fails(t, "CONFLICT", `mutation($id: ID!) { deleteTrunk(id: $id) }`, map[string]any{"id": tid}, "stored calls")
 	var tr2 struct{ CreateTrunk struct{ ID string } }
 	adm.ok(t, tcreate, map[string]any{"s": sid, "in": map[string]any{"number": "5552000"}}, &tr2)
+	adm.fails(t, "GRAPHQL_VALIDATION_FAILED", `mutation($id: ID!) { updateTrunk(id: $id, input: {number: "5551000"}) { name } }`,
+		map[string]any{"id": tr2.CreateTrunk.ID}, `"5551000" exists`)
+	adm.fails(t, "GRAPHQL_VALIDATION_FAILED", `mutation($id: ID!) { updateTrunk(id: $id, input: {number: " "}) { name } }`,
+		map[string]any{"id": tr2.CreateTrunk.ID}, "number: is required")
 	adm.ok(t, `mutation($id: ID!) { deleteTrunk(id: $id) }`, map[string]any{"id": tr2.CreateTrunk.ID}, nil)
 
 	// Pause reasons: unique among the global ones and within a server.
