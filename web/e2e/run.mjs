@@ -422,11 +422,33 @@ await step('operator workplace: pause with a reason, confirmed, then back to wor
   return `paused (${reason}) as ${paused.status}, then ${(await myStatus()).status}`;
 });
 
+await step('operator workplace: the current call shows as it rings and is answered, with the caller\'s history', async () => {
+  if (!onWorkplace) return { skip: 'no workplace' };
+  const card = page.getByTestId('current-call');
+  // Anna serves support (ring-all): a call reaches her within a few simulated minutes
+  await page.locator('[data-testid=current-call][data-state=RINGING], [data-testid=current-call][data-state=TALKING]').waitFor({ timeout: liveWait });
+  const first = await card.getAttribute('data-state');
+  const caller = (await card.locator('.caller b').innerText()).trim();
+  assert(caller.length > 0, 'no caller number on the card');
+  const dd = await card.locator('dd').allInnerTexts();
+  // the card's call is the operator's own call in the live API (the same subscription)
+  const mine = gqlOK(await api('{ myWorkplaces { operator { id } } }'), 'myWorkplaces').myWorkplaces[0].operator.id;
+  const calls = gqlOK(await api('query($f: LiveCallFilter) { activeCallsNow(filter: $f) { callerNumber operatorId state } }', { f: { operatorIds: [mine] } }), 'activeCallsNow').activeCallsNow;
+  await card.locator('[data-testid=caller-history], p.muted:not([aria-busy])').last().waitFor({ timeout: 15_000 });
+  const history = await card.locator('[data-testid=caller-history] tbody tr').count();
+  let answered = first === 'TALKING';
+  if (!answered) {
+    answered = await page.locator('[data-testid=current-call][data-state=TALKING]').waitFor({ timeout: 30_000 }).then(() => true, () => false);
+  }
+  await page.screenshot({ path: join(shots, 'workplace-call.png') });
+  return `${first}${answered ? ' → TALKING' : ''}: ${caller} (${dd.join(' | ')}); API calls of the operator now: ${calls.length}; history rows: ${history}`;
+});
+
 await step('operator joins a queue and leaves it (Asterisk confirms); a refusal is shown', async () => {
   if (!onWorkplace) return { skip: 'no workplace' };
   if (!operatorHasExtra) return { skip: 'the operator has no second queue (admin step failed)' };
-  const wpQueues = async () => gqlOK(await api('{ myWorkplaces { queues { queue { number server { name } } member } } }'), 'myWorkplaces').myWorkplaces
-    .flatMap((w) => w.queues).filter((q) => q.queue.server.name === extraQueue.server);
+  const wpQueues = async () => gqlOK(await api('{ myWorkplaces { server { name } queues { queue { number } member } } }'), 'myWorkplaces').myWorkplaces
+    .filter((w) => w.server.name === extraQueue.server).flatMap((w) => w.queues);
   const inAPI = async (n) => (await wpQueues()).find((q) => q.queue.number === n)?.member;
   await page.reload(); // the new grant
   const t = (n, extra = '') => page.locator(`[data-testid=queue-toggle][data-queue*="(${n})"]${extra}`);
@@ -609,6 +631,20 @@ await step('admin: servers with live health, connection test, pause reasons', as
   assert((await res.getAttribute('data-ok')) === 'true', 'connection test: ' + (await res.innerText()));
   const greeting = await res.innerText();
   await page.screenshot({ path: join(shots, 'admin-servers.png'), fullPage: true });
+  // discovery: accept one operator Linkage found on AMI
+  const sugg = page.getByTestId('suggested-operator');
+  await sugg.first().waitFor({ timeout: 15_000 }); // the demo's members are discovered, never entered by hand
+  let accepted = '';
+  {
+    const iface = await sugg.first().getAttribute('data-interface');
+    await sugg.first().locator('input').check();
+    await page.getByTestId('accept-discovered').click();
+    await page.locator(`[data-testid=suggested-operator][data-interface="${iface}"]`).waitFor({ state: 'detached', timeout: 15_000 });
+    const ops = gqlOK(await api('query($i: String!) { operators(where: { interface: $i }) { edges { node { discovered server { name } } } } }', { i: iface }), 'operators').operators.edges
+      .map((e) => e.node).filter((o) => o.server.name === 'demo-1');
+    assert(ops.length === 1 && ops[0].discovered === false, 'accepted operator: ' + JSON.stringify(ops));
+    accepted = 'accepted ' + iface;
+  }
   // a wrong secret is reported, not saved
   await page.locator('input[name=amiSecret]').fill('wrong-secret');
   await page.getByTestId('test-connection').click();
@@ -619,7 +655,7 @@ await step('admin: servers with live health, connection test, pause reasons', as
   await page.locator('[data-testid=reasons-admin-table] tbody tr').first().waitFor({ timeout: 30_000 });
   const reasons = await page.locator('[data-testid=reasons-admin-table] tbody tr th').allTextContents();
   assert(reasons.length > 0, 'no pause reasons listed');
-  return `${greeting}; wrong secret: ${refused}; reasons: ${reasons.join(', ')}`;
+  return `${greeting}; ${accepted}; wrong secret: ${refused}; reasons: ${reasons.join(', ')}`;
 });
 
 
@@ -637,10 +673,11 @@ await step('supervisor controls on the live board: pause an operator and back', 
   const panel = page.getByTestId('operator-panel');
   await panel.waitFor();
   const opID = await panel.getAttribute('data-operator');
-  const reasons = await panel.getByTestId('pause-reason').evaluate((el) => (el.tagName === 'SELECT' ? [...el.options].map((o) => o.value) : []));
-  if (reasons.length) await panel.getByTestId('pause-reason').selectOption(reasons[0]);
-  else await panel.getByTestId('pause-reason').fill('Meeting');
-  const reason = reasons[0] ?? 'Meeting';
+  // the configured reasons of the operator's server (the demo seeds them)
+  await panel.locator('select[data-testid=pause-reason]').waitFor({ timeout: 10_000 });
+  const reasons = await panel.getByTestId('pause-reason').evaluate((el) => [...el.options].map((o) => o.value));
+  const reason = reasons[1] ?? reasons[0];
+  await panel.getByTestId('pause-reason').selectOption(reason);
   await panel.getByTestId('pause').click();
   await panel.locator('[data-testid=panel-status][data-status=PAUSED]').waitFor({ timeout: 30_000 });
   assert(!(await panel.getByTestId('pause-error').count()), 'pause error: ' + (await panel.getByTestId('pause-error').allTextContents()));

@@ -383,10 +383,12 @@ function Suggestions({ serverID, onAccepted }: { serverID: string; onAccepted: (
       {data && (data.queues.length > 0 || data.operators.length > 0) && (
         <>
           <fieldset class="multi"><legend>{t('Queues')}</legend>
+            {!data.queues.length && <span class="muted small">{t('none yet')}</span>}
             {data.queues.map((q) => <label class="check"><input type="checkbox" checked={qs.has(q.number)} onChange={() => toggle(qs, setQs, q.number)} />{q.number} <span class="muted small">({t('{n} members', { n: q.members })}{q.queue ? '' : ', ' + t('new')})</span></label>)}
           </fieldset>
           <fieldset class="multi"><legend>{t('Operators')}</legend>
-            {data.operators.map((o) => <label class="check"><input type="checkbox" checked={os.has(o.interface)} onChange={() => toggle(os, setOs, o.interface)} />{o.name || o.number || o.interface} <span class="muted small">{o.interface} · {o.queues.join(', ')}{o.operator ? '' : ' · ' + t('new')}</span></label>)}
+            {!data.operators.length && <span class="muted small">{t('none yet')}</span>}
+            {data.operators.map((o) => <label class="check" data-testid="suggested-operator" data-interface={o.interface}><input type="checkbox" checked={os.has(o.interface)} onChange={() => toggle(os, setOs, o.interface)} />{o.name || o.number || o.interface} <span class="muted small">{o.interface} · {o.queues.join(', ')}{o.operator ? '' : ' · ' + t('new')}</span></label>)}
           </fieldset>
           <button type="button" class="secondary" data-testid="accept-discovered" disabled={!qs.size && !os.size} onClick={accept}>{t('Accept selected')}</button>
         </>

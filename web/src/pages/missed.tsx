@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { gql } from '../api';
 import { errorText } from '../errors';
 import { useMissedCounts } from '../missedcount';
-import { fmtDateTime, fmtDur, fmtNum, t, tn } from '../i18n';
+import { fmtDateTime, fmtDur, fmtNum, t, tn, zoneLabel } from '../i18n';
 
 interface Missed {
   id: string; callerNumber: string; callerName: string | null; missedAt: string; reason: string | null; waitSeconds: number;
@@ -66,6 +66,9 @@ export function MissedCalls() {
       </div>
       {done && <p class="muted" role="status">{done}</p>}
       {error && <p class="error" role="alert">{error}</p>}
+      {rows !== null && rows.length > 0 && (
+        <p class="muted small">{t('Times in {zone}', { zone: [...new Set(rows.map((m) => m.queue?.timezone || servers.get(String(m.serverID))?.timezone || 'UTC'))].map(zoneLabel).join(', ') })}</p>
+      )}
       {rows === null ? <p class="muted" aria-busy="true">{t('Loading…')}</p> : (
         <div class="scroll">
           <table class="grid" data-testid="missed-table">
