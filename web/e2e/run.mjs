@@ -441,7 +441,7 @@ await step('operator workplace: the current call shows as it rings and is answer
     answered = await page.locator('[data-testid=current-call][data-state=TALKING]').waitFor({ timeout: 30_000 }).then(() => true, () => false);
   }
   await page.screenshot({ path: join(shots, 'workplace-call.png') });
-  return `${first}${answered ? ' → TALKING' : ''}: ${caller} (${dd.join(' | ')}); API calls of the operator now: ${calls.length}; history rows: ${history}`;
+  return `${first}${first === 'RINGING' && answered ? ' → TALKING' : ''}: ${caller} (${dd.join(' | ')}); API calls of the operator now: ${calls.length}; history rows: ${history}`;
 });
 
 await step('operator joins a queue and leaves it (Asterisk confirms); a refusal is shown', async () => {
@@ -636,13 +636,16 @@ await step('admin: servers with live health, connection test, pause reasons', as
   await sugg.first().waitFor({ timeout: 15_000 }); // the demo's members are discovered, never entered by hand
   let accepted = '';
   {
-    const iface = await sugg.first().getAttribute('data-interface');
-    await sugg.first().locator('input').check();
+    const sid = gqlOK(await api('{ servers(where: { name: "demo-1" }) { edges { node { id } } } }'), 'servers').servers.edges[0].node.id;
+    const known = gqlOK(await api('query($id: ID!) { node(id: $id) { ... on Server { suggestions { operators { interface operator { id discovered } } } } } }', { id: sid }), 'suggestions')
+      .node.suggestions.operators.find((o) => o.operator);
+    assert(known, 'no discovered operator among the suggestions');
+    const iface = known.interface;
+    await page.locator(`[data-testid=suggested-operator][data-interface="${iface}"] input`).check();
     await page.getByTestId('accept-discovered').click();
     await page.locator(`[data-testid=suggested-operator][data-interface="${iface}"]`).waitFor({ state: 'detached', timeout: 15_000 });
-    const ops = gqlOK(await api('query($i: String!) { operators(where: { interface: $i }) { edges { node { discovered server { name } } } } }', { i: iface }), 'operators').operators.edges
-      .map((e) => e.node).filter((o) => o.server.name === 'demo-1');
-    assert(ops.length === 1 && ops[0].discovered === false, 'accepted operator: ' + JSON.stringify(ops));
+    const op = gqlOK(await api('query($id: ID!) { node(id: $id) { ... on Operator { discovered number } } }', { id: known.operator.id }), 'operator').node;
+    assert(op && op.discovered === false, 'accepted operator: ' + JSON.stringify(op));
     accepted = 'accepted ' + iface;
   }
   // a wrong secret is reported, not saved
