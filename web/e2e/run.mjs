@@ -688,6 +688,7 @@ await step('supervisor controls on the live board: pause an operator and back', 
   assert(o.status === 'PAUSED' && o.reason === reason, 'API: ' + JSON.stringify(o));
   const qs = await panel.getByTestId('queue-toggle').count();
   assert(qs > 0, 'the panel lists no queues');
+  await panel.evaluate((el) => el.scrollIntoView({ block: 'center' }));
   await page.screenshot({ path: join(shots, 'live-operator-controls.png') });
   await panel.getByTestId('unpause').click();
   await panel.locator('[data-testid=panel-status]:not([data-status=PAUSED])').waitFor({ timeout: 30_000 });
