@@ -31,6 +31,8 @@ export function errorText(e: unknown): string {
     case 'NOT_FOUND': return t('Not found: {msg}', { msg });
     case 'CONFLICT': return t('Conflicts with existing data: {msg}', { msg });
     case 'RATE_LIMITED': return t('Too many attempts. Try again later.');
+    case 'SERVER_OFFLINE': return t('The Asterisk server is not connected: {msg}', { msg });
+    case 'UNAVAILABLE': return t('Not available on this server: {msg}', { msg });
   }
   return msg;
 }
