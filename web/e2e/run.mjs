@@ -620,6 +620,42 @@ await step('admin: the audit log shows the user creation', async () => {
   return 'user.create by ' + who;
 });
 
+await step('admin: an API token is shown once and works until revoked; a password reset is shown once', async () => {
+  if (!newSup.password) return { skip: 'no new supervisor' };
+  const asBearer = async (secret) => (await fetch(base + '/graphql', { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + secret },
+    body: JSON.stringify({ query: '{ viewer { user { login } } }' }) })).json();
+  const u = gqlOK(await api('query($l: String!) { users(where: { login: $l }) { edges { node { id } } } }', { l: newSup.login }), 'users').users.edges[0].node;
+  await page.goto(`${base}/admin/tokens?user=${encodeURIComponent(u.id)}`);
+  await page.getByTestId('tokens-table').waitFor({ timeout: 30_000 });
+  const name = 'e2e CRM ' + Date.now().toString(36);
+  await page.getByRole('textbox', { name: /^(Name|Имя)/ }).fill(name);
+  await page.getByTestId('create-token').click();
+  const secret = (await page.getByTestId('token-secret').innerText({ timeout: 15_000 })).trim();
+  const who = await asBearer(secret);
+  assert(who.data?.viewer?.user?.login === newSup.login, 'the new token signs in as ' + JSON.stringify(who));
+  const row = page.locator('[data-testid=tokens-table] tbody tr', { hasText: name });
+  assert(!(await row.innerText()).includes(secret), 'the list shows the whole secret');
+  await page.screenshot({ path: join(shots, 'admin-tokens.png') });
+  page.once('dialog', (d) => d.accept());
+  await row.getByRole('button', { name: /Revoke|Отозвать/ }).click();
+  await row.getByRole('button', { name: /Revoke|Отозвать/ }).waitFor({ state: 'detached', timeout: 15_000 });
+  const after = await asBearer(secret);
+  assert(!after.data?.viewer, 'a revoked token still works: ' + JSON.stringify(after));
+  // reset the supervisor's password: the new one is shown once and signs in
+  await page.goto(base + '/admin/users');
+  const urow = page.locator(`[data-testid=user-row][data-login="${newSup.login}"]`);
+  await urow.waitFor({ timeout: 30_000 });
+  page.once('dialog', (d) => d.accept());
+  await urow.getByRole('button', { name: /^(Reset the password|Сбросить пароль)/ }).click();
+  const pw = (await page.getByTestId('generated-password').innerText({ timeout: 15_000 })).trim();
+  assert(pw && pw !== newSup.password, 'no new password shown');
+  const r = await (await fetch(base + '/graphql', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ query: 'mutation($l: String!, $p: String!) { login(login: $l, password: $p) { viewer { user { login } } } }', variables: { l: newSup.login, p: pw } }) })).json();
+  assert(r.data?.login?.viewer?.user?.login === newSup.login, 'the reset password does not sign in: ' + JSON.stringify(r.errors));
+  newSup.password = pw;
+  return `token ${name}: works, revoked; password reset`;
+});
+
 await step('admin: servers with live health, connection test, pause reasons', async () => {
   if (!caps.auth || !admin) return { skip: 'no admin user' };
   await page.goto(base + '/admin/servers');
