@@ -59,6 +59,11 @@ async function until(what, fn, timeout = 30_000, every = 500) {
   throw new Error(`${what}: not within ${timeout / 1000} s; last: ${JSON.stringify(last)}`);
 }
 const gqlOK = (r, what) => { assert(!r.errors, `${what}: ${JSON.stringify(r.errors)}`); return r.data; };
+/** Controls on the page without an accessible name (label, aria-label, title or text). */
+const unnamedControls = () => page.locator('input, select, button, a[href]').evaluateAll((els) => els.filter((el) => {
+  const name = (el.labels && el.labels.length ? [...el.labels].map((l) => l.textContent).join(' ') : '') || el.getAttribute('aria-label') || el.getAttribute('title') || el.textContent;
+  return !name || !name.trim();
+}).map((el) => `<${el.tagName.toLowerCase()} ${el.getAttribute('name') || el.getAttribute('type') || ''}>`));
 async function has(field, query) {
   const r = await api(query);
   if (r.errors?.some((e) => /Cannot query field|unknown field|not enabled/i.test(e.message))) return false;
@@ -417,6 +422,8 @@ await step('operator workplace: pause with a reason, confirmed, then back to wor
   const live = gqlOK(await api('{ myWorkplaces { live { status reason } } }'), 'myWorkplaces').myWorkplaces[0].live;
   assert(live.status === 'PAUSED' && live.reason === reason, 'API says ' + JSON.stringify(live));
   await page.screenshot({ path: join(shots, 'workplace.png'), fullPage: true });
+  const unnamed = await unnamedControls();
+  assert(!unnamed.length, 'workplace controls without a name: ' + unnamed.join(', '));
   await page.getByTestId('unpause').click();
   await until('back to work', async () => { const s = await myStatus(); return s.status !== 'PAUSED' ? s : { ok: false, ...s }; });
   return `paused (${reason}) as ${paused.status}, then ${(await myStatus()).status}`;
@@ -496,11 +503,17 @@ await step('missed calls: one is marked handled with a comment, leaves the list,
   const number = await row.getAttribute('data-number');
   const sameNumber = before.filter((x) => x.callerNumber === number).map((x) => x.id);
   await page.screenshot({ path: join(shots, 'missed-calls.png') });
-  await row.getByTestId('mark-handled').click();
+  const unnamed = await unnamedControls();
+  assert(!unnamed.length, 'missed-call controls without a name: ' + unnamed.join(', '));
+  // from the keyboard: Enter on "Mark handled" opens the comment, typed at once, Enter saves
+  await row.getByTestId('mark-handled').focus();
+  await page.keyboard.press('Enter');
+  await page.getByTestId('handled-comment').waitFor();
+  assert(await page.getByTestId('handled-comment').evaluate((el) => el === document.activeElement), 'the comment field does not take the focus');
   const comment = 'e2e: called the customer from the mobile ' + Date.now();
-  await page.getByTestId('handled-comment').fill(comment);
+  await page.keyboard.type(comment);
   const answer = page.waitForResponse((r) => r.url().endsWith('/graphql') && (r.request().postData() || '').includes('markMissedCallHandled'));
-  await page.getByTestId('handled-save').click();
+  await page.keyboard.press('Enter');
   const res = await (await answer).json();
   const m = gqlOK(res, 'markMissedCallHandled').markMissedCallHandled;
   assert(m.id === id && m.state === 'handled' && m.comment === comment && m.handledHow === 'manual', 'the missed call is ' + JSON.stringify(m));

@@ -127,6 +127,8 @@ function MissedRow({ m, server, zone, onHandled }: { m: Missed; server: { name: 
     }
   };
   const fid = 'mc-' + m.id;
+  const commentRef = useRef<HTMLInputElement>(null);
+  useEffect(() => { if (open) commentRef.current?.focus(); }, [open]);
   return (
     <>
       <tr data-testid="missed-row" data-id={m.id} data-number={m.callerNumber}>
@@ -147,7 +149,7 @@ function MissedRow({ m, server, zone, onHandled }: { m: Missed; server: { name: 
           <td colSpan={8}>
             {open && (
               <form id={fid} class="inline-form" onSubmit={handle}>
-                <label>{t('Comment')}<input data-testid="handled-comment" value={comment} onInput={(e) => setComment((e.target as HTMLInputElement).value)} size={50} /></label>
+                <label>{t('Comment')}<input ref={commentRef} data-testid="handled-comment" value={comment} onInput={(e) => setComment((e.target as HTMLInputElement).value)} size={50} /></label>
                 <button type="submit" data-testid="handled-save" disabled={!!busy}>{busy === 'handle' ? t('Saving…') : t('Save as handled')}</button>
                 <button type="button" class="secondary" onClick={() => setOpen(false)}>{t('Cancel')}</button>
               </form>
