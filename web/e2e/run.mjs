@@ -509,7 +509,7 @@ await step('missed calls: one is marked handled with a comment, leaves the list,
   await row.getByTestId('mark-handled').focus();
   await page.keyboard.press('Enter');
   await page.getByTestId('handled-comment').waitFor();
-  assert(await page.getByTestId('handled-comment').evaluate((el) => el === document.activeElement), 'the comment field does not take the focus');
+  await until('the comment field takes the focus', () => page.getByTestId('handled-comment').evaluate((el) => el === document.activeElement), 3000, 100);
   const comment = 'e2e: called the customer from the mobile ' + Date.now();
   await page.keyboard.type(comment);
   const answer = page.waitForResponse((r) => r.url().endsWith('/graphql') && (r.request().postData() || '').includes('markMissedCallHandled'));
