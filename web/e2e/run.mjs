@@ -572,7 +572,7 @@ await step('admin creates a supervisor limited to one queue', async () => {
   await pw.waitFor({ timeout: 15_000 });
   newSup.password = (await pw.innerText()).trim();
   assert(newSup.password.length >= 8, 'generated password: ' + newSup.password);
-  await page.locator(`[data-testid=user-row][data-login="${newSup.login}"]`).waitFor();
+  await page.locator(`[data-testid=user-row][data-login="${newSup.login}"]`, { hasText: /Supervisor|Супервайзер/ }).waitFor(); // the list shows the roles
   const u = gqlOK(await api('query($l: String!) { users(where: { login: $l }) { edges { node { id } } } }', { l: newSup.login }), 'users').users.edges[0].node;
   const acc = gqlOK(await api('query($id: ID!) { userAccess(userID: $id) { roles grant { allQueues queues { queue { number server { name } } listen } } } }', { id: u.id }), 'userAccess').userAccess;
   assert(JSON.stringify(acc.roles) === '["SUPERVISOR"]' && !acc.grant.allQueues && acc.grant.queues.length === 1 &&

@@ -25,6 +25,13 @@ export function UsersPage({ canManage, canTokens }: { canManage: boolean; canTok
     'query Users { users(first: 1000) { edges { node { id login displayName language enabled lastLoginAt operators { number server { name } } } } } }')).users).sort(byKey((u) => u.login)));
   const [editing, setEditing] = useState<UserRow | null | undefined>(undefined);
   const [shown, setShown] = useState<{ login: string; password: string } | null>(null);
+  // Everyone's roles in one request (an alias per user).
+  const [roles, setRoles] = useState<Map<string, string[]>>(new Map());
+  useEffect(() => {
+    if (!data?.length) return;
+    const q = 'query Roles { ' + data.map((u, i) => `u${i}: userAccess(userID: ${JSON.stringify(u.id)}) { roles }`).join(' ') + ' }';
+    gql<Record<string, { roles: string[] }>>(q).then((d) => setRoles(new Map(data.map((u, i) => [u.id, d['u' + i]?.roles ?? []]))), () => {});
+  }, [data]);
   return (
     <section class="admin-section" data-testid="users-admin">
       <div class="section-head">
@@ -47,11 +54,11 @@ export function UsersPage({ canManage, canTokens }: { canManage: boolean; canTok
         <div class="scroll">
           <table class="grid" data-testid="users-table">
             <thead><tr>
-              <th scope="col">{t('Login')}</th><th scope="col">{t('Name')}</th><th scope="col">{t('Enabled')}</th><th scope="col">{t('Works as operator')}</th>
+              <th scope="col">{t('Login')}</th><th scope="col">{t('Name')}</th><th scope="col">{t('Roles')}</th><th scope="col">{t('Enabled')}</th><th scope="col">{t('Works as operator')}</th>
               <th scope="col">{t('Last sign-in')}</th><th scope="col">{t('Actions')}</th>
             </tr></thead>
             <tbody>
-              {data.map((u) => <UserRowView key={u.id} u={u} canManage={canManage} canTokens={canTokens} onEdit={() => { setShown(null); setEditing(u); }} onPassword={(pw) => setShown({ login: u.login, password: pw })} reload={reload} />)}
+              {data.map((u) => <UserRowView key={u.id} u={u} roles={roles.get(u.id)} canManage={canManage} canTokens={canTokens} onEdit={() => { setShown(null); setEditing(u); }} onPassword={(pw) => setShown({ login: u.login, password: pw })} reload={reload} />)}
             </tbody>
           </table>
         </div>
@@ -60,7 +67,7 @@ export function UsersPage({ canManage, canTokens }: { canManage: boolean; canTok
   );
 }
 
-function UserRowView({ u, canManage, canTokens, onEdit, onPassword, reload }: { u: UserRow; canManage: boolean; canTokens: boolean; onEdit: () => void; onPassword: (pw: string) => void; reload: () => Promise<void> }) {
+function UserRowView({ u, roles, canManage, canTokens, onEdit, onPassword, reload }: { u: UserRow; roles?: string[]; canManage: boolean; canTokens: boolean; onEdit: () => void; onPassword: (pw: string) => void; reload: () => Promise<void> }) {
   const [msg, setMsg] = useState('');
   const [err, setErr] = useState('');
   const run = async (f: () => Promise<void>) => {
@@ -72,6 +79,7 @@ function UserRowView({ u, canManage, canTokens, onEdit, onPassword, reload }: { 
     <tr data-testid="user-row" data-login={u.login}>
       <th scope="row">{u.login}</th>
       <td>{u.displayName ?? ''}</td>
+      <td class="small">{(roles ?? []).map(roleLabel).join(', ')}</td>
       <td>{yes(u.enabled)}</td>
       <td>{(u.operators ?? []).map((o) => `${o.number} · ${o.server.name}`).join(', ')}</td>
       <td>{u.lastLoginAt ? fmtDateTime(u.lastLoginAt, browserZone()) : '—'}</td>
