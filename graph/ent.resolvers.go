@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 
 	"entgo.io/contrib/entgql"
 	"github.com/linkage/linkage/ent"
@@ -31,7 +30,7 @@ func (r *queryResolver) AuditLog(ctx context.Context, after *entgql.Cursor[int],
 
 // MissedCalls is the resolver for the missedCalls field.
 func (r *queryResolver) MissedCalls(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.MissedCallOrder, where *ent.MissedCallWhereInput) (*ent.MissedCallConnection, error) {
-	panic(fmt.Errorf("not implemented: MissedCalls - missedCalls"))
+	return r.Client.MissedCall.Query().Paginate(ctx, after, first, before, last, ent.WithMissedCallOrder(orderBy), ent.WithMissedCallFilter(where.Filter))
 }
 
 // Operators is the resolver for the operators field.
@@ -46,7 +45,7 @@ func (r *queryResolver) OperatorGroups(ctx context.Context, after *entgql.Cursor
 
 // PauseReasons is the resolver for the pauseReasons field.
 func (r *queryResolver) PauseReasons(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PauseReasonOrder, where *ent.PauseReasonWhereInput) (*ent.PauseReasonConnection, error) {
-	panic(fmt.Errorf("not implemented: PauseReasons - pauseReasons"))
+	return r.Client.PauseReason.Query().Paginate(ctx, after, first, before, last, ent.WithPauseReasonOrder(orderBy), ent.WithPauseReasonFilter(where.Filter))
 }
 
 // Queues is the resolver for the queues field.

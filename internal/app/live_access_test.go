@@ -12,6 +12,7 @@ import (
 	"github.com/linkage/linkage/auth"
 	"github.com/linkage/linkage/ent/server"
 	"github.com/linkage/linkage/internal/livetest"
+	"github.com/linkage/linkage/ent/user"
 )
 
 // TestLiveScopeLeaks extends the leak test to live monitoring: a supervisor granted
@@ -87,6 +88,68 @@ func TestLiveScopeLeaks(t *testing.T) {
 	op := signIn(t, a, "oplive", []string{auth.RoleOperator}, auth.Grant{})
 	if _, r := op.gql(t, `{ activeCallsNow { linkedid } }`, nil); len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != "FORBIDDEN" {
 		t.Fatalf("operator read the live call list: %s %+v", r.Data, r.Errors)
+	}
+	// Linked to operator A (PJSIP/1001), the operator follows their own status live
+	// for the workplace, and nothing else: no queue, not Boris, not the callers.
+	me := signIn(t, a, "opself", []string{auth.RoleOperator}, auth.Grant{})
+	a.Client.Operator.UpdateOneID(d.opA).SetUserID(a.Client.User.Query().Where(user.Login("opself")).OnlyIDX(sys)).ExecX(sys)
+	_, r = me.gql(t, q, nil)
+	body = string(r.Data)
+	if len(r.Errors) > 0 || !strings.Contains(body, "Anna") {
+		t.Fatalf("a linked operator does not see themselves live: %s %+v", body, r.Errors)
+	}
+	for _, leak := range []string{"Boris", "0611111111", "0622222222", `"name":"500"`, `"name":"502"`} {
+		if strings.Contains(body, leak) {
+			t.Errorf("an operator's own live view leaked %q: %s", leak, body)
+		}
+	}
+	ownBoardsNotShared(t, a, d, me)
+}
+
+// ownBoardsNotShared: two operators with the same roles and the same (empty) grant,
+// linked to different operators, subscribe to the same operator board: each sees
+// only themselves. (Their live scope is their own operator, which the grant does not
+// show; graph.LiveScopeKey adds the user so that sharing never mixes them, and the
+// messages' version keys differ as well.)
+func ownBoardsNotShared(t *testing.T, a *App, d *leakData, anna *client) {
+	t.Helper()
+	sys := auth.SystemContext(context.Background())
+	boris := signIn(t, a, "opself2", []string{auth.RoleOperator}, auth.Grant{})
+	a.Client.Operator.UpdateOneID(d.opB).SetUserID(a.Client.User.Query().Where(user.Login("opself2")).OnlyIDX(sys)).ExecX(sys)
+	admin := adminClient(t, a)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	const board = `subscription { operatorBoard { snapshot operators { operatorId name } } }`
+	snapshot := func(c *client) string {
+		_, r := c.gql(t, `{ viewer { user { id } } }`, nil)
+		var me struct{ Viewer struct{ User struct{ ID string } } }
+		_ = json.Unmarshal(r.Data, &me)
+		_, r = admin.gql(t, `mutation($u: ID!) { createAPIToken(userID: $u, name: "own", scope: write) { secret } }`, map[string]any{"u": me.Viewer.User.ID})
+		var tok struct{ CreateAPIToken struct{ Secret string } }
+		_ = json.Unmarshal(r.Data, &tok)
+		ws, err := livetest.Dial(ctx, "http://"+a.Addr()+"/graphql", map[string]any{"authorization": "Bearer " + tok.CreateAPIToken.Secret}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = ws.Close() })
+		ch, err := ws.Subscribe(ctx, board, nil, 16)
+		if err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case raw := <-ch:
+			return string(raw)
+		case <-ctx.Done():
+			t.Fatal("no operator board snapshot")
+		}
+		return ""
+	}
+	sa, sb := snapshot(anna), snapshot(boris)
+	if !strings.Contains(sa, "Anna") || strings.Contains(sa, "Boris") {
+		t.Errorf("Anna's own board: %s", sa)
+	}
+	if !strings.Contains(sb, "Boris") || strings.Contains(sb, "Anna") {
+		t.Errorf("Boris's own board: %s", sb)
 	}
 }
 

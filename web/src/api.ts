@@ -5,7 +5,7 @@
 import { createClient, type Client } from 'graphql-ws';
 
 export class GraphQLError extends Error {
-  constructor(message: string, public code?: string, public status?: number) {
+  constructor(message: string, public code?: string, public status?: number, public extensions: Record<string, unknown> = {}) {
     super(message);
   }
 }
@@ -38,7 +38,7 @@ export async function gql<T>(query: string, variables?: Record<string, unknown>)
     headers,
     body: JSON.stringify({ query, variables }),
   });
-  let body: { data?: T; errors?: { message: string; extensions?: { code?: string } }[] };
+  let body: { data?: T; errors?: { message: string; extensions?: Record<string, unknown> & { code?: string } }[] };
   try {
     body = await res.json();
   } catch {
@@ -49,7 +49,7 @@ export async function gql<T>(query: string, variables?: Record<string, unknown>)
     const e = body.errors[0];
     const code = e.extensions?.code;
     if (code === 'UNAUTHENTICATED') onUnauthenticated();
-    throw new GraphQLError(e.message, code, res.status);
+    throw new GraphQLError(e.message, code, res.status, e.extensions ?? {});
   }
   if (!res.ok || !body.data) throw new GraphQLError(`HTTP ${res.status}`, undefined, res.status);
   return body.data;
@@ -104,7 +104,7 @@ export function subscribe<T>(
     { query, variables },
     {
       next: (r) => {
-        if (r.errors?.length) error(new GraphQLError(r.errors[0].message));
+        if (r.errors?.length) error(new GraphQLError(r.errors[0].message, (r.errors[0].extensions as { code?: string } | undefined)?.code, undefined, (r.errors[0].extensions as Record<string, unknown>) ?? {}));
         else if (r.data) next(r.data as T);
       },
       error: (e) => error(e instanceof Error ? e : new Error(describe(e))),

@@ -1,9 +1,9 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { ComponentChildren } from 'preact';
 import { handleUnauthenticated, onWSState, type WSState } from './api';
-import { currentLang, initialLang, setLang, t, type Lang } from './i18n';
+import { currentLang, fmtNum, initialLang, setLang, t, type Lang } from './i18n';
 import { navigate, useLocation } from './router';
-import { can, canCalls, canLive, canReports, loadSession, logout, rememberLanguage, viewerLang, type Session } from './session';
+import { can, canAdmin, canCalls, canLive, canReports, canWorkplace, loadSession, logout, rememberLanguage, viewerLang, type Session } from './session';
 import { Login } from './pages/login';
 import { LiveBoard } from './pages/live';
 import { SummaryReport } from './pages/summary';
@@ -11,6 +11,13 @@ import { OperatorReport } from './pages/operators';
 import { QueueReport } from './pages/queues';
 import { CallList } from './pages/calls';
 import { CallJourney } from './pages/journey';
+import { WorkplacePage } from './pages/workplace';
+import { MissedCallsPage } from './pages/missed';
+import { useMissedCounts } from './missedcount';
+import { lazy, Suspense } from 'preact/compat';
+
+// Administration is for few users: its code loads when first opened.
+const Admin = lazy(() => import('./pages/admin').then((m) => ({ default: m.Admin })));
 
 export function App() {
   const [session, setSession] = useState<Session | undefined>(undefined);
@@ -41,7 +48,7 @@ export function App() {
   // "/" (and "/login" once signed in) go to the first screen the viewer may use.
   useEffect(() => {
     if (!session || (path !== '/' && path !== '/login')) return;
-    navigate(canLive(session) ? '/live' : canCalls(session) ? '/calls' : canReports(session) ? '/reports/summary' : '/home', true);
+    navigate(canWorkplace(session) ? '/workplace' : canLive(session) ? '/live' : canCalls(session) ? '/calls' : canReports(session) ? '/reports/summary' : '/home', true);
   }, [session, path]);
 
   if (session === undefined || !lang) return <div class="boot" aria-busy="true" />;
@@ -82,25 +89,30 @@ export function App() {
 
 function page(path: string, s: Session) {
   const denied = <Notice>{t('You do not have access to this page.')}</Notice>;
-  if (path === '/live') return canLive(s) ? <LiveBoard /> : denied;
+  if (path === '/live') return canLive(s) ? <LiveBoard manage={can(s, 'queues.membership')} /> : denied;
   if (path === '/reports/summary') return canReports(s) ? <SummaryReport /> : denied;
   if (path === '/reports/operators') return canReports(s) ? <OperatorReport /> : denied;
   if (path === '/reports/queues') return canReports(s) ? <QueueReport /> : denied;
   if (path === '/calls') return canCalls(s) ? <CallList /> : denied;
   const m = path.match(/^\/calls\/([^/]+)$/);
   if (m) return canCalls(s) ? <CallJourney id={decodeURIComponent(m[1])} listen={can(s, 'recordings.listen')} /> : denied;
+  if (path === '/workplace') return canWorkplace(s) ? <WorkplacePage /> : denied;
+  if (path === '/missed') return canWorkplace(s) ? <MissedCallsPage /> : denied;
+  if (path === '/admin' || path.startsWith('/admin/')) {
+    return canAdmin(s) ? <Suspense fallback={<p class="muted" aria-busy="true">{t('Loading…')}</p>}><Admin path={path} session={s} /></Suspense> : denied;
+  }
   if (path === '/home') return <Home session={s} />;
   if (path === '/' || path === '/login') return null;
   return <Notice>{t('Page not found.')}</Notice>;
 }
 
-/** The landing page of a viewer whose roles give no screen here yet (an operator). */
+/** The landing page of a viewer whose roles give no screen here. */
 function Home({ session }: { session: Session }) {
   const name = session && session !== 'open' ? session.user.displayName || session.user.login : '';
   return (
     <div class="report">
       <h1>{t('Hello, {name}', { name })}</h1>
-      <p>{t('Your role has no screens in the web app yet. The operator\'s workplace (status, pauses, queues, missed calls) comes later.')}</p>
+      <p>{t('Your role has no screens in the web app yet.')}</p>
     </div>
   );
 }
@@ -114,8 +126,9 @@ function Shell(props: { session: Session; lang: Lang; onLang: (l: Lang) => void;
   const [ws, setWS] = useState<WSState>('closed');
   useEffect(() => onWSState(setWS), []);
   const s = props.session;
-  const link = (href: string, label: string, match = href) => (
-    <li><a href={href} aria-current={path.startsWith(match) ? 'page' : undefined}>{label}</a></li>
+  const missed = useMissedCounts(canWorkplace(s));
+  const link = (href: string, label: string, match = href, badge?: ComponentChildren) => (
+    <li><a href={href} aria-current={path.startsWith(match) ? 'page' : undefined}>{label}{badge}</a></li>
   );
   return (
     <>
@@ -124,11 +137,15 @@ function Shell(props: { session: Session; lang: Lang; onLang: (l: Lang) => void;
         <span class="brand">Linkage</span>
         <nav aria-label={t('Main menu')}>
           <ul>
+            {canWorkplace(s) && link('/workplace', t('Workplace'))}
+            {canWorkplace(s) && link('/missed', t('Missed calls'), '/missed', missed && missed.total > 0
+              ? <span class="badge" data-testid="missed-badge" data-count={missed.total}><span class="sr-only">{t(', unhandled:')} </span>{fmtNum(missed.total)}</span> : null)}
             {canLive(s) && link('/live', t('Live board'))}
             {canReports(s) && link('/reports/summary', t('Summary'))}
             {canReports(s) && link('/reports/operators', t('Operators'))}
             {canReports(s) && link('/reports/queues', t('Queues'))}
             {canCalls(s) && link('/calls', t('Calls'))}
+            {canAdmin(s) && link('/admin', t('Administration'))}
           </ul>
         </nav>
         <span class="spacer" />

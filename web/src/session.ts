@@ -84,3 +84,8 @@ export function can(s: Session, perm: string): boolean {
 export const canLive = (s: Session) => can(s, 'monitor.read');
 export const canReports = (s: Session) => can(s, 'reports.read');
 export const canCalls = (s: Session) => can(s, 'calls.read');
+
+/** The operator's workplace: users who work as an operator (the OPERATOR role). */
+export const canWorkplace = (s: Session) => !!s && s !== 'open' && s.roles.includes('OPERATOR');
+/** Administration: any of configuration, users, tokens or the audit log. */
+export const canAdmin = (s: Session) => !!s && s !== 'open' && ['config.write', 'users.read', 'users.manage', 'tokens.manage', 'audit.read'].some((p) => can(s, p));

@@ -2,10 +2,11 @@
 // subscriptions (a snapshot, then what changed). Nothing is polled; waits and
 // times in status tick locally from the server's "since" stamps.
 import { memo } from 'preact/compat';
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { gql, onWSState, subscribe, type WSState } from '../api';
 import { Elapsed, serverNow, setClockSkew } from '../components/elapsed';
 import { fmtDur, fmtNum, fmtPct, t, zoneLabel } from '../i18n';
+import { OperatorPanel } from '../components/operatorpanel';
 
 export interface LiveCaller { uniqueid: string; number: string; name: string; since: string; position: number }
 export interface LiveMember { interface: string; name: string; operatorId: string; status: string; reason: string; since: string; paused: boolean; inCall: boolean; callsTaken: number }
@@ -105,13 +106,15 @@ function noteServerTime(stamps: string[]) {
   if (latest > serverNow()) setClockSkew(latest - Date.now());
 }
 
-export function LiveBoard({ wall = false, source }: { wall?: boolean; source?: BoardSource }) {
+export function LiveBoard({ wall = false, source, manage = false }: { wall?: boolean; source?: BoardSource; manage?: boolean }) {
   const [queues, setQueues] = useState(new Map<string, LiveQueue>());
   const [operators, setOperators] = useState(new Map<string, LiveOperator>());
   const [calls, setCalls] = useState(new Map<string, ActiveCall>());
   const [error, setError] = useState('');
   const [ready, setReady] = useState(false);
   const [filter, setFilter] = useState('');
+  const [managed, setManaged] = useState('');
+  const onManage = useCallback((key: string) => setManaged((k) => (k === key ? '' : key)), []);
   const places = usePlaces();
   // A board on a TV must never show stale figures as if they were live.
   const [ws, setWS] = useState<WSState>('connecting');
@@ -248,6 +251,9 @@ export function LiveBoard({ wall = false, source }: { wall?: boolean; source?: B
               <input type="search" value={filter} onInput={(e) => setFilter((e.target as HTMLInputElement).value)} placeholder={t('name, number or queue')} />
             </label>
           </div>
+          {manage && managed && operators.get(managed) && (
+            <OperatorPanel o={operators.get(managed)!} queues={qs.filter((q) => q.server === operators.get(managed)!.server)} onClose={() => setManaged('')} />
+          )}
           <table class="grid fixed" data-testid="operators">
             <thead>
               <tr>
@@ -263,7 +269,7 @@ export function LiveBoard({ wall = false, source }: { wall?: boolean; source?: B
               </tr>
             </thead>
             <tbody>
-              {ops.map((o) => <OperatorRow key={oKey(o)} o={o} server={multiServer ? places.server.get(o.server)?.name ?? o.server : ''} />)}
+              {ops.map((o) => <OperatorRow key={oKey(o)} o={o} server={multiServer ? places.server.get(o.server)?.name ?? o.server : ''} onManage={manage ? onManage : undefined} open={managed === oKey(o)} />)}
             </tbody>
           </table>
         </section>
@@ -272,10 +278,12 @@ export function LiveBoard({ wall = false, source }: { wall?: boolean; source?: B
   );
 }
 
-const OperatorRow = memo(function OperatorRow({ o, server }: { o: LiveOperator; server: string }) {
+const OperatorRow = memo(function OperatorRow({ o, server, onManage, open }: { o: LiveOperator; server: string; onManage?: (key: string) => void; open?: boolean }) {
   return (
     <tr>
-      <th scope="row">{o.name || '—'}</th>
+      <th scope="row">{onManage && o.operatorId !== '0'
+        ? <button type="button" class="link" data-testid="manage-operator" aria-expanded={!!open} onClick={() => onManage(oKey(o))} title={t('Queues and pause of {name}', { name: o.name || o.interface })}>{o.name || o.interface}</button>
+        : o.name || '—'}</th>
       <td>{o.interface}{server && <span class="muted small"> · {server}</span>}</td>
       <td><span class={'status st-' + o.status}>{statusLabel(o.status)}</span></td>
       <td>{o.reason}</td>
