@@ -11,8 +11,8 @@ import (
 	"github.com/linkage/linkage/ami/live"
 	"github.com/linkage/linkage/auth"
 	"github.com/linkage/linkage/ent/server"
-	"github.com/linkage/linkage/internal/livetest"
 	"github.com/linkage/linkage/ent/user"
+	"github.com/linkage/linkage/internal/livetest"
 )
 
 // TestLiveScopeLeaks extends the leak test to live monitoring: a supervisor granted
@@ -122,7 +122,9 @@ func ownBoardsNotShared(t *testing.T, a *App, d *leakData, anna *client) {
 	const board = `subscription { operatorBoard { snapshot operators { operatorId name } } }`
 	snapshot := func(c *client) string {
 		_, r := c.gql(t, `{ viewer { user { id } } }`, nil)
-		var me struct{ Viewer struct{ User struct{ ID string } } }
+		var me struct {
+			Viewer struct{ User struct{ ID string } }
+		}
 		_ = json.Unmarshal(r.Data, &me)
 		_, r = admin.gql(t, `mutation($u: ID!) { createAPIToken(userID: $u, name: "own", scope: write) { secret } }`, map[string]any{"u": me.Viewer.User.ID})
 		var tok struct{ CreateAPIToken struct{ Secret string } }
