@@ -2,10 +2,14 @@ package ami
 
 // How this package uses github.com/ivahaev/amigo v0.1.11, and what it works around.
 //
-// amigo logs in, reads the socket and parses each block into a map that it delivers on
-// an event channel (amigo.SetEventChannel; its default handler would see only blocks
-// with an Event key, never responses). We use exactly that, and own everything
-// around it, because of these properties of v0.1.11:
+// amigo logs in. It would also read the socket and parse each block into a map that it
+// delivers on an event channel, but since issue #4 it sees only the greeting and the
+// Login reply: every block after the login is read by our own frame reader (Reader,
+// in session.pump, on the relay's goroutine) and goes straight to onMessage. amigo's
+// map per event was a third of the collector's CPU and most of its garbage. Its event
+// channel is still drained (onMessage via fromAmigo) but gets nothing after the login.
+// The notes below are the properties of v0.1.11 this works around; 1. and 6. now
+// matter only for what amigo itself would deliver:
 //
 //  1. It keeps one value per key (map[string]string). Repeated keys are lost:
 //     ChanVariable lines, Output lines of Command (amigo keeps the first as
@@ -481,7 +485,7 @@ func (s *session) do(ctx context.Context, a Message, list, resync bool) (Message
 func (s *session) pump(br *bufio.Reader) {
 	defer s.wg.Done()
 	defer close(s.pumpDone)
-	r := NewReader(br)
+	r := newLongLineReader(br)
 	for {
 		msg, err := r.ReadMessage()
 		if msg != nil {
