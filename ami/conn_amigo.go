@@ -116,10 +116,10 @@ type session struct {
 	amigoErrs chan string
 	resyncing atomic.Bool
 	wg        sync.WaitGroup
-	evQueued  func() int   // blocks amigo passed us that onMessage has not finished
+	evQueued  func() int    // blocks amigo passed us that onMessage has not finished
 	pumpDone  chan struct{} // closed when pump returns; nil before the login
-	handling  atomic.Int32 // 1 while onMessage runs
-	orders    keyOrders    // onMessage's key-order cache (the drainer goroutine's only)
+	handling  atomic.Int32  // 1 while onMessage runs
+	orders    keyOrders     // onMessage's key-order cache (the drainer goroutine's only)
 }
 
 type pendingAction struct {
