@@ -2,10 +2,14 @@ package ami
 
 // How this package uses github.com/ivahaev/amigo v0.1.11, and what it works around.
 //
-// amigo logs in, reads the socket and parses each block into a map that it delivers on
-// an event channel (amigo.SetEventChannel; its default handler would see only blocks
-// with an Event key, never responses). We use exactly that, and own everything
-// around it, because of these properties of v0.1.11:
+// amigo logs in. It would also read the socket and parse each block into a map that it
+// delivers on an event channel, but since issue #4 it sees only the greeting and the
+// Login reply: every block after the login is read by our own frame reader (Reader,
+// in session.pump, on the relay's goroutine) and goes straight to onMessage. amigo's
+// map per event was a third of the collector's CPU and most of its garbage. Its event
+// channel is still drained (onMessage via fromAmigo) but gets nothing after the login.
+// The notes below are the properties of v0.1.11 this works around; 1. and 6. now
+// matter only for what amigo itself would deliver:
 //
 //  1. It keeps one value per key (map[string]string). Repeated keys are lost:
 //     ChanVariable lines, Output lines of Command (amigo keeps the first as
@@ -112,9 +116,10 @@ type session struct {
 	amigoErrs chan string
 	resyncing atomic.Bool
 	wg        sync.WaitGroup
-	evQueued  func() int   // blocks amigo passed us that onMessage has not finished
-	handling  atomic.Int32 // 1 while onMessage runs
-	orders    keyOrders    // onMessage's key-order cache (the drainer goroutine's only)
+	evQueued  func() int    // blocks amigo passed us that onMessage has not finished
+	pumpDone  chan struct{} // closed when pump returns; nil before the login
+	handling  atomic.Int32  // 1 while onMessage runs
+	orders    keyOrders     // onMessage's key-order cache (the drainer goroutine's only)
 }
 
 type pendingAction struct {
@@ -155,7 +160,8 @@ func (c *Conn) runSession(ctx context.Context, lostAt time.Time, lostReason stri
 	stopWatch := context.AfterFunc(ctx, func() { _ = up.Close() })
 	defer stopWatch()
 	_ = up.SetReadDeadline(time.Now().Add(c.cfg.LoginTimeout))
-	br := bufio.NewReaderSize(up, 64<<10)
+	// Sized for NewReader, which then reads from br itself (no second buffer).
+	br := bufio.NewReaderSize(up, MaxLineLength+2)
 	greeting, err := readLine(br)
 	if err != nil {
 		return false, fmt.Errorf("ami: reading greeting: %w", err)
@@ -199,7 +205,8 @@ func (c *Conn) runSession(ctx context.Context, lostAt time.Time, lostReason stri
 			select {
 			case m := <-evCh:
 				s.handling.Store(1)
-				s.onMessage(m)
+				msg, received := fromAmigoInto(m, &s.orders)
+				s.onMessage(msg, received)
 				s.handling.Store(0)
 			case <-drainStop:
 				for {
@@ -294,15 +301,12 @@ func (c *Conn) runSession(ctx context.Context, lostAt time.Time, lostReason stri
 	c.setCurrent(s)
 	defer c.clearCurrent(s)
 	c.log.Info("ami: connected", "greeting", greeting, "gap", now.Sub(lostAt).Round(time.Millisecond))
+	// After the login amigo needs nothing more from the stream (we never call
+	// amigo.Action, its keepalive is off): every block from here on is read by our
+	// own frame reader, on this goroutine, and handed to onMessage directly.
+	s.pumpDone = make(chan struct{})
 	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		_, err := br.WriteTo(down)
-		if err == nil {
-			err = io.EOF
-		}
-		s.fail(fmt.Errorf("ami: connection lost: %w", err))
-	}()
+	go s.pump(br)
 	if !c.cfg.NoResync {
 		s.startResync(ctx)
 	}
@@ -374,6 +378,14 @@ func (s *session) stopAmigo(am *amigo.Amigo, closeLn func(), drainStop, drainDon
 			quiet++
 		} else {
 			quiet = 0
+		}
+	}
+	// Our pump reads what is still buffered, then fails on the closed socket.
+	if s.pumpDone != nil {
+		select {
+		case <-s.pumpDone:
+		case <-time.After(amigoSleep / 2):
+			s.c.log.Warn("ami: event reader did not stop")
 		}
 	}
 	s.dead.Store(true)
@@ -465,13 +477,38 @@ func (s *session) do(ctx context.Context, a Message, list, resync bool) (Message
 	return p.resp, p.items, nil
 }
 
-// onMessage handles every block amigo parsed, in wire order, on our drainer
-// goroutine. It must never block (see 2. above).
-func (s *session) onMessage(m map[string]string) {
+// pump reads every block after the login from the socket to Asterisk with our own
+// frame reader and hands it to onMessage, in wire order. It never blocks on the
+// consumer (push drops and opens a gap instead), so Asterisk never sees a slow reader.
+// A malformed block is logged and skipped; the fields read before the damage are
+// still delivered when they make an event.
+func (s *session) pump(br *bufio.Reader) {
+	defer s.wg.Done()
+	defer close(s.pumpDone)
+	r := newLongLineReader(br)
+	for {
+		msg, err := r.ReadMessage()
+		if msg != nil {
+			s.onMessage(msg, time.Now().UTC())
+		}
+		if err != nil {
+			if errors.Is(err, ErrFrame) {
+				s.c.log.Debug("ami: malformed block skipped", "err", err)
+				continue
+			}
+			s.fail(fmt.Errorf("ami: connection lost: %w", err))
+			return
+		}
+	}
+}
+
+// onMessage handles every block, in wire order: from pump, and from amigo's event
+// channel (which gets nothing after the login; kept for safety). It must never block
+// (see 2. above).
+func (s *session) onMessage(msg Message, received time.Time) {
 	if s.dead.Load() {
 		return
 	}
-	msg, received := fromAmigoInto(m, &s.orders)
 	c := s.c
 	isResponse := msg.Has("Response") && !msg.Has("Event")
 	if id := msg.Get("ActionID"); strings.HasPrefix(id, c.idPrefix) {

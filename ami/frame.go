@@ -51,6 +51,10 @@ type Reader struct {
 	// what makes ReadMessage cheap.
 	blk   []byte
 	spans []span
+	// maxLine is the longest line accepted (MaxLineLength unless set by
+	// newLongLineReader); lines longer than the buffer are gathered in long.
+	maxLine int
+	long    []byte
 }
 
 // span locates a field in Reader.blk; key < 0 means the key "Output" (old-style
@@ -60,7 +64,16 @@ type span struct{ key, keyEnd, val, valEnd int }
 // NewReader returns a Reader over r.
 func NewReader(r io.Reader) *Reader {
 	// +2 so that a line of exactly MaxLineLength bytes fits with its CRLF.
-	return &Reader{r: bufio.NewReaderSize(r, MaxLineLength+2)}
+	return &Reader{r: bufio.NewReaderSize(r, MaxLineLength+2), maxLine: MaxLineLength}
+}
+
+// newLongLineReader is NewReader for a live connection: it accepts lines up to
+// MaxBlockSize (Asterisk's own outbound values are not bounded; amigo, which read
+// the stream before, took any length), gathering those longer than the buffer.
+func newLongLineReader(r io.Reader) *Reader {
+	rd := NewReader(r)
+	rd.maxLine = MaxBlockSize
+	return rd
 }
 
 // Greeting returns the last greeting line seen ("" if none).
@@ -77,6 +90,20 @@ func (r *Reader) readLine() ([]byte, error) {
 	case err == nil:
 	case err == bufio.ErrBufferFull:
 		raw := string(line[:256])
+		if r.maxLine > MaxLineLength {
+			r.long = append(r.long[:0], line...)
+			for err == bufio.ErrBufferFull && len(r.long) <= r.maxLine+2 {
+				line, err = r.r.ReadSlice('\n')
+				r.long = append(r.long, line...)
+			}
+			if err == nil && len(r.long) <= r.maxLine+2 {
+				line = r.long
+				if cap(r.long) > 256<<10 {
+					r.long = nil // the line is copied into blk before the next read
+				}
+				break
+			}
+		}
 		for err == bufio.ErrBufferFull {
 			_, err = r.r.ReadSlice('\n')
 		}

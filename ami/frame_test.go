@@ -228,3 +228,31 @@ func TestWriteMessageRoundTrip(t *testing.T) {
 		t.Errorf("read back %q, %v; want %q", got, err, m)
 	}
 }
+
+// The connection's reader takes lines longer than the buffer (up to MaxBlockSize),
+// and still refuses longer ones without losing the stream.
+func TestLongLineReader(t *testing.T) {
+	long := strings.Repeat("x", 200<<10)
+	huge := strings.Repeat("y", MaxBlockSize+10)
+	in := "Event: Long\r\nData: " + long + "\r\n\r\n" +
+		"Event: Huge\r\nData: " + huge + "\r\n\r\n" +
+		"Event: After\r\n\r\n"
+	r := newLongLineReader(strings.NewReader(in))
+	m, err := r.ReadMessage()
+	if err != nil || m.Get("Event") != "Long" || m.Get("Data") != long {
+		t.Fatalf("long: %d fields, err %v", len(m), err)
+	}
+	m, err = r.ReadMessage()
+	if !errors.Is(err, ErrFrame) || m.Get("Event") != "Huge" || m.Has("Data") {
+		t.Fatalf("huge: %v, err %v", m, err)
+	}
+	m, err = r.ReadMessage()
+	if err != nil || m.Get("Event") != "After" {
+		t.Fatalf("after: %v, err %v", m, err)
+	}
+	// The plain Reader keeps its 64 KiB bound.
+	m, err = NewReader(strings.NewReader(in)).ReadMessage()
+	if !errors.Is(err, ErrFrame) || m.Has("Data") {
+		t.Fatalf("plain reader: %v, err %v", m, err)
+	}
+}

@@ -5,7 +5,7 @@
 //
 // # Pipeline
 //
-//	ami.Conn (never blocks amigo; bounded queue, overflow -> LinkageGap + resync)
+//	ami.Conn (its socket reader never blocks; bounded queue, overflow -> LinkageGap + resync)
 //	   │ Events()
 //	   ▼
 //	worker (one goroutine per server, in order): renumber Seq, keep the raw event for the

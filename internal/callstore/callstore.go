@@ -278,6 +278,44 @@ func (s *Store) id(serverID int, k kind, number string) sql.NullInt64 {
 	return sql.NullInt64{Int64: int64(id), Valid: ok}
 }
 
+// lookupOperators asks, in one statement, which of the batch's caller numbers that
+// are neither cached nor known not to be operators are operators, and caches both
+// answers, so that operatorID makes no round trip of its own for them. (One query per
+// new caller number was a serial round trip for nearly every inbound call.)
+func (s *Store) lookupOperators(ctx context.Context, serverID int, calls []*assemble.Call) error {
+	var nums []string
+	seen := map[string]bool{}
+	s.mu.Lock()
+	for _, c := range calls {
+		n := c.Caller.Number
+		if n == "" || seen[n] {
+			continue
+		}
+		key := objKey{serverID, kOperator, n}
+		if _, ok := s.ids[key]; ok || s.known[key] {
+			continue
+		}
+		seen[n] = true
+		nums = append(nums, n)
+	}
+	s.mu.Unlock()
+	if len(nums) == 0 {
+		return nil
+	}
+	if err := s.scanIDs(ctx, serverID, kOperator, `SELECT number, id FROM operators WHERE server_id = $1 AND number = ANY($2::text[])`, serverID, pq.Array(nums)); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	for _, n := range nums {
+		key := objKey{serverID, kOperator, n}
+		if _, ok := s.ids[key]; !ok {
+			s.known[key] = true // not an operator; asked again only after Forget
+		}
+	}
+	s.mu.Unlock()
+	return nil
+}
+
 // operatorID resolves a party that is not necessarily an operator (a caller): only
 // existing operators count, none is created.
 func (s *Store) operatorID(ctx context.Context, serverID int, number string) (sql.NullInt64, error) {
@@ -386,6 +424,9 @@ func (s *Store) insertCalls(ctx context.Context, tx *sql.Tx, serverID int, calls
 		wait, talk, hold, twh                        = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
 		transferred, approx, incomplete              = make([]bool, n), make([]bool, n), make([]bool, n)
 	)
+	if err := s.lookupOperators(ctx, serverID, calls); err != nil {
+		return nil, err
+	}
 	for i, c := range calls {
 		linkedid[i] = c.Linkedid
 		linkedids[i] = jsonList(c.Linkedids)

@@ -144,3 +144,53 @@ func TestWriteStatusIntervals(t *testing.T) {
 		t.Fatal("operator 1003 not discovered from its interface")
 	}
 }
+
+// A caller that is an operator gets caller_operator_id; outside callers, looked up
+// once per batch, get NULL and are remembered as not operators until Forget.
+func TestCallerOperator(t *testing.T) {
+	db := testdb.New(t)
+	sid := newServer(t, db)
+	s := New(db)
+	t0 := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	write(t, db, s, sid, sampleCall("op-first", t0)) // discovers operators 1001 and 1002
+	var op1002 int
+	if err := db.QueryRow(`SELECT id FROM operators WHERE server_id = $1 AND number = '1002'`, sid).Scan(&op1002); err != nil {
+		t.Fatal(err)
+	}
+	fromOp := sampleCall("from-op", t0.Add(time.Minute))
+	fromOp.Type, fromOp.Caller = assemble.Internal, assemble.Party{Number: "1002"}
+	outside1, outside2 := sampleCall("outside-1", t0.Add(2*time.Minute)), sampleCall("outside-2", t0.Add(3*time.Minute))
+	outside2.Caller.Number = "0699999999"
+	fresh := New(db) // nothing cached: the batch asks PostgreSQL
+	write(t, db, fresh, sid, fromOp, outside1, outside2)
+	callerOp := func(lid string) sql.NullInt64 {
+		var id sql.NullInt64
+		if err := db.QueryRow(`SELECT caller_operator_id FROM calls WHERE server_id = $1 AND linkedid = $2`, sid, lid).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	if got := callerOp("from-op"); !got.Valid || got.Int64 != int64(op1002) {
+		t.Fatalf("call from operator 1002: caller_operator_id %v, want %d", got, op1002)
+	}
+	if got := callerOp("outside-1"); got.Valid {
+		t.Fatalf("outside caller: caller_operator_id %v", got)
+	}
+	// 0699999999 becomes an operator: the store remembers it was not one, until Forget.
+	if _, err := db.Exec(`INSERT INTO operators (server_id, number, created_at, updated_at) VALUES ($1, '0699999999', now(), now())`, sid); err != nil {
+		t.Fatal(err)
+	}
+	again := sampleCall("outside-3", t0.Add(4*time.Minute))
+	again.Caller.Number = "0699999999"
+	write(t, db, fresh, sid, again)
+	if got := callerOp("outside-3"); got.Valid {
+		t.Fatalf("cached non-operator: caller_operator_id %v", got)
+	}
+	fresh.Forget(sid)
+	again = sampleCall("outside-4", t0.Add(5*time.Minute))
+	again.Caller.Number = "0699999999"
+	write(t, db, fresh, sid, again)
+	if got := callerOp("outside-4"); !got.Valid {
+		t.Fatal("after Forget the new operator is not found")
+	}
+}
