@@ -9,6 +9,7 @@ import (
 	"context"
 
 	"github.com/linkage/linkage/ent"
+	"github.com/linkage/linkage/ent/schema"
 	"github.com/linkage/linkage/graph/model"
 )
 
@@ -101,6 +102,19 @@ func (r *mutationResolver) AcceptDiscovered(ctx context.Context, serverID int, q
 func (r *queryResolver) TestServerConnection(ctx context.Context, id *int, input *model.ServerInput) (*model.ConnectionTestResult, error) {
 	res, err := r.Admin.TestServerConnection(ctx, id, connTestInput(input))
 	return connTestResult(res), err
+}
+
+// WorkingHours is the resolver for the workingHours field.
+func (r *queueResolver) WorkingHours(ctx context.Context, obj *ent.Queue) (*schema.WorkingHours, error) {
+	// The column holds the zero value when no schedule is set.
+	if obj.WorkingHours.From == "" && obj.WorkingHours.To == "" {
+		return nil, nil
+	}
+	wh := obj.WorkingHours
+	if wh.Days == nil {
+		wh.Days = []int{}
+	}
+	return &wh, nil
 }
 
 // Suggestions is the resolver for the suggestions field.

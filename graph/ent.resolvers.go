@@ -77,6 +77,9 @@ func (r *Resolver) MissedCall() generated.MissedCallResolver { return &missedCal
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
+// Queue returns generated.QueueResolver implementation.
+func (r *Resolver) Queue() generated.QueueResolver { return &queueResolver{r} }
+
 // Server returns generated.ServerResolver implementation.
 func (r *Resolver) Server() generated.ServerResolver { return &serverResolver{r} }
 
@@ -84,5 +87,6 @@ type (
 	auditLogResolver   struct{ *Resolver }
 	missedCallResolver struct{ *Resolver }
 	queryResolver      struct{ *Resolver }
+	queueResolver      struct{ *Resolver }
 	serverResolver     struct{ *Resolver }
 )

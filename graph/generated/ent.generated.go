@@ -21,6 +21,7 @@ import (
 	"github.com/linkage/linkage/ent/missedcall"
 	"github.com/linkage/linkage/ent/queueattempt"
 	"github.com/linkage/linkage/ent/queuevisit"
+	"github.com/linkage/linkage/ent/schema"
 	"github.com/linkage/linkage/ent/user"
 	"github.com/linkage/linkage/graph/model"
 	"github.com/linkage/linkage/internal/report"
@@ -66,6 +67,9 @@ type QueryResolver interface {
 	UnhandledMissedCalls(ctx context.Context, queueIDs []int, first *int) ([]*ent.MissedCall, error)
 	MissedCallCountsNow(ctx context.Context, queueIDs []int) (*model.MissedCallCounts, error)
 	TestServerConnection(ctx context.Context, id *int, input *model.ServerInput) (*model.ConnectionTestResult, error)
+}
+type QueueResolver interface {
+	WorkingHours(ctx context.Context, obj *ent.Queue) (*schema.WorkingHours, error)
 }
 type ServerResolver interface {
 	Health(ctx context.Context, obj *ent.Server) (*model.ServerHealth, error)
@@ -6936,6 +6940,38 @@ func (ec *executionContext) fieldContext_Queue_server(_ context.Context, field g
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Server(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Queue_workingHours(ctx context.Context, field graphql.CollectedField, obj *ent.Queue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Queue_workingHours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Queue().WorkingHours(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *schema.WorkingHours) graphql.Marshaler {
+			return ec.marshalOWorkingHours2ᚖgithubᚗcomᚋlinkageᚋlinkageᚋentᚋschemaᚐWorkingHours(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Queue_workingHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Queue",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkingHours(ctx, field)
 		},
 	}
 	return fc, nil
@@ -22144,6 +22180,12 @@ func (ec *executionContext) _Queue(ctx context.Context, sel ast.SelectionSet, ob
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Queue_server(ctx, field, obj)
+				})
+		case "workingHours":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Queue_workingHours(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

@@ -32,6 +32,7 @@ type ResolverRoot interface {
 	MissedCall() MissedCallResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	Queue() QueueResolver
 	Server() ServerResolver
 	Subscription() SubscriptionResolver
 }
@@ -593,6 +594,7 @@ type ComplexityRoot struct {
 		SlThresholdSeconds func(childComplexity int) int
 		Timezone           func(childComplexity int) int
 		UpdatedAt          func(childComplexity int) int
+		WorkingHours       func(childComplexity int) int
 	}
 
 	QueueAttempt struct {
@@ -839,6 +841,12 @@ type ComplexityRoot struct {
 		FromSeconds func(childComplexity int) int
 		ToSeconds   func(childComplexity int) int
 		Unanswered  func(childComplexity int) int
+	}
+
+	WorkingHours struct {
+		Days func(childComplexity int) int
+		From func(childComplexity int) int
+		To   func(childComplexity int) int
 	}
 
 	Workplace struct {
@@ -3602,6 +3610,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Queue.UpdatedAt(childComplexity), true
+	case "Queue.workingHours":
+		if e.ComplexityRoot.Queue.WorkingHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Queue.WorkingHours(childComplexity), true
 
 	case "QueueAttempt.call":
 		if e.ComplexityRoot.QueueAttempt.Call == nil {
@@ -4659,6 +4673,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.WaitBucket.Unanswered(childComplexity), true
+
+	case "WorkingHours.days":
+		if e.ComplexityRoot.WorkingHours.Days == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkingHours.Days(childComplexity), true
+	case "WorkingHours.from":
+		if e.ComplexityRoot.WorkingHours.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkingHours.From(childComplexity), true
+	case "WorkingHours.to":
+		if e.ComplexityRoot.WorkingHours.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkingHours.To(childComplexity), true
 
 	case "Workplace.live":
 		if e.ComplexityRoot.Workplace.Live == nil {
@@ -5779,6 +5812,18 @@ extend type Mutation {
   deletePauseReason(id: ID!): Boolean!
   "Accepts discovered queues and operators (by number / interface) as they are: creates the missing ones and clears discovered."
   acceptDiscovered(serverID: ID!, queues: [String!], operators: [String!]): DiscoverySuggestions!
+}
+
+"A queue's weekly schedule, in its time zone: ISO weekdays (1 = Monday), from and to as HH:MM (to exclusive; to <= from spans midnight)."
+type WorkingHours @goModel(model: "github.com/linkage/linkage/ent/schema.WorkingHours") {
+  days: [Int!]!
+  from: String!
+  to: String!
+}
+
+extend type Queue {
+  "The schedule reports can be limited to; null when none is set. Set it with updateQueue (empty from and to clear it)."
+  workingHours: WorkingHours @goField(forceResolver: true)
 }
 `, BuiltIn: false},
 	{Name: "../ent.graphqls", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
@@ -10196,6 +10241,8 @@ func (ec *executionContext) childFields_Queue(ctx context.Context, field graphql
 		return ec.fieldContext_Queue_discovered(ctx, field)
 	case "server":
 		return ec.fieldContext_Queue_server(ctx, field)
+	case "workingHours":
+		return ec.fieldContext_Queue_workingHours(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Queue", field.Name)
 }
@@ -10674,6 +10721,18 @@ func (ec *executionContext) childFields_WaitBucket(ctx context.Context, field gr
 		return ec.fieldContext_WaitBucket_unanswered(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type WaitBucket", field.Name)
+}
+
+func (ec *executionContext) childFields_WorkingHours(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "days":
+		return ec.fieldContext_WorkingHours_days(ctx, field)
+	case "from":
+		return ec.fieldContext_WorkingHours_from(ctx, field)
+	case "to":
+		return ec.fieldContext_WorkingHours_to(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WorkingHours", field.Name)
 }
 
 func (ec *executionContext) childFields_Workplace(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

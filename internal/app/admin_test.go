@@ -109,7 +109,7 @@ func TestAdminQueues(t *testing.T) {
 	var sid int
 	_ = a.DB.QueryRow(`SELECT server_id FROM queues WHERE id = $1`, d.q500).Scan(&sid)
 
-	create := `mutation($s: ID!, $n: String!, $in: QueueInput) { createQueue(serverID: $s, number: $n, input: $in) { id number displayName timezone slThresholdSeconds discovered } }`
+	create := `mutation($s: ID!, $n: String!, $in: QueueInput) { createQueue(serverID: $s, number: $n, input: $in) { id number displayName timezone slThresholdSeconds discovered workingHours { days from to } } }`
 	r := adm.fails(t, "GRAPHQL_VALIDATION_FAILED", create, map[string]any{"s": sid, "n": " ", "in": map[string]any{
 		"timezone": "Mars/Olympus", "slThresholdSeconds": -1, "workingHours": map[string]any{"days": []int{0, 8}, "from": "9:00", "to": "25:00"}}},
 		"Mars/Olympus", "number: is required")
@@ -125,6 +125,10 @@ func TestAdminQueues(t *testing.T) {
 			ID, Number, DisplayName, Timezone string
 			SlThresholdSeconds                int
 			Discovered                        bool
+			WorkingHours                      *struct {
+				Days     []int
+				From, To string
+			}
 		}
 	}
 	adm.ok(t, create, map[string]any{"s": sid, "n": "600", "in": map[string]any{"displayName": "Support", "timezone": "Europe/Moscow",
@@ -138,6 +142,9 @@ func TestAdminQueues(t *testing.T) {
 	if !strings.Contains(wh, `"09:00"`) {
 		t.Fatalf("working hours stored as %s", wh)
 	}
+	if h := q.WorkingHours; h == nil || !slices.Equal(h.Days, []int{1, 2, 3, 4, 5}) || h.From != "09:00" || h.To != "18:00" {
+		t.Fatalf("working hours read back as %+v", h)
+	}
 
 	update := `mutation($id: ID!, $in: QueueInput!) { updateQueue(id: $id, input: $in) { id displayName timezone slThresholdSeconds } }`
 	adm.fails(t, "GRAPHQL_VALIDATION_FAILED", update, map[string]any{"id": q.ID, "in": map[string]any{"timezone": "Nowhere"}}, "Nowhere")
@@ -149,6 +156,13 @@ func TestAdminQueues(t *testing.T) {
 	_ = a.DB.QueryRow(`SELECT display_name, coalesce(timezone, ''), sl_threshold_seconds, coalesce(working_hours::text, '') FROM queues WHERE id = $1`, q.ID).Scan(&name, &tz, &sl, &wh)
 	if name != "Help desk" || tz != "" || sl != 0 || wh != "" {
 		t.Fatalf("after update: %q %q %d %q", name, tz, sl, wh)
+	}
+	var back struct {
+		Node struct{ WorkingHours *struct{ From string } }
+	}
+	adm.ok(t, `query($id: ID!) { node(id: $id) { ... on Queue { workingHours { from } } } }`, map[string]any{"id": q.ID}, &back)
+	if back.Node.WorkingHours != nil {
+		t.Fatalf("cleared working hours read back as %+v", back.Node.WorkingHours)
 	}
 
 	del := `mutation($id: ID!) { deleteQueue(id: $id) }`

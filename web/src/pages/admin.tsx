@@ -404,7 +404,7 @@ function QueuesPage() {
   return (
     <CrudPage
       title={t('Queues')} testid="queues-admin" newLabel={t('Add queue')}
-      load={async () => edges((await gql<{ queues: { edges: { node: Row }[] } }>('query AQ { queues(first: 1000) { edges { node { id number displayName timezone slThresholdSeconds discovered server { id name timezone } } } } }')).queues)
+      load={async () => edges((await gql<{ queues: { edges: { node: Row }[] } }>('query AQ { queues(first: 1000) { edges { node { id number displayName timezone slThresholdSeconds discovered workingHours { days from to } server { id name timezone } } } } }')).queues)
         .sort(byKey((q) => q.server.name + '/' + q.number))}
       columns={[
         [t('Queue'), (r) => <>{r.number} <Discovered r={r} /></>],
@@ -412,6 +412,7 @@ function QueuesPage() {
         [t('Server'), (r) => r.server.name],
         [t('Time zone'), (r) => r.timezone || <span class="muted">{t('server\'s ({zone})', { zone: r.server.timezone })}</span>],
         [t('Service level threshold, s'), (r) => r.slThresholdSeconds],
+        [t('Working hours'), (r) => (r.workingHours ? `${r.workingHours.from}–${r.workingHours.to}` : '')],
       ]}
       fields={(r) => [
         { key: 'serverID', label: t('Server'), type: 'select', createOnly: true, required: true, options: servers.map((s) => [s.id, s.name] as [string, string]) },
@@ -423,12 +424,12 @@ function QueuesPage() {
         { key: 'whFrom', label: t('Working hours from'), type: 'time' },
         { key: 'whTo', label: t('Working hours to'), type: 'time' },
       ]}
-      toForm={(r) => (r ? { ...r, displayName: r.displayName ?? '', timezone: r.timezone ?? '', whDays: [], whFrom: '', whTo: '' } : { serverID: servers[0]?.id ?? '', slThresholdSeconds: 20, whDays: [], whFrom: '', whTo: '' })}
+      toForm={(r) => (r ? { ...r, displayName: r.displayName ?? '', timezone: r.timezone ?? '', whDays: r.workingHours?.days ?? [], whFrom: r.workingHours?.from ?? '', whTo: r.workingHours?.to ?? '', whWas: !!r.workingHours } : { serverID: servers[0]?.id ?? '', slThresholdSeconds: 20, whDays: [], whFrom: '', whTo: '' })}
       create={(f) => gql('mutation CQ($s: ID!, $n: String!, $i: QueueInput) { createQueue(serverID: $s, number: $n, input: $i) { id } }', { s: f.serverID, n: f.number, i: queueInput(f) })}
       update={(r, f) => gql('mutation UQ($id: ID!, $i: QueueInput!) { updateQueue(id: $id, input: $i) { id } }', { id: r.id, i: queueInput(f) })}
       remove={(r) => gql('mutation DQ($id: ID!) { deleteQueue(id: $id) }', { id: r.id })}
       label={(r) => r.number}
-      intro={<p class="muted small">{t('Working hours are set here and used by reports; leave them empty to keep the current ones.')}</p>}
+      intro={<p class="muted small">{t('Working hours are set here and used by reports; clear both times to remove them.')}</p>}
     />
   );
 }
@@ -436,6 +437,7 @@ function QueuesPage() {
 function queueInput(f: Form): Form {
   const i: Form = { displayName: String(f.displayName ?? ''), timezone: String(f.timezone ?? ''), slThresholdSeconds: num(f.slThresholdSeconds) };
   if (f.whFrom && f.whTo) i.workingHours = { days: f.whDays ?? [], from: f.whFrom, to: f.whTo };
+  else if (f.whWas && !f.whFrom && !f.whTo) i.workingHours = { days: [], from: '', to: '' }; // cleared
   return i;
 }
 
