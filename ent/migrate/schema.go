@@ -418,6 +418,14 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{OperatorStatusChangesColumns[6], OperatorStatusChangesColumns[4]},
 			},
+			{
+				Name:    "operatorstatuschange_open",
+				Unique:  false,
+				Columns: []*schema.Column{OperatorStatusChangesColumns[6], OperatorStatusChangesColumns[3]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "\"to\" IS NULL",
+				},
+			},
 		},
 	}
 	// PauseReasonsColumns holds the columns for the "pause_reasons" table.

@@ -222,5 +222,13 @@ func (OperatorStatusChange) Edges() []ent.Edge {
 
 // Indexes of OperatorStatusChange.
 func (OperatorStatusChange) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("operator_id", "from")}
+	return []ent.Index{
+		index.Fields("operator_id", "from"),
+		// The open interval of each operator and queue ("to" IS NULL): what the collector
+		// reads and closes on every status change. Without it, finding it walks the
+		// operator's whole history through (operator_id, from), which grows all day.
+		index.Fields("operator_id", "queue").
+			StorageKey("operatorstatuschange_open").
+			Annotations(entsql.IndexWhere(`"to" IS NULL`)),
+	}
 }
