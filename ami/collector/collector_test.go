@@ -119,8 +119,12 @@ func TestCrashRecovery(t *testing.T) {
 	}
 	waitFor(t, 10*time.Second, "connected", func() bool { h, ok := c1.Health(srv.ID); return ok && h.Connected })
 	m.open()
+	// Kill only once the simulator holds at its pause and all it sent is journaled:
+	// events sent after the kill would go to a dead socket, as with a real crash, and
+	// the calls they end could never complete (under load the journal can catch up
+	// with the simulator before the simulator reaches the pause).
 	waitFor(t, 20*time.Second, "the first part journaled", func() bool {
-		return int64(journalCount(t, e.db, srv.ID, notMarker)) >= m.emitted.Load() && m.emitted.Load() > 0
+		return m.holding() && int64(journalCount(t, e.db, srv.ID, notMarker)) >= m.emitted.Load() && m.emitted.Load() > 0
 	})
 	before := storedCalls(t, e.db, srv.ID)
 	c1.abort()
@@ -290,7 +294,7 @@ func TestTakeover(t *testing.T) {
 	}
 	m.open()
 	waitFor(t, 20*time.Second, "journaled", func() bool {
-		return int64(journalCount(t, e.db, srv.ID, notMarker)) >= m.emitted.Load() && m.emitted.Load() > 0
+		return m.holding() && int64(journalCount(t, e.db, srv.ID, notMarker)) >= m.emitted.Load() && m.emitted.Load() > 0
 	})
 	if err := c1.Stop(testCtx(t, 30*time.Second)); err != nil {
 		t.Fatal(err)

@@ -177,6 +177,27 @@ func (s *scripted) Action(t time.Time, a ami.Message) []ami.Message {
 func (s *scripted) Next() (time.Time, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	next, ok := s.nextLocked()
+	if p := s.pauseAt.Load(); ok && p != 0 && next.After(time.Unix(0, p)) {
+		return time.Time{}, false
+	}
+	return next, ok
+}
+
+// holding reports whether the simulation has reached its pause: everything before
+// pauseAt has been emitted, so nothing more comes until the pause is lifted.
+func (s *scripted) holding() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.pauseAt.Load()
+	if p == 0 || !s.gate.Load() {
+		return false
+	}
+	next, ok := s.nextLocked()
+	return !ok || next.After(time.Unix(0, p))
+}
+
+func (s *scripted) nextLocked() (time.Time, bool) {
 	if !s.gate.Load() {
 		return time.Time{}, false
 	}
@@ -190,9 +211,6 @@ func (s *scripted) Next() (time.Time, bool) {
 	}
 	if n, more := s.p.Next(); more && (!ok || n.Before(next)) && n.Before(s.end) {
 		next, ok = n, true
-	}
-	if p := s.pauseAt.Load(); ok && p != 0 && next.After(time.Unix(0, p)) {
-		return time.Time{}, false
 	}
 	return next, ok
 }
