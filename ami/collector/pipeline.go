@@ -484,13 +484,7 @@ func (p *pipeline) journalWriter(ctx context.Context, in <-chan *batch, out chan
 				continue
 			}
 			p.log.Warn("collector: journal write failed; retrying", "err", err, "events", len(b.events))
-			t := time.NewTimer(backoff)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-			case <-t.C:
-			}
-			backoff = min(2*backoff, 5*time.Second)
+			backoff = pause(ctx, backoff)
 		}
 		m.journaled.WithLabelValues(p.lbl).Add(float64(len(b.events)))
 		close(b.journaled)
@@ -523,13 +517,7 @@ func (p *pipeline) writer(ctx context.Context, batches <-chan *batch, journalDea
 				continue
 			}
 			p.log.Warn("collector: batch write failed; retrying", "err", err, "events", len(b.events), "calls", len(b.calls))
-			t := time.NewTimer(backoff)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-			case <-t.C:
-			}
-			backoff = min(2*backoff, 5*time.Second)
+			backoff = pause(ctx, backoff)
 		}
 	}
 	return nil
@@ -627,4 +615,16 @@ func (q *sinkQueue) close() {
 	case <-q.done:
 	case <-q.p.killCtx.Done():
 	}
+}
+
+// pause waits d (or until ctx ends) before a write is retried and returns the next,
+// doubled wait, capped at 5 s.
+func pause(ctx context.Context, d time.Duration) time.Duration {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+	return min(2*d, 5*time.Second)
 }

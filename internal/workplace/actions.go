@@ -89,7 +89,6 @@ func (s *Service) watch(serverID int) (*live.Subscription, map[string]*live.Queu
 // waiting). It gives up after ConfirmWait or when ctx ends: the action was accepted,
 // only its echo was not seen.
 func (s *Service) confirm(ctx context.Context, sub *live.Subscription, pending map[string]func(*live.QueueStats) bool) bool {
-	defer s.o.Hub.Unsubscribe(sub)
 	timer := time.NewTimer(s.o.ConfirmWait)
 	defer timer.Stop()
 	for len(pending) > 0 {
@@ -230,6 +229,7 @@ func (s *Service) Pause(ctx context.Context, in model.PauseInput) (res *model.Op
 	if err != nil {
 		return nil, err
 	}
+	defer s.o.Hub.Unsubscribe(sub)
 	// Which member interfaces to pause: the operator's membership in each queue (a
 	// queue may know them as Local/1001@agents and another as PJSIP/1001).
 	want := func(q *live.QueueStats) bool {
@@ -243,7 +243,6 @@ func (s *Service) Pause(ctx context.Context, in model.PauseInput) (res *model.Op
 	var ids map[string]int
 	if !t.self && qname == "" {
 		if ids, err = s.queueIDs(ctx, op.ServerID); err != nil {
-			s.o.Hub.Unsubscribe(sub)
 			return nil, err
 		}
 	}
@@ -260,7 +259,6 @@ func (s *Service) Pause(ctx context.Context, in model.PauseInput) (res *model.Op
 			// (by the Linkage id of its name; a queue Linkage does not know is in no
 			// restricted scope: id 0 is denied).
 			if err := auth.Can(ctx, viewer.QueuesMembership, "queue/"+strconv.Itoa(ids[name])); err != nil {
-				s.o.Hub.Unsubscribe(sub)
 				return nil, err
 			}
 		}
@@ -273,7 +271,6 @@ func (s *Service) Pause(ctx context.Context, in model.PauseInput) (res *model.Op
 	if len(calls) == 0 {
 		// The live state knows no membership (yet): let Asterisk decide.
 		if op.Interface == "" {
-			s.o.Hub.Unsubscribe(sub)
 			return nil, errorf(CodeBadInput, "operator %d has no device interface", op.ID)
 		}
 		calls = append(calls, pauseCall{qname, op.Interface})
@@ -285,7 +282,6 @@ func (s *Service) Pause(ctx context.Context, in model.PauseInput) (res *model.Op
 	}
 	for _, c := range calls {
 		if err := conn.QueuePause(ctx, c.queue, c.iface, in.Paused, reason); err != nil {
-			s.o.Hub.Unsubscribe(sub)
 			return nil, refused("the pause", err)
 		}
 	}
@@ -342,10 +338,10 @@ func (s *Service) membership(ctx context.Context, in model.MembershipInput, join
 	if err != nil {
 		return nil, err
 	}
+	defer s.o.Hub.Unsubscribe(sub)
 	var check func(*live.QueueStats) bool
 	if join {
 		if op.Interface == "" {
-			s.o.Hub.Unsubscribe(sub)
 			return nil, errorf(CodeBadInput, "operator %d has no device interface", op.ID)
 		}
 		penalty, paused := 0, false
@@ -357,7 +353,6 @@ func (s *Service) membership(ctx context.Context, in model.MembershipInput, join
 		}
 		details["penalty"], details["paused"] = penalty, paused
 		if err := conn.QueueAdd(ctx, q.Number, op.Interface, op.Name, "", penalty, paused); err != nil {
-			s.o.Hub.Unsubscribe(sub)
 			return nil, refused("joining the queue", err)
 		}
 		check = func(lq *live.QueueStats) bool { m := memberIn(lq, op); return m != nil && m.Paused == paused }
@@ -370,11 +365,9 @@ func (s *Service) membership(ctx context.Context, in model.MembershipInput, join
 			}
 		}
 		if iface == "" {
-			s.o.Hub.Unsubscribe(sub)
 			return nil, errorf(CodeBadInput, "operator %d has no device interface", op.ID)
 		}
 		if err := conn.QueueRemove(ctx, q.Number, iface); err != nil {
-			s.o.Hub.Unsubscribe(sub)
 			return nil, refused("leaving the queue", err)
 		}
 		check = func(lq *live.QueueStats) bool { return memberIn(lq, op) == nil }

@@ -38,6 +38,7 @@ func TestConfirm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { hub.Unsubscribe(sub) })
 	if m := memberIn(now["support"], op); m == nil || !m.Paused {
 		t.Fatalf("snapshot at registration = %+v", now)
 	}
@@ -54,10 +55,11 @@ func TestConfirm(t *testing.T) {
 	}
 
 	// Nothing confirming: false after ConfirmWait.
-	sub, _, _ = s.watch(1)
+	sub2, _, _ := s.watch(1)
+	defer hub.Unsubscribe(sub2)
 	hub.Publish(queueChange(1, "support", agent(false, "")))
 	start := time.Now()
-	if s.confirm(context.Background(), sub, map[string]func(*live.QueueStats) bool{"support": paused}) {
+	if s.confirm(context.Background(), sub2, map[string]func(*live.QueueStats) bool{"support": paused}) {
 		t.Fatal("confirmed by a change that does not show the pause")
 	}
 	if d := time.Since(start); d < 250*time.Millisecond || d > 2*time.Second {
@@ -66,8 +68,9 @@ func TestConfirm(t *testing.T) {
 	// The request ends first.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	sub, _, _ = s.watch(1)
-	if s.confirm(ctx, sub, map[string]func(*live.QueueStats) bool{"support": paused}) {
+	sub3, _, _ := s.watch(1)
+	defer hub.Unsubscribe(sub3)
+	if s.confirm(ctx, sub3, map[string]func(*live.QueueStats) bool{"support": paused}) {
 		t.Fatal("confirmed after the request ended")
 	}
 }
