@@ -117,36 +117,9 @@ func ownBoardsNotShared(t *testing.T, a *App, d *leakData, anna *client) {
 	boris := signIn(t, a, "opself2", []string{auth.RoleOperator}, auth.Grant{})
 	a.Client.Operator.UpdateOneID(d.opB).SetUserID(a.Client.User.Query().Where(user.Login("opself2")).OnlyIDX(sys)).ExecX(sys)
 	admin := adminClient(t, a)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
 	const board = `subscription { operatorBoard { snapshot operators { operatorId name } } }`
-	snapshot := func(c *client) string {
-		_, r := c.gql(t, `{ viewer { user { id } } }`, nil)
-		var me struct {
-			Viewer struct{ User struct{ ID string } }
-		}
-		_ = json.Unmarshal(r.Data, &me)
-		_, r = admin.gql(t, `mutation($u: ID!) { createAPIToken(userID: $u, name: "own", scope: write) { secret } }`, map[string]any{"u": me.Viewer.User.ID})
-		var tok struct{ CreateAPIToken struct{ Secret string } }
-		_ = json.Unmarshal(r.Data, &tok)
-		ws, err := livetest.Dial(ctx, "http://"+a.Addr()+"/graphql", map[string]any{"authorization": "Bearer " + tok.CreateAPIToken.Secret}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = ws.Close() })
-		ch, err := ws.Subscribe(ctx, board, nil, 16)
-		if err != nil {
-			t.Fatal(err)
-		}
-		select {
-		case raw := <-ch:
-			return string(raw)
-		case <-ctx.Done():
-			t.Fatal("no operator board snapshot")
-		}
-		return ""
-	}
-	sa, sb := snapshot(anna), snapshot(boris)
+	// A write token: following one's own operators needs self.status.
+	sa, sb := firstMessage(t, a, admin, anna, "write", board), firstMessage(t, a, admin, boris, "write", board)
 	if !strings.Contains(sa, "Anna") || strings.Contains(sa, "Boris") {
 		t.Errorf("Anna's own board: %s", sa)
 	}
@@ -166,43 +139,9 @@ func liveSubscriptionsByScope(t *testing.T, a *App, d *leakData, sup *client) {
 	sup2 := signIn(t, a, "sup500live2", []string{auth.RoleSupervisor}, auth.Grant{
 		Queues: []auth.QueueGrant{{QueueID: d.q500}}, GroupIDs: []int{d.g1}, AllGroupOperators: true,
 	})
-	token := func(c *client) string {
-		_, r := c.gql(t, `{ viewer { user { id } } }`, nil)
-		var me struct {
-			Viewer struct{ User struct{ ID string } }
-		}
-		_ = json.Unmarshal(r.Data, &me)
-		_, r = admin.gql(t, `mutation($u: ID!) { createAPIToken(userID: $u, name: "board", scope: read) { secret } }`, map[string]any{"u": me.Viewer.User.ID})
-		var tok struct{ CreateAPIToken struct{ Secret string } }
-		_ = json.Unmarshal(r.Data, &tok)
-		if tok.CreateAPIToken.Secret == "" {
-			t.Fatalf("createAPIToken: %s %+v", r.Data, r.Errors)
-		}
-		return tok.CreateAPIToken.Secret
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
 	shared0 := sharedMessages(t, a)
 	const board = `subscription { queueStats { snapshot queues { queueId name waiting { number } members { interface name } } } }`
-	snapshot := func(c *client) string {
-		ws, err := livetest.Dial(ctx, "http://"+a.Addr()+"/graphql", map[string]any{"authorization": "Bearer " + token(c)}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = ws.Close() })
-		ch, err := ws.Subscribe(ctx, board, nil, 16)
-		if err != nil {
-			t.Fatal(err)
-		}
-		select {
-		case raw := <-ch:
-			return string(raw)
-		case <-ctx.Done():
-			t.Fatal("no queue board snapshot")
-		}
-		return ""
-	}
-	s1, s2, sa := snapshot(sup), snapshot(sup2), snapshot(admin)
+	s1, s2, sa := firstMessage(t, a, admin, sup, "read", board), firstMessage(t, a, admin, sup2, "read", board), firstMessage(t, a, admin, admin, "read", board)
 	if s1 != s2 || !strings.Contains(s1, "0611111111") {
 		t.Errorf("the supervisors of 500 got different boards: %s / %s", s1, s2)
 	}
@@ -217,6 +156,44 @@ func liveSubscriptionsByScope(t *testing.T, a *App, d *leakData, sup *client) {
 	if n := sharedMessages(t, a) - shared0; n != 1 {
 		t.Errorf("%v shared messages, want 1 (the second supervisor's snapshot)", n)
 	}
+}
+
+// firstMessage subscribes to query over WebSocket as c's user, with an API token of
+// scope the admin creates for them, and returns the first message (the snapshot).
+// The connection stays open until the test ends.
+func firstMessage(t *testing.T, a *App, admin, c *client, scope, query string) string {
+	t.Helper()
+	_, r := c.gql(t, `{ viewer { user { id } } }`, nil)
+	var me struct {
+		Viewer struct{ User struct{ ID string } }
+	}
+	_ = json.Unmarshal(r.Data, &me)
+	_, r = admin.gql(t, `mutation($u: ID!, $s: APITokenScope!) { createAPIToken(userID: $u, name: "live", scope: $s) { secret } }`,
+		map[string]any{"u": me.Viewer.User.ID, "s": scope})
+	var tok struct{ CreateAPIToken struct{ Secret string } }
+	_ = json.Unmarshal(r.Data, &tok)
+	if tok.CreateAPIToken.Secret == "" {
+		t.Fatalf("createAPIToken: %s %+v", r.Data, r.Errors)
+	}
+	// The subscription must outlive this call (sharing needs the group alive).
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	ws, err := livetest.Dial(ctx, "http://"+a.Addr()+"/graphql", map[string]any{"authorization": "Bearer " + tok.CreateAPIToken.Secret}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ws.Close() })
+	ch, err := ws.Subscribe(ctx, query, nil, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case raw := <-ch:
+		return string(raw)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no first message for %s", query)
+	}
+	return ""
 }
 
 // sharedMessages reads linkage_graphql_subscription_messages_total{render="shared"}.
