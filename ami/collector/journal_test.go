@@ -3,7 +3,6 @@ package collector
 import (
 	"context"
 	"errors"
-	"io"
 	"io/fs"
 	"net"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/linkage/linkage/ami"
+	"github.com/linkage/linkage/ami/amitest"
 	"github.com/linkage/linkage/ent/migrate/migrations"
 )
 
@@ -277,33 +277,7 @@ func TestMalformedFramesJournaled(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	peerDone := make(chan struct{})
-	go func() { // owned by the test: ends when the collector's connection closes
-		defer close(peerDone)
-		conn, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer conn.Close()
-		r := ami.NewReader(conn)
-		io.WriteString(conn, "Asterisk Call Manager/9.0.0\r\n")
-		login, _ := r.ReadMessage()
-		io.WriteString(conn, "Response: Success\r\nActionID: "+login.Get("ActionID")+"\r\nMessage: Authentication accepted\r\n\r\n")
-		io.WriteString(conn, "Event: Good1\r\nPrivilege: call,all\r\nTimestamp: 1795705160.299134\r\nData: a\x00b\xffc\rd\r\n\r\n")
-		io.WriteString(conn, "this line has no colon\r\n\x00\x01\x02\xff\r\n\r\n")
-		io.WriteString(conn, ": no key\r\nEvent Bad\r\n\r\n")
-		io.WriteString(conn, "Event: Long\r\nData: "+strings.Repeat("x", 200<<10)+"\r\n\r\n")
-		io.WriteString(conn, "\r\n\r\n\n\nEvent: Good2\nPrivilege: call,all\n\n")
-		for {
-			m, err := r.ReadMessage()
-			if err != nil && !errors.Is(err, ami.ErrFrame) {
-				return
-			}
-			if a := m.Get("Action"); a != "" {
-				io.WriteString(conn, "Response: Error\r\nActionID: "+m.Get("ActionID")+"\r\nMessage: Invalid/unknown command: "+a+"\r\n\r\n")
-			}
-		}
-	}()
+	peerDone := amitest.MalformedPeer(ln, "Data: a\x00b\xffc\rd\r\n")
 	srv := e.addServer(t, "raw", ln.Addr().String())
 	c := startCollector(t, e.options(t))
 	named := func(n string) func(*ami.Event) bool { return func(e *ami.Event) bool { return e.Name == n } }

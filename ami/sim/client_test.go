@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/linkage/linkage/ami"
+	"github.com/linkage/linkage/ami/amitest"
 	"github.com/linkage/linkage/ami/sim"
 	"github.com/linkage/linkage/ami/sim/pbx"
 )
@@ -413,34 +414,7 @@ func TestClientMalformedFrames(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	peerDone := make(chan struct{})
-	go func() {
-		defer close(peerDone)
-		conn, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer conn.Close()
-		r := ami.NewReader(conn)
-		io.WriteString(conn, "Asterisk Call Manager/9.0.0\r\n")
-		login, _ := r.ReadMessage()
-		io.WriteString(conn, "Response: Success\r\nActionID: "+login.Get("ActionID")+"\r\nMessage: Authentication accepted\r\n\r\n")
-		io.WriteString(conn, "Event: Good1\r\nPrivilege: call,all\r\nTimestamp: 1795705160.299134\r\n\r\n")
-		io.WriteString(conn, "this line has no colon\r\n\x00\x01\x02\xff\r\n\r\n")
-		io.WriteString(conn, ": no key\r\nEvent Bad\r\n\r\n")
-		io.WriteString(conn, "Event: Long\r\nData: "+strings.Repeat("x", 200<<10)+"\r\n\r\n")
-		io.WriteString(conn, "\r\n\r\n\n\nEvent: Good2\nPrivilege: call,all\n\n")
-		// answer whatever the client sends (resync), keep the link up
-		for {
-			m, err := r.ReadMessage()
-			if err != nil && !errors.Is(err, ami.ErrFrame) {
-				return
-			}
-			if a := m.Get("Action"); a != "" {
-				io.WriteString(conn, "Response: Error\r\nActionID: "+m.Get("ActionID")+"\r\nMessage: Invalid/unknown command: "+a+"\r\n\r\n")
-			}
-		}
-	}()
+	peerDone := amitest.MalformedPeer(ln, "")
 	c := dialClient(t, ctx, clientConfig(t, ln.Addr().String(), nil))
 	st := &stream{t: t, c: c}
 	g1 := st.until(ctx, named("Good1"))
