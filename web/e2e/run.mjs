@@ -594,11 +594,22 @@ await step('the new supervisor sees only their queue on the board and in reports
   assert(seen.length === 1 && seen[0] === grantQueue.number, 'live board queues: ' + seen);
   const live = gqlOK(await api('{ queueStatsNow { name server } }'), 'queueStatsNow').queueStatsNow;
   assert(live.length === 1 && live[0].name === grantQueue.number, 'queueStatsNow: ' + JSON.stringify(live));
-  await page.goto(`${base}/reports/queues?preset=TODAY&tz=${encodeURIComponent(zone)}`);
-  await page.getByTestId('queue-table').waitFor({ timeout: 30_000 });
-  const rows = await page.locator('[data-testid=queue-table] tbody tr th').allTextContents();
+  // The report lists queues with calls in the period; a freshly started demo may not
+  // have sent one to this queue yet, so reload until it has one. The simulator's clock
+  // runs an hour a minute, so near midnight in the demo's zone its calls fall on
+  // tomorrow: the period is yesterday to the day after tomorrow.
+  const day = (d) => new Date(Date.now() + d * 86_400_000).toISOString().slice(0, 10);
+  const [pFrom, pTo] = [day(-1), day(2)];
+  let rows = [];
+  await until('a call in the granted queue', async () => {
+    await page.goto(`${base}/reports/queues?preset=CUSTOM&from=${pFrom}&to=${pTo}&tz=${encodeURIComponent(zone)}`);
+    await page.getByTestId('queue-table').waitFor({ timeout: 30_000 });
+    rows = await page.locator('[data-testid=queue-table] tbody tr th').allTextContents();
+    return rows.length > 0;
+  }, 120_000, 3_000);
   assert(rows.length === 1 && rows[0].toLowerCase().includes(grantQueue.number), 'queue report rows: ' + rows);
-  const rep = gqlOK(await api('{ queueReport(input: { period: { preset: TODAY } }) { rows { number } } }'), 'queueReport').queueReport.rows;
+  const rep = gqlOK(await api('query($f: Time!, $t: Time!) { queueReport(input: { period: { from: $f, to: $t } }) { rows { number } } }',
+    { f: pFrom + 'T00:00:00Z', t: pTo + 'T00:00:00Z' }), 'queueReport').queueReport.rows;
   assert(rep.every((r) => r.number === grantQueue.number), 'queueReport: ' + JSON.stringify(rep));
   const users = await api('{ viewer { user { id } } users(first: 100) { edges { node { id login } } } }');
   assert(users.errors?.length || users.data.users.edges.every((e) => e.node.id === users.data.viewer.user.id), 'a supervisor lists other users: ' + JSON.stringify(users.data?.users));
